@@ -1,0 +1,58 @@
+# Every target sets up what it needs on a fresh machine with only Python 3.11 and apt-get.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# uv must use this machine's Python: it cannot download interpreters here.
+export UV_PYTHON_DOWNLOADS := never
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+
+.PHONY: help setup uv deps tesseract demo test lint format typecheck browser serve stop
+
+help:
+	@echo "make demo   set up, then run the batch flow on generated sample invoices"
+	@echo "make test   set up, then run lint, type checks and every test"
+	@echo "make serve  start the local Prefect stack (server, work pool, deployments, worker)"
+	@echo "make stop   stop what make serve started"
+
+setup: deps tesseract
+
+uv:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
+		|| { echo "Installing uv with pip"; $(PYTHON) -m pip install --quiet uv; }
+
+deps: uv
+	$(UV) sync --frozen
+
+tesseract:
+	@bash scripts/ensure-tesseract.sh
+
+# Debian's Chromium for the browser tests: Playwright drives it for the review form (it never
+# downloads one), and the KPI report test screenshots the HTML report with it.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "Installing Debian's chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# PREFECT_SERVER_API_PORT picks the port (default 4200); INVOICEBOT_DATA_DIR the data dir.
+serve: deps
+	@bash scripts/serve.sh
+
+stop:
+	@bash scripts/stop.sh
+
+demo: setup
+	$(UV) run invoicebot demo
+
+lint:
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck:
+	$(UV) run mypy
+
+format:
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+test: setup browser lint typecheck
+	$(UV) run pytest

@@ -1,0 +1,125 @@
+"""The extraction cascade: e-invoice XML first, then the PDF text layer, then OCR.
+
+``EXTRACTORS`` is the registry, tried in order; the first extractor that applies to a document
+reads it. ``extract_document`` never raises for a bad document: it returns an ``Extraction``
+whose ``error`` says why the document could not be read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from extractors.base import DocumentKind, ExtractOptions, Extractor, SourceDocument
+from extractors.einvoice import EInvoiceExtractor
+from extractors.ocr import OcrExtractor
+from extractors.text_layer import TextLayerExtractor
+from invoicebot.model import DocumentError, ErrorCode, Extraction, ExtractionError
+
+__all__ = ["EXTRACTORS", "extract_document", "load_document", "sniff_kind"]
+
+logger = logging.getLogger(__name__)
+
+EXTRACTORS: tuple[Extractor, ...] = (
+    EInvoiceExtractor(),
+    TextLayerExtractor(),
+    OcrExtractor(),
+)
+
+# How far into a file its kind is looked for: PDF readers accept a header that follows up to
+# 1 KiB of junk, and an XML declaration may come after a byte order mark and blank lines.
+SNIFF_WINDOW = 1024
+IMAGE_SIGNATURES = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",  # JPEG
+    b"II*\x00",  # TIFF, little-endian
+    b"MM\x00*",  # TIFF, big-endian
+)
+BYTE_ORDER_MARKS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def extract_document(
+    path: Path, options: ExtractOptions | None = None, *, source: str | None = None
+) -> Extraction:
+    """Return what the first applicable extractor reads from the file at ``path``.
+
+    ``source`` names the document in the result (default: ``path`` as given). A document that
+    cannot be read gives an extraction with ``error`` set and every field null. A missing OCR
+    engine is a setup problem, not the document's: it raises ``OcrEngineUnavailableError``.
+    """
+    options = options or ExtractOptions()
+    source = str(path) if source is None else source
+    sha256 = ""
+    try:
+        document = load_document(path, options, source=source)
+        sha256 = document.sha256
+        return _run_extractors(document, options)
+    except DocumentError as error:
+        logger.info("%s", error)
+        return Extraction(
+            source=source,
+            sha256=sha256,
+            error=ExtractionError(code=error.code, message=error.reason),
+        )
+
+
+def load_document(
+    path: Path, options: ExtractOptions, *, source: str | None = None
+) -> SourceDocument:
+    """Return the file's bytes, digest and kind; raise ``DocumentError`` when it is refused."""
+    source = str(path) if source is None else source
+    try:
+        size = path.stat().st_size
+        if size > options.max_bytes:
+            raise DocumentError(
+                source, ErrorCode.TOO_LARGE, f"{size} bytes, more than {options.max_bytes}"
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise DocumentError(
+            source, ErrorCode.UNREADABLE, f"cannot read the file: {error}"
+        ) from error
+    if not data:
+        raise DocumentError(source, ErrorCode.EMPTY, "the file is empty")
+    kind = sniff_kind(data)
+    if kind is None:
+        raise DocumentError(
+            source, ErrorCode.UNSUPPORTED_FORMAT, "not a PDF, PNG, JPEG, TIFF or XML file"
+        )
+    return SourceDocument(
+        path=path, source=source, data=data, sha256=hashlib.sha256(data).hexdigest(), kind=kind
+    )
+
+
+def sniff_kind(data: bytes) -> DocumentKind | None:
+    """Return what ``data`` is from its first bytes, or None for a kind we do not read."""
+    if b"%PDF-" in data[:SNIFF_WINDOW]:
+        return DocumentKind.PDF
+    if data.startswith(IMAGE_SIGNATURES):
+        return DocumentKind.IMAGE
+    if _looks_like_xml(data):
+        return DocumentKind.XML
+    return None
+
+
+def _looks_like_xml(data: bytes) -> bool:
+    """Return True when ``data`` opens like an XML document."""
+    head = data[:SNIFF_WINDOW]
+    for mark in BYTE_ORDER_MARKS:
+        head = head.removeprefix(mark)
+    if head[:2] in (b"<\x00", b"\x00<"):  # UTF-16: drop the zero byte of each ASCII character
+        head = head.replace(b"\x00", b"")
+    head = head.lstrip()
+    # A declaration, a comment or doctype, or straight away an element.
+    return head.startswith((b"<?xml", b"<!")) or (head[:1] == b"<" and head[1:2].isalpha())
+
+
+def _run_extractors(document: SourceDocument, options: ExtractOptions) -> Extraction:
+    for extractor in EXTRACTORS:
+        extraction = extractor.extract(document, options)
+        if extraction is not None:
+            return extraction
+    raise DocumentError(
+        document.source, ErrorCode.UNSUPPORTED_FORMAT, "no extractor could read this document"
+    )

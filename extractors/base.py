@@ -1,0 +1,131 @@
+"""The extractor protocol and the types that pass between extraction stages."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from invoicebot.model import DocumentError, ErrorCode, Extraction, InvoiceFields, Line, Method
+
+# PDFium is not thread-safe, not even across documents: every pypdfium2 call (opening, rendering,
+# closing) holds this lock, in whichever thread it runs.
+PDFIUM_LOCK = threading.RLock()
+
+
+class DocumentKind(StrEnum):
+    """What a file is, judged from its first bytes rather than its name."""
+
+    PDF = "pdf"
+    IMAGE = "image"
+    XML = "xml"
+
+
+class Word(BaseModel):
+    """A word on a page, in points (text layer) or pixels (OCR), origin at the top left."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    confidence: float = 1.0
+
+
+class PageWords(BaseModel):
+    """The words of one page and how they were read; ``number`` counts from 1."""
+
+    number: int
+    width: float
+    height: float
+    method: Literal["text", "ocr"]
+    words: list[Word] = Field(default_factory=list)
+
+
+class FieldReading(BaseModel):
+    """Fields, lines, per-field confidence and language read from positioned words."""
+
+    fields: InvoiceFields
+    lines: list[Line] = Field(default_factory=list)
+    confidence: dict[str, float] = Field(default_factory=dict)
+    language: str | None = None
+
+    def to_extraction(self, document: SourceDocument, *, method: Method, pages: int) -> Extraction:
+        """Return the extraction of ``document`` that this reading makes."""
+        return Extraction(
+            source=document.source,
+            sha256=document.sha256,
+            method=method,
+            language=self.language,
+            pages=pages,
+            fields=self.fields,
+            lines=self.lines,
+            confidence=self.confidence,
+        )
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How to read documents: OCR languages, resolution, parallelism and time limit."""
+
+    ocr_languages: str = "fra+eng+deu"
+    ocr_dpi: int = 300
+    ocr_workers: int = 2
+    timeout_s: float = 120.0
+    max_bytes: int = 50 * 1024 * 1024
+    read_page: bool = False
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The ``time.monotonic()`` moment by which a document must have been read."""
+
+    at: float
+    source: str
+
+    def remaining(self) -> float:
+        """Return the seconds left, or raise ``DocumentError(TIMEOUT)`` when none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise self.expired()
+        return left
+
+    def expired(self) -> DocumentError:
+        """Return the error that says this document ran out of time."""
+        return DocumentError(self.source, ErrorCode.TIMEOUT, "the document's time limit passed")
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """A file to read, with its bytes, digest and detected kind.
+
+    ``started_at`` (``time.monotonic()``) is when reading began: the document's time limit
+    (``ExtractOptions.timeout_s``) counts from there, across every extractor.
+    """
+
+    path: Path
+    source: str
+    data: bytes
+    sha256: str
+    kind: DocumentKind
+    started_at: float = field(default_factory=time.monotonic)
+
+    def deadline(self, options: ExtractOptions) -> Deadline:
+        """Return the moment by which this document must have been read."""
+        return Deadline(at=self.started_at + options.timeout_s, source=self.source)
+
+
+class Extractor(Protocol):
+    """One way of reading a document; returns ``None`` when it does not apply to it."""
+
+    name: str
+
+    def extract(self, document: SourceDocument, options: ExtractOptions) -> Extraction | None:
+        """Return the extraction, ``None`` if this extractor does not apply, or raise
+        ``DocumentError`` when the document cannot be read."""
+        ...

@@ -1,0 +1,301 @@
+"""Turn printed amounts, dates, rates, currencies and identifiers into typed values.
+
+Every parser here is strict: it returns ``None`` for text that is not wholly the kind of
+value asked for, so callers can offer it any word of a page.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from dateparser.date import DateDataParser
+
+DEFAULT_DATE_LANGUAGES: tuple[str, ...] = ("fr", "en", "de")
+
+# Symbols and codes that may stand before or after an amount, longest first so that
+# "US$" is removed before "$".
+CURRENCY_MARKS: dict[str, str] = {
+    "US$": "USD",
+    "C$": "CAD",
+    "A$": "AUD",
+    "€": "EUR",
+    "$": "USD",
+    "£": "GBP",
+    "¥": "JPY",
+    "₹": "INR",
+    "EUR": "EUR",
+    "EURO": "EUR",
+    "EUROS": "EUR",
+    "USD": "USD",
+    "GBP": "GBP",
+    "CHF": "CHF",
+    "CAD": "CAD",
+    "AUD": "AUD",
+    "JPY": "JPY",
+    "INR": "INR",
+    "RS": "INR",
+    "RS.": "INR",
+    "SEK": "SEK",
+    "DKK": "DKK",
+    "NOK": "NOK",
+    "PLN": "PLN",
+    "CZK": "CZK",
+    "MYR": "MYR",
+    "RM": "MYR",
+}
+
+# Characters printed as thousands separators besides "." and ",": the spaces of all
+# widths (NBSP, narrow NBSP, thin space) and the Swiss apostrophes.
+_GROUP_SPACES = "\u00a0\u202f\u2009\u2007 '\u2019"
+_MINUS_SIGNS = "-\u2212\u2013"
+
+_MARKS_LONGEST_FIRST = "|".join(
+    re.escape(mark) for mark in sorted(CURRENCY_MARKS, key=len, reverse=True)
+)
+_CURRENCY_PATTERN = re.compile(_MARKS_LONGEST_FIRST, re.IGNORECASE)
+_TRAILING_CURRENCY = re.compile(f"(?:{_MARKS_LONGEST_FIRST})$", re.IGNORECASE)
+_IDENTIFIER_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u00a0\u202f]")
+_NUMBER_BODY = re.compile(r"^\d+(?:[.,]\d+)*$")
+_PERCENT = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*%\s*$")
+
+# Cheap shapes a date can take; dateparser is only asked about text matching one.
+_NUMERIC_DATE = re.compile(r"^\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}\.?$")
+_WORDY_DATE = re.compile("^(?=.*\\d)(?=.*[^\\W\\d_]{3})[\\w.,'\u2019 /-]{6,40}$")
+_YEAR = re.compile(r"(?<!\d)(?:\d{4}|\d{2})(?!\d)\.?$")
+
+
+def fold_text(text: str) -> str:
+    """Return ``text`` lower-cased without accents, one output character per input one.
+
+    Keeping the length lets positions found in the folded text point into the original.
+    """
+    return "".join(_fold_char(char) for char in text)
+
+
+@lru_cache(maxsize=512)
+def _fold_char(char: str) -> str:
+    special = _SPECIAL_FOLDS.get(char)
+    if special is not None:
+        return special
+    base = unicodedata.normalize("NFKD", char)[:1] or char
+    lowered = base.lower()
+    return lowered if len(lowered) == 1 else char
+
+
+_SPECIAL_FOLDS: dict[str, str] = {
+    "°": "o",
+    "º": "o",
+    "\u2019": "'",  # typographic apostrophe
+    "\u2018": "'",
+    "\u00b4": "'",
+    "`": "'",
+    "\u2013": "-",  # en dash
+    "\u2014": "-",  # em dash
+    "\u2010": "-",  # hyphen
+    "\u2212": "-",
+    "\u00a0": " ",
+    "\u202f": " ",
+    "\u2009": " ",
+    "\u2007": " ",
+    "ß": "ß",
+}
+
+
+def parse_currency(text: str) -> str | None:
+    """Return the ISO 4217 code named by a symbol or code in ``text``, or ``None``."""
+    cleaned = text.strip().strip(":()").strip()
+    if not cleaned:
+        return None
+    exact = CURRENCY_MARKS.get(cleaned.upper())
+    if exact is not None:
+        return exact
+    for match in _CURRENCY_PATTERN.finditer(cleaned):
+        mark = match.group(0)
+        if not mark.isalpha() or _stands_alone(cleaned, match.start(), match.end()):
+            return CURRENCY_MARKS[mark.upper()]
+    return None
+
+
+def _stands_alone(text: str, start: int, end: int) -> bool:
+    """Return True when the letters at ``text[start:end]`` are not part of a longer word."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not before.isalpha() and not after.isalpha()
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """Return the amount in ``text`` (``1 234,56 €``, ``(12.00)``, ``-1.234,5``), or None."""
+    body = _strip_currency(text.strip())
+    if not body:
+        return None
+    negative = False
+    if body.startswith("(") and body.endswith(")"):
+        negative, body = True, body[1:-1].strip()
+    if body and body[0] in _MINUS_SIGNS:
+        negative, body = True, body[1:].strip()
+    elif body.startswith("+"):
+        body = body[1:].strip()
+    if body and body[-1] in _MINUS_SIGNS:
+        negative, body = True, body[:-1].strip()
+    body = _strip_currency(body)
+    number = _plain_number(body)
+    if number is None:
+        return None
+    return -number if negative else number
+
+
+def _strip_currency(text: str) -> str:
+    """Return ``text`` without a currency mark at its start or end."""
+    stripped = text
+    for _ in range(2):
+        match = _CURRENCY_PATTERN.match(stripped)
+        if match and (not match.group(0).isalpha() or _stands_alone(stripped, 0, match.end())):
+            stripped = stripped[match.end() :].strip()
+        trailing = _TRAILING_CURRENCY.search(stripped)
+        if trailing and (
+            not trailing.group(0).isalpha()
+            or _stands_alone(stripped, trailing.start(), len(stripped))
+        ):
+            stripped = stripped[: trailing.start()].strip()
+    return stripped
+
+
+def _plain_number(body: str) -> Decimal | None:
+    """Return the unsigned number in ``body`` with its separators resolved, or None."""
+    grouped = _remove_space_groups(body)
+    if grouped is None or not _NUMBER_BODY.match(grouped):
+        return None
+    separators = [char for char in grouped if char in ".,"]
+    if not separators:
+        return _to_decimal(grouped)
+    last = separators[-1]
+    head, _, tail = grouped.rpartition(last)
+    other = "," if last == "." else "."
+    if len(set(separators)) == 2:
+        if separators.count(last) > 1 or not _groups_of_three(head, other):
+            return None
+        return _to_decimal(head.replace(other, "") + "." + tail)
+    if separators.count(last) > 1:
+        # "1.234.567" or "1,234,567": only a thousands separator can repeat.
+        return _to_decimal(grouped.replace(last, "")) if _groups_of_three(grouped, last) else None
+    if len(tail) == 3 and head not in ("0", "") and not head.startswith("0"):
+        # A lone separator before exactly three digits groups thousands ("1.000", "2,500").
+        return _to_decimal(head + tail)
+    return _to_decimal(head + "." + tail)
+
+
+def _remove_space_groups(body: str) -> str | None:
+    """Return ``body`` without space thousands separators, or None if they group wrongly."""
+    if not any(char in _GROUP_SPACES for char in body):
+        return body
+    parts = re.split(f"[{_GROUP_SPACES}]+", body)
+    if not parts[0].isdigit() or len(parts[0]) > 3:
+        return None
+    for part in parts[1:]:
+        if not re.match(r"^\d{3}(?:[.,]\d+)?$", part):
+            return None
+    return "".join(parts)
+
+
+def _groups_of_three(number: str, separator: str) -> bool:
+    """Return True when ``number`` splits on ``separator`` into a 1-3 digit head and triples."""
+    groups = number.split(separator)
+    return 1 <= len(groups[0]) <= 3 and all(len(group) == 3 for group in groups[1:])
+
+
+def _to_decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def parse_percent(text: str) -> Decimal | None:
+    """Return the rate in ``text`` (``20 %``, ``5,5%``, ``19.00%``) as a plain Decimal."""
+    match = _PERCENT.match(text)
+    if match is None:
+        return None
+    value = parse_amount(match.group(1).replace(",", "."))
+    if value is None or not Decimal(0) <= value <= Decimal(100):
+        return None
+    return strip_zeros(value)
+
+
+def strip_zeros(value: Decimal) -> Decimal:
+    """Return ``value`` without trailing fractional zeros (``19.00`` -> ``19``)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def compact_identifier(text: str) -> str:
+    """Return ``text`` upper-cased without spaces, dots or dashes (``fr 76-3.6`` -> ``FR7636``)."""
+    return _IDENTIFIER_SEPARATORS.sub("", text).upper()
+
+
+def looks_like_date(text: str) -> bool:
+    """Return True when ``text`` has a shape some date has; a cheap filter before dateparser."""
+    stripped = text.strip().rstrip(",;:")
+    if _NUMERIC_DATE.match(stripped):
+        return True
+    return bool(_WORDY_DATE.match(stripped)) and bool(_YEAR.search(stripped))
+
+
+def parse_date(
+    text: str, languages: Sequence[str] = DEFAULT_DATE_LANGUAGES, *, day_first: bool = True
+) -> date | None:
+    """Return the calendar date printed in ``text``, or None.
+
+    Numeric dates are read day first (``03/04/2026`` is 3 April) unless ``day_first`` is
+    False, for documents whose other dates show the month first (``11/17/2017``).
+    """
+    stripped = text.strip().rstrip(",;:")
+    if not looks_like_date(stripped):
+        return None
+    return _parse_date_cached(stripped, tuple(languages), day_first)
+
+
+_SLASHED_DATE = re.compile(r"(?<!\d)(\d{1,2})[/\-](\d{1,2})[/\-](?:\d{4}|\d{2})(?!\d)")
+
+
+def month_first_dates(texts: Iterable[str]) -> bool:
+    """Return True when the numeric dates in ``texts`` are month first (``11/17/2017``).
+
+    Only a date whose second number exceeds 12 proves it, and only when none proves
+    the opposite (a first number over 12).
+    """
+    month_first = day_first = False
+    for text in texts:
+        for match in _SLASHED_DATE.finditer(text):
+            first, second = int(match.group(1)), int(match.group(2))
+            month_first |= second > 12 >= first
+            day_first |= first > 12 >= second
+    return month_first and not day_first
+
+
+@lru_cache(maxsize=4096)
+def _parse_date_cached(text: str, languages: tuple[str, ...], day_first: bool) -> date | None:
+    result = _date_parser(languages, day_first).get_date_data(text)
+    if result.date_obj is None:
+        return None
+    return result.date_obj.date()
+
+
+@lru_cache(maxsize=16)
+def _date_parser(languages: tuple[str, ...], day_first: bool) -> DateDataParser:
+    """Return a dateparser parser for ``languages``, built once (building one is slow)."""
+    return DateDataParser(
+        languages=list(languages) or list(DEFAULT_DATE_LANGUAGES),
+        settings={
+            "DATE_ORDER": "DMY" if day_first else "MDY",
+            "PREFER_DAY_OF_MONTH": "first",
+            "REQUIRE_PARTS": ["day", "month", "year"],
+            "STRICT_PARSING": True,
+            "PARSERS": ["absolute-time"],
+        },
+    )

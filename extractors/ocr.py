@@ -1,0 +1,304 @@
+"""OCR: page images (PDF pages rendered by pypdfium2, image files loaded by PIL) read by
+tesseract into words with pixel positions and confidences.
+
+Tesseract runs as one subprocess per page, ``ExtractOptions.ocr_workers`` pages at a time, each
+with OpenMP limited to one thread: on two cores its own threading is 3-5x slower
+(PERFORMANCE_NOTES.md). Rendering stays in the calling thread because PDFium is not
+thread-safe.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import itertools
+import logging
+import math
+import os
+import tempfile
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import pypdfium2
+import pytesseract
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from extractors.base import (
+    PDFIUM_LOCK,
+    Deadline,
+    DocumentKind,
+    ExtractOptions,
+    PageWords,
+    SourceDocument,
+    Word,
+)
+from extractors.fields import read_invoice
+from invoicebot.model import DocumentError, ErrorCode, Extraction, InvoiceError, Method
+
+logger = logging.getLogger(__name__)
+
+# Page segmentation mode, chosen by measurement on scanned invoices (see the report in
+# benchmarks/accuracy.py's module docstring).
+PAGE_SEGMENTATION_MODE = 3
+# Tesseract refuses images above 32767 px a side; a page this large is a poster, not an invoice.
+MAX_RENDER_PIXELS = 50_000_000
+# Deskew: search ±2° by steps of 0.25° on a copy this wide; correct when 0.5° or more off.
+DESKEW_MAX_ANGLE = 2.0
+DESKEW_STEP = 0.25
+DESKEW_MIN_ANGLE = 0.5
+DESKEW_WIDTH = 800
+
+
+class OcrEngineUnavailableError(InvoiceError):
+    """Tesseract or one of its language models is missing: a setup problem, not a bad document."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class OcrExtractor:
+    """Reads image files, and PDFs of which no page has a usable text layer, by OCR."""
+
+    name = "ocr"
+
+    def extract(self, document: SourceDocument, options: ExtractOptions) -> Extraction | None:
+        """Return the fields read from OCR'd words, or None for a PDF with a text layer."""
+        deadline = document.deadline(options)
+        if document.kind is DocumentKind.IMAGE:
+            pages = ocr_images(load_image_pages(document.data, document.source), options, deadline)
+        elif document.kind is DocumentKind.PDF and not _has_usable_text(document, deadline):
+            pages = ocr_pdf_pages(document.data, None, options, deadline)
+        else:
+            return None
+        reading = read_invoice(pages)
+        return reading.to_extraction(document, method=Method.OCR, pages=len(pages))
+
+
+def _has_usable_text(document: SourceDocument, deadline: Deadline) -> bool:
+    # Imported here because text_layer imports this module to OCR its pages without text.
+    from extractors.text_layer import read_text_pages
+
+    return any(read_text_pages(document.data, source=document.source, deadline=deadline))
+
+
+def ocr_pdf_pages(
+    pdf: bytes, page_numbers: Sequence[int] | None, options: ExtractOptions, deadline: Deadline
+) -> list[PageWords]:
+    """Return the OCR'd words of the given pages (numbered from 1; None: every page)."""
+    return ocr_images(
+        render_pdf_pages(pdf, page_numbers, options.ocr_dpi, deadline), options, deadline
+    )
+
+
+def ocr_images(
+    images: Iterable[tuple[int, Image.Image]], options: ExtractOptions, deadline: Deadline
+) -> list[PageWords]:
+    """Return the words of each ``(page number, image)``, OCR'd ``options.ocr_workers`` at once.
+
+    ``images`` is consumed in this thread, so a generator may render pages lazily; at most two
+    pages per worker wait in memory.
+    """
+    _check_languages(options.ocr_languages)
+    pages: list[PageWords] = []
+    pending: deque[Future[PageWords]] = deque()
+    pool = ThreadPoolExecutor(max_workers=options.ocr_workers, thread_name_prefix="ocr")
+    try:
+        for number, image in images:
+            if len(pending) >= 2 * options.ocr_workers:
+                pages.append(pending.popleft().result())
+            pending.append(pool.submit(read_page_image, image, number, options, deadline))
+        pages.extend(future.result() for future in pending)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return pages
+
+
+def read_page_image(
+    image: Image.Image, number: int, options: ExtractOptions, deadline: Deadline
+) -> PageWords:
+    """Return the words tesseract reads on one page image, positions in pixels."""
+    deadline.remaining()
+    image = deskew(image)
+    data = _run_tesseract(image, options.ocr_languages, deadline)
+    words = [
+        Word(
+            text=text.strip(),
+            x0=float(left),
+            top=float(top),
+            x1=float(left + width),
+            bottom=float(top + height),
+            confidence=float(conf) / 100,
+        )
+        for text, left, top, width, height, conf in zip(
+            data["text"],
+            data["left"],
+            data["top"],
+            data["width"],
+            data["height"],
+            data["conf"],
+            strict=True,
+        )
+        if str(text).strip() and float(conf) >= 0
+    ]
+    return PageWords(
+        number=number, width=image.width, height=image.height, method="ocr", words=words
+    )
+
+
+def _run_tesseract(image: Image.Image, languages: str, deadline: Deadline) -> dict[str, Any]:
+    """Return tesseract's word table for ``image`` (pytesseract's ``Output.DICT``)."""
+    # pytesseract hands tesseract our own environment; one OpenMP thread per process is what
+    # makes parallel pages fast. setdefault keeps a limit the operator chose.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    # An uncompressed PGM costs 5 ms to write where the PNG pytesseract would write costs 190 ms.
+    with tempfile.NamedTemporaryFile(prefix="invoicebot-ocr-", suffix=".pgm") as file:
+        image.save(file, format="PPM")
+        file.flush()
+        try:
+            data: dict[str, Any] = pytesseract.image_to_data(
+                file.name,
+                lang=languages,
+                config=f"--psm {PAGE_SEGMENTATION_MODE}",
+                output_type=pytesseract.Output.DICT,
+                timeout=deadline.remaining(),
+            )
+        except pytesseract.TesseractNotFoundError as error:
+            raise _tesseract_missing() from error
+        except pytesseract.TesseractError as error:
+            raise DocumentError(
+                deadline.source, ErrorCode.UNREADABLE, f"tesseract failed: {error.message}"
+            ) from error
+        except RuntimeError as error:
+            # pytesseract's only other RuntimeError: it killed tesseract at the time limit.
+            if time.monotonic() >= deadline.at:
+                raise deadline.expired() from error
+            raise
+    return data
+
+
+@functools.cache
+def _installed_languages() -> frozenset[str]:
+    try:
+        return frozenset(pytesseract.get_languages())
+    except pytesseract.TesseractNotFoundError as error:
+        raise _tesseract_missing() from error
+
+
+def _check_languages(languages: str) -> None:
+    """Raise ``OcrEngineUnavailableError`` unless tesseract has a model for every language."""
+    missing = sorted(set(languages.split("+")) - _installed_languages())
+    if missing:
+        packages = " ".join(f"tesseract-ocr-{language}" for language in missing)
+        raise OcrEngineUnavailableError(
+            f"tesseract has no model for {', '.join(missing)}: install the Debian packages "
+            f"{packages}, or choose other OCR languages"
+        )
+
+
+def _tesseract_missing() -> OcrEngineUnavailableError:
+    return OcrEngineUnavailableError(
+        "tesseract is not installed or not on PATH: install the Debian package tesseract-ocr "
+        "(with tesseract-ocr-fra, tesseract-ocr-eng, tesseract-ocr-deu for the languages)"
+    )
+
+
+# --- page images -----------------------------------------------------------------------------
+
+
+def render_pdf_pages(
+    pdf: bytes, page_numbers: Sequence[int] | None, dpi: int, deadline: Deadline
+) -> Iterator[tuple[int, Image.Image]]:
+    """Yield ``(page number, grayscale image)`` for the given pages (None: all) at ``dpi``."""
+    with PDFIUM_LOCK:
+        try:
+            document = pypdfium2.PdfDocument(pdf)
+        except pypdfium2.PdfiumError as error:
+            raise _pdfium_error(deadline.source, error) from error
+    try:
+        numbers = range(1, len(document) + 1) if page_numbers is None else page_numbers
+        for number in numbers:
+            deadline.remaining()
+            yield number, _render_page(document, number, dpi)
+    finally:
+        with PDFIUM_LOCK:
+            document.close()
+
+
+def _render_page(document: pypdfium2.PdfDocument, number: int, dpi: int) -> Image.Image:
+    with PDFIUM_LOCK:
+        page = document[number - 1]
+        try:
+            width, height = page.get_size()
+            scale = min(dpi / 72, math.sqrt(MAX_RENDER_PIXELS / max(width * height, 1.0)))
+            bitmap = page.render(scale=scale, grayscale=True)
+            # The PIL image shares the bitmap's memory: copy it before the bitmap is freed.
+            image: Image.Image = bitmap.to_pil().copy()
+            bitmap.close()
+        finally:
+            page.close()
+    return image
+
+
+def _pdfium_error(source: str, error: pypdfium2.PdfiumError) -> DocumentError:
+    if "password" in str(error).lower():
+        return DocumentError(source, ErrorCode.ENCRYPTED, f"the PDF needs a password ({error})")
+    return DocumentError(source, ErrorCode.UNREADABLE, f"cannot open the PDF: {error}")
+
+
+def load_image_pages(data: bytes, source: str) -> Iterator[tuple[int, Image.Image]]:
+    """Yield ``(page number, grayscale image)`` for each frame of an image file, upright."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                yield number, _grayscale(ImageOps.exif_transpose(frame))
+    except Image.DecompressionBombError as error:
+        raise DocumentError(source, ErrorCode.TOO_LARGE, str(error)) from error
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        # PIL raises OSError for truncated data, SyntaxError for some malformed headers.
+        raise DocumentError(
+            source, ErrorCode.UNREADABLE, f"cannot decode the image: {error}"
+        ) from error
+
+
+def _grayscale(image: Image.Image) -> Image.Image:
+    """Return ``image`` in 8-bit grayscale, transparent areas white."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("L")
+
+
+# --- deskew ----------------------------------------------------------------------------------
+
+
+def deskew(image: Image.Image) -> Image.Image:
+    """Return ``image`` turned so its text lines are horizontal, when it is 0.5-2° off."""
+    angle = estimate_skew(image)
+    if abs(angle) < DESKEW_MIN_ANGLE:
+        return image
+    return image.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=255)
+
+
+def estimate_skew(image: Image.Image) -> float:
+    """Return the rotation (degrees, counter-clockwise) that best aligns the text lines.
+
+    Projection profile: with the lines horizontal, the row sums of ink alternate most sharply
+    between text lines and the gaps between them.
+    """
+    scale = DESKEW_WIDTH / image.width
+    small = image.resize((DESKEW_WIDTH, max(1, round(image.height * scale))), Image.Resampling.BOX)
+    ink = small.point(lambda value: 255 if value < 160 else 0)
+    steps = round(DESKEW_MAX_ANGLE / DESKEW_STEP)
+    angles = [step * DESKEW_STEP for step in range(-steps, steps + 1)]
+    return max(angles, key=lambda angle: (_profile_sharpness(ink, angle), -abs(angle)))
+
+
+def _profile_sharpness(ink: Image.Image, angle: float) -> float:
+    rotated = ink.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0)
+    rows = rotated.resize((1, rotated.height), Image.Resampling.BOX).tobytes()  # a mean per row
+    return float(sum((below - above) ** 2 for above, below in itertools.pairwise(rows)))

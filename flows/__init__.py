@@ -1,0 +1,1 @@
+"""The Prefect layer: thin flows and tasks over the pure packages."""

@@ -1,0 +1,529 @@
+"""The ``invoicebot`` command (Typer + rich): demo, extract, run, samples, rules, master data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from invoicebot.model import BatchSummary, InvoiceStatus
+from invoicebot.settings import Settings
+
+if TYPE_CHECKING:
+    from invoicebot.kpis import KpiReport
+
+app = typer.Typer(
+    help="invoicebot: accounts-payable invoice processing on Prefect.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+# Files taken when a folder is given to `extract`: documents, not the JSON beside them.
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".xml"})
+
+# The ephemeral Prefect server takes 15-20 s to start on a fresh PREFECT_HOME (migrations):
+# more than Prefect's default limit of 20 s on a loaded 2-core machine.
+EPHEMERAL_STARTUP_TIMEOUT_S = "90"
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="documents, or folders of documents")],
+    as_json_lines: Annotated[
+        bool, typer.Option("--json", help="one compact JSON object per line")
+    ] = False,
+    read_page: Annotated[
+        bool, typer.Option("--read-page", help="read the page even when an XML is embedded")
+    ] = False,
+) -> None:
+    """Read documents and print one extraction result per document (no database)."""
+    from extractors import extract_document
+    from invoicebot.pipeline import extract_options
+
+    documents = _expand_documents(paths)
+    options = extract_options(Settings(), read_page=read_page)
+    for document in documents:
+        result = extract_document(document, options).to_contract()
+        if as_json_lines:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def _expand_documents(paths: list[Path]) -> list[Path]:
+    documents: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            documents += sorted(
+                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES
+            )
+        elif path.is_file():
+            documents.append(path)
+        else:
+            raise typer.BadParameter(f"no such file or folder: {path}", param_hint="PATHS")
+    return documents
+
+
+@app.command()
+def run(
+    inbox: Annotated[
+        Path, typer.Option(help="folder of invoices to process", file_okay=False, exists=True)
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the batch summary as JSON")
+    ] = False,
+    batch_size: Annotated[
+        int | None, typer.Option(help="process at most this many files", min=1)
+    ] = None,
+) -> None:
+    """Run the process-inbox flow once over INBOX."""
+    summary = _run_batch(inbox, batch_size)
+    if as_json:
+        typer.echo(summary.model_dump_json(indent=2))
+        return
+    _print_invoices(summary)
+    _print_kpis(summary)
+
+
+def _run_batch(inbox: Path, batch_size: int | None) -> BatchSummary:
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_TIMEOUT_S
+    )
+    from flows.process_inbox import process_inbox
+
+    return process_inbox(inbox=str(inbox.resolve()), batch_size=batch_size)
+
+
+@app.command()
+def samples(
+    out: Annotated[Path, typer.Option(help="folder to write the invoices into")] = Path(
+        "sample-invoices"
+    ),
+    count: Annotated[int, typer.Option(help="how many documents", min=1)] = 40,
+    seed: Annotated[int, typer.Option(help="the same seed gives the same files")] = 2026,
+) -> None:
+    """Write realistic sample invoices (text PDFs, scans, images) with their expected JSON."""
+    from samples.invoices.generate import generate
+
+    written = generate(out, count=count, seed=seed)
+    console.print(f"Wrote {len(written)} sample invoices to {out}")
+
+
+@app.command()
+def train(
+    simulated_cases: Annotated[
+        int, typer.Option(help="simulated exception cases added to operators' decisions", min=0)
+    ] = 10_000,
+    seed: Annotated[int, typer.Option(help="seed of the simulator and the model")] = 0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the retraining summary as JSON")
+    ] = False,
+) -> None:
+    """Retrain the exception resolution classifier (the retrain-classifier flow) and keep
+    it only if it is at least as good as the current one on held-out cases."""
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_TIMEOUT_S
+    )
+    from flows.train_classifier import retrain_classifier
+
+    summary = retrain_classifier(simulated_cases=simulated_cases, seed=seed)
+    if as_json:
+        typer.echo(summary.model_dump_json(indent=2))
+        return
+    new = summary.new
+    baseline = new.baseline_macro_f1 or 0.0
+    console.print(
+        f"[bold]{'Kept' if summary.kept else 'Discarded'}[/] the new model: held-out macro-F1 "
+        f"{new.macro_f1:.3f} (rules-only baseline {baseline:.3f}, current "
+        f"{f'{summary.current.macro_f1:.3f}' if summary.current else 'none'}), "
+        f"ECE {new.ece:.3f}; {summary.cases} cases, {summary.operator_cases} from operators."
+    )
+    console.print(f"Model folder: {Settings().resolution_model_dir}")
+
+
+@app.command()
+def demo() -> None:
+    """Make sample invoices, run the batch on them with the embedded defaults, show the KPIs."""
+    from samples.invoices.generate import generate
+
+    base = Settings()
+    demo_dir = (base.data_dir / "demo").resolve()
+    if demo_dir.exists():
+        shutil.rmtree(demo_dir)
+    inbox = demo_dir / "inbox"
+    inbox.mkdir(parents=True)
+    # The demo runs on the embedded defaults: an SQLite file and the archive in demo_dir.
+    os.environ["INVOICEBOT_DATA_DIR"] = str(demo_dir)
+    os.environ.pop("INVOICEBOT_DATABASE_URL", None)
+    samples_dir = demo_dir / "samples"
+    console.print(f"[bold]Generating sample invoices into[/] {samples_dir}")
+    for document in generate(samples_dir, count=40, seed=2026):
+        shutil.copy2(document, inbox / document.name)
+    console.print("[bold]Running the process-inbox flow[/] (Prefect starts a local server)")
+    summary = _run_batch(inbox, None)
+    _print_invoices(summary)
+    _print_kpis(summary)
+    console.print(
+        f"\nExpected fields: {samples_dir}   Archive: {demo_dir / 'archive'}   "
+        f"Store: {demo_dir / 'invoicebot.db'}\n"
+        "To see the run, its task runs and its artifacts (invoice table, KPIs) in the "
+        "Prefect UI:\n  uv run prefect server start\nthen open http://127.0.0.1:4200/runs"
+    )
+    console.print(
+        "Exceptions wait for an operator: with "
+        f"INVOICEBOT_DATA_DIR={demo_dir}, `uv run invoicebot review list` shows them and "
+        "`invoicebot review resolve` decides; `make serve` gives each its own review form "
+        "in the Prefect UI (README, Operator guide)."
+    )
+    # The headline comes from the store, as `invoicebot report` computes it.
+    kpis = _store_kpis(Settings(), since=datetime.now(UTC) - timedelta(days=1))
+    console.print(
+        "The KPI report with charts and the staffing forecast: "
+        "uv run invoicebot report --html report.html"
+    )
+    Console().print(f"\n[bold green]{kpis.headline()}[/]")
+
+
+def _print_invoices(summary: BatchSummary) -> None:
+    table = Table(title=f"Batch {summary.run_id}: {summary.documents} documents")
+    for column in ("file", "status", "number", "seller", "gross", "exceptions"):
+        table.add_column(column, overflow="fold")
+    styles = {
+        InvoiceStatus.APPROVED: "green",
+        InvoiceStatus.EXCEPTION: "yellow",
+        InvoiceStatus.DUPLICATE: "blue",
+        InvoiceStatus.QUARANTINED: "red",
+    }
+    for outcome in summary.invoices:
+        table.add_row(
+            Path(outcome.source).name,
+            f"[{styles[outcome.status]}]{outcome.status.value}[/]",
+            outcome.invoice_number or "",
+            outcome.seller_name or "",
+            str(outcome.total_gross) if outcome.total_gross is not None else "",
+            "\n".join(f"{e.rule}: {e.message}" for e in outcome.exceptions),
+        )
+    Console().print(table)
+    for failure in summary.failures:
+        console.print(f"[red]failed, left in the inbox:[/] {failure.source}: {failure.error}")
+
+
+def _print_kpis(summary: BatchSummary) -> None:
+    kpis = summary.kpis
+    table = Table(title="Batch KPIs")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    table.add_row("Time saved vs manual keying", f"{kpis.time_saved_ratio:.0%}")
+    table.add_row("Straight-through rate", f"{kpis.straight_through_rate:.1%}")
+    table.add_row("Exception rate", f"{kpis.exception_rate:.1%}")
+    table.add_row("Invoices per hour of machine time", f"{kpis.throughput_per_hour:,.0f}")
+    Console().print(table)
+
+
+@app.command()
+def report(
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"], help="first day of the period (UTC); default: 30 days ago"
+        ),
+    ] = None,
+    html_file: Annotated[
+        Path | None, typer.Option("--html", help="write the HTML report here", dir_okay=False)
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv", help="write the raw table (one row per invoice) here", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Print the KPIs of a period from the store; write the HTML report and the raw table."""
+    from sqlmodel import Session
+
+    from invoicebot.kpis import KpiParameters
+    from invoicebot.report import build_report, invoice_table, render_html
+    from invoicebot.store.engine import shared_engine
+
+    settings = Settings()
+    now = datetime.now(UTC)
+    start = since.replace(tzinfo=UTC) if since else now - timedelta(days=30)
+    with Session(shared_engine(_report_database_url(settings))) as session:
+        content = build_report(
+            session, since=start, now=now, parameters=KpiParameters.from_settings(settings)
+        )
+    _print_kpi_report(content.kpis)
+    if html_file:
+        html_file.write_text(render_html(content, generated_at=now), encoding="utf-8")
+        console.print(f"Wrote the HTML report to {html_file}")
+    if csv_file:
+        invoice_table(content.documents).to_csv(csv_file, index=False)
+        console.print(f"Wrote the invoice table to {csv_file}")
+
+
+def _report_database_url(settings: Settings) -> str:
+    """Return the store to report on: the configured one, or the demo's when only it exists
+    (so that `make demo` then `invoicebot report` shows the demo's figures)."""
+    default_file = settings.data_dir / "invoicebot.db"
+    demo_file = settings.data_dir / "demo" / "invoicebot.db"
+    if settings.database_url is None and not default_file.exists() and demo_file.exists():
+        console.print(f"No store at {default_file}: reporting on the demo's, {demo_file}")
+        return f"sqlite:///{demo_file.resolve()}"
+    return settings.resolved_database_url
+
+
+def _store_kpis(settings: Settings, *, since: datetime) -> KpiReport:
+    """Return the KPIs of the documents the store received from ``since`` to now."""
+    from sqlmodel import Session
+
+    from invoicebot.kpis import KpiParameters, compute_kpis, read_snapshot
+    from invoicebot.store.engine import shared_engine
+
+    now = datetime.now(UTC)
+    with Session(shared_engine(settings.resolved_database_url)) as session:
+        snapshot = read_snapshot(session, start=since, end=now)
+    return compute_kpis(snapshot, KpiParameters.from_settings(settings), now=now)
+
+
+def _print_kpi_report(kpis: KpiReport) -> None:
+    table = Table(title=f"KPIs, {kpis.period}")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    table.add_column("counts", overflow="fold")
+    for figure in kpis.figures:
+        table.add_row(figure.label, figure.formatted(), figure.basis)
+    Console().print(table)
+    Console().print(f"[bold green]{kpis.headline()}[/]")
+
+
+@app.command()
+def rules(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="print the operator catalogue (docs/rules.md)")
+    ] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="check this rule configuration (YAML) and show what it enables",
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """List every business rule: id, category, severity and what it checks."""
+    from validation import RuleConfig, RuleConfigError, load_rule_config
+    from validation.catalogue import effective_rules, markdown_catalogue
+
+    if markdown:
+        typer.echo(markdown_catalogue(), nl=False)
+        return
+    try:
+        effective = load_rule_config(config) if config else RuleConfig()
+    except RuleConfigError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    table = Table(title="Business rules" + (f" with {config}" if config else ""))
+    for column in ("rule", "category", "severity"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("checks that", overflow="fold")
+    for spec, enabled, severity in effective_rules(effective):
+        shown = severity.value if enabled else "[dim]off[/]"
+        table.add_row(spec.id, spec.category.value, shown, spec.description)
+    Console().print(table)
+
+
+vendors_app = typer.Typer(help="The vendor master: suppliers, identifiers, bank details.")
+orders_app = typer.Typer(help="Purchase orders, for the 2-way and 3-way match.")
+receipts_app = typer.Typer(help="Goods receipts against purchase-order lines (3-way match).")
+app.add_typer(vendors_app, name="vendors")
+app.add_typer(orders_app, name="orders")
+app.add_typer(receipts_app, name="receipts")
+
+MasterFile = Annotated[
+    Path, typer.Argument(help="CSV file with a header row", exists=True, dir_okay=False)
+]
+
+
+@vendors_app.command("import")
+def import_vendors(file: MasterFile) -> None:
+    """Add or update suppliers from a CSV: name, vendor_id, vat_id, siret, iban, bic,
+    currency, payment_terms_days, po_required (only name is required)."""
+    _import_master("vendors", file)
+
+
+@orders_app.command("import")
+def import_orders(file: MasterFile) -> None:
+    """Add or replace purchase orders from a CSV with one row per PO line: po_number,
+    quantity, unit_price (required), vendor_id, currency, line, description, ordered_on."""
+    _import_master("orders", file)
+
+
+@receipts_app.command("import")
+def import_receipts(file: MasterFile) -> None:
+    """Add goods receipts from a CSV with one row per PO line received: po_number, line,
+    quantity (required), received_on, receipt_id."""
+    _import_master("receipts", file)
+
+
+def _import_master(kind: str, file: Path) -> None:
+    from sqlmodel import Session
+
+    from invoicebot.store import master
+    from invoicebot.store.engine import shared_engine
+
+    importers = {
+        "vendors": (master.import_vendors, "suppliers"),
+        "orders": (master.import_orders, "purchase orders"),
+        "receipts": (master.import_receipts, "goods receipts"),
+    }
+    importer, noun = importers[kind]
+    engine = shared_engine(Settings().resolved_database_url)
+    try:
+        with Session(engine) as session:
+            summary = importer(session, path=file)
+    except master.MasterDataError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    typer.echo(
+        f"Imported {summary.total} {noun} from {file}: {summary.added} new, "
+        f"{summary.updated} updated."
+    )
+
+
+review_app = typer.Typer(
+    help="Exception invoices waiting for an operator: list them, read one, decide.",
+    no_args_is_help=True,
+)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("list")
+def review_list(
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
+) -> None:
+    """List the invoices waiting for a review decision (no Prefect server needed)."""
+    from sqlmodel import Session
+
+    from invoicebot.store.engine import shared_engine
+    from invoicebot.store.review import load_case, review_run_of, waiting_invoice_ids
+
+    with Session(shared_engine(Settings().resolved_database_url)) as session:
+        cases = [load_case(session, invoice_id=i) for i in waiting_invoice_ids(session)]
+        runs = {
+            case.invoice_id: review_run_of(session, invoice_id=case.invoice_id) for case in cases
+        }
+    if as_json:
+        for case in cases:
+            run = runs[case.invoice_id]
+            row = {
+                "invoice_id": case.invoice_id,
+                "status": case.status,
+                "file": case.file_name,
+                "seller_name": case.fields.seller_name,
+                "invoice_number": case.fields.invoice_number,
+                "total_gross": _text(case.fields.total_gross),
+                "exceptions": [item.model_dump(mode="json") for item in case.exceptions],
+                "review_run_id": run.flow_run_id if run else None,
+            }
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    table = Table(title=f"{len(cases)} invoice(s) waiting for review")
+    for column in ("id", "status", "supplier", "number", "gross", "why", "review run"):
+        table.add_column(column, overflow="fold")
+    for case in cases:
+        run = runs[case.invoice_id]
+        table.add_row(
+            str(case.invoice_id),
+            case.status,
+            case.fields.seller_name or "",
+            case.fields.invoice_number or case.file_name,
+            _text(case.fields.total_gross) or "",
+            "\n".join(f"{item.rule} ({item.category.value})" for item in case.exceptions),
+            run.flow_run_name if run else "(none: resolve here)",
+        )
+    Console().print(table)
+
+
+@review_app.command("show")
+def review_show(invoice_id: Annotated[int, typer.Argument(help="id from `review list`")]) -> None:
+    """Print what the review form shows for an invoice: why it waits, the fields, the lines."""
+    from sqlmodel import Session
+
+    from invoicebot.review import review_markdown
+    from invoicebot.store.engine import shared_engine
+    from invoicebot.store.review import UnknownInvoiceError, load_case
+
+    with Session(shared_engine(Settings().resolved_database_url)) as session:
+        try:
+            case = load_case(session, invoice_id=invoice_id)
+        except UnknownInvoiceError as error:
+            console.print(f"[red]{error}[/]")
+            raise typer.Exit(1) from error
+    typer.echo(review_markdown(case), nl=False)
+
+
+@review_app.command("resolve")
+def review_resolve(
+    invoice_id: Annotated[int, typer.Argument(help="id from `review list`")],
+    decision: Annotated[
+        str,
+        typer.Option(
+            help="approve, approve_with_corrections, reject, send_back_to_supplier or escalate"
+        ),
+    ],
+    corrections: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="FIELD=VALUE, repeatable (with approve_with_corrections)"),
+    ] = None,
+    comment: Annotated[str, typer.Option(help="why, for the audit trail")] = "",
+    reviewer: Annotated[str, typer.Option(help="who decides")] = "operator",
+) -> None:
+    """Decide on a waiting invoice: the same statuses, audit record and label as the UI form."""
+    from sqlmodel import Session
+
+    from invoicebot.review import ReviewInputError, ReviewNotPendingError, resolve_exception
+    from invoicebot.store.engine import shared_engine
+    from invoicebot.store.review import UnknownInvoiceError
+
+    settings = Settings()
+    with Session(shared_engine(settings.resolved_database_url)) as session:
+        try:
+            audit = resolve_exception(
+                session,
+                invoice_id=invoice_id,
+                decision=decision,
+                corrections=_parse_assignments(corrections or []),
+                reviewer=reviewer,
+                comment=comment,
+                channel="terminal",
+                settings=settings,
+            )
+        except (ReviewInputError, ReviewNotPendingError, UnknownInvoiceError) as error:
+            console.print(f"[red]{error}[/]")
+            raise typer.Exit(1) from error
+    typer.echo(f"Invoice {invoice_id}: {audit.decision} -> {audit.status_after}")
+    if audit.rules_after:
+        typer.echo(f"Still failing after the corrections: {', '.join(audit.rules_after)}")
+
+
+def _parse_assignments(assignments: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for assignment in assignments:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(
+                f"expected FIELD=VALUE, got {assignment!r}", param_hint="--set"
+            )
+        values[name.strip()] = value
+    return values
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,302 @@
+"""Domain types shared by every stage: the contract's JSON shapes as pydantic models.
+
+Money, quantities and rates are ``Decimal`` and serialise as plain decimal strings
+(``"1234.56"``), dates as ISO strings, identifiers as compact upper-case strings.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+
+def format_decimal(value: Decimal) -> str:
+    """Return ``value`` as a plain decimal string: a dot, no exponent, no thousands separator."""
+    return format(value, "f")
+
+
+Money = Annotated[Decimal, PlainSerializer(format_decimal, return_type=str, when_used="json")]
+
+FIELD_NAMES: tuple[str, ...] = (
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "currency",
+    "seller_name",
+    "seller_vat_id",
+    "seller_siret",
+    "seller_iban",
+    "buyer_name",
+    "buyer_vat_id",
+    "po_number",
+    "total_net",
+    "total_tax",
+    "total_gross",
+    "amount_due",
+)
+AMOUNT_FIELDS: tuple[str, ...] = ("total_net", "total_tax", "total_gross", "amount_due")
+DATE_FIELDS: tuple[str, ...] = ("invoice_date", "due_date")
+
+
+class Method(StrEnum):
+    """Where an extraction's fields came from."""
+
+    EINVOICE = "einvoice"
+    TEXT = "text"
+    OCR = "ocr"
+
+
+class ErrorCode(StrEnum):
+    """Why a document could not be read (contract: ``error.code``)."""
+
+    UNREADABLE = "unreadable"
+    ENCRYPTED = "encrypted"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    TOO_LARGE = "too_large"
+    TIMEOUT = "timeout"
+    EMPTY = "empty"
+
+
+class ExceptionCategory(StrEnum):
+    """What kind of problem an exception is (contract: exception ``category``)."""
+
+    MISSING_FIELD = "missing_field"
+    ARITHMETIC = "arithmetic"
+    INVALID_IDENTIFIER = "invalid_identifier"
+    DUPLICATE = "duplicate"
+    DATE = "date"
+    VENDOR = "vendor"
+    PURCHASE_ORDER = "purchase_order"
+    LOW_CONFIDENCE = "low_confidence"
+    UNREADABLE = "unreadable"
+
+
+class Severity(StrEnum):
+    """How much a failed rule matters, lowest first: all but ``info`` make an exception.
+
+    ``critical`` is money at risk (payment diversion, paying twice): hold the payment.
+    """
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+class Resolution(StrEnum):
+    """What an AP operator does with an exception invoice: the classifier's labels.
+
+    The classifier suggests one with a probability; the operator decides, and each decision
+    becomes a training label. ``Resolution.describe()`` gives the text operators read.
+    """
+
+    CORRECT_CAPTURE = "correct_capture"
+    APPROVE_ANYWAY = "approve_anyway"
+    REQUEST_CREDIT_NOTE = "request_credit_note"
+    PURCHASING_REVIEW = "purchasing_review"
+    FRAUD_REVIEW = "fraud_review"
+    REJECT_DUPLICATE = "reject_duplicate"
+
+    def describe(self) -> str:
+        """Return the operator-facing explanation of this resolution."""
+        return RESOLUTION_DESCRIPTIONS[self]
+
+
+RESOLUTION_DESCRIPTIONS: dict[Resolution, str] = {
+    Resolution.CORRECT_CAPTURE: (
+        "The invoice is right, the reading was wrong: correct the captured fields "
+        "(amount, date, identifier) from the document and approve."
+    ),
+    Resolution.APPROVE_ANYWAY: (
+        "The difference is tolerable (rounding, a few cents, a known supplier habit): "
+        "approve the invoice as it is."
+    ),
+    Resolution.REQUEST_CREDIT_NOTE: (
+        "The supplier's invoice is wrong (totals do not add up, wrong VAT, over-billing): "
+        "ask the supplier for a credit note or a corrected invoice."
+    ),
+    Resolution.PURCHASING_REVIEW: (
+        "A purchase-order or goods-receipt problem (no PO, price or quantity above the "
+        "order, not received yet): send it to the buyer in purchasing."
+    ),
+    Resolution.FRAUD_REVIEW: (
+        "Money may be at risk (bank details changed, unknown supplier, suspicious near "
+        "duplicate): hold the payment and verify with the supplier by a known channel."
+    ),
+    Resolution.REJECT_DUPLICATE: (
+        "The invoice was already received and booked: reject this copy, do not pay twice."
+    ),
+}
+
+
+class InvoiceStatus(StrEnum):
+    """Where an invoice ends after a batch (contract: invoice ``status``)."""
+
+    APPROVED = "approved"
+    EXCEPTION = "exception"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+
+
+class InvoiceFields(BaseModel):
+    """The header fields of an invoice; ``None`` where a field was not found."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    invoice_number: str | None = None
+    invoice_date: date | None = None
+    due_date: date | None = None
+    currency: str | None = None
+    seller_name: str | None = None
+    seller_vat_id: str | None = None
+    seller_siret: str | None = None
+    seller_iban: str | None = None
+    buyer_name: str | None = None
+    buyer_vat_id: str | None = None
+    po_number: str | None = None
+    total_net: Money | None = None
+    total_tax: Money | None = None
+    total_gross: Money | None = None
+    amount_due: Money | None = None
+
+
+class Line(BaseModel):
+    """One invoice line; amounts are net of VAT, ``tax_rate`` is a percentage (``"20"``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = None
+    quantity: Money | None = None
+    unit_price: Money | None = None
+    net_amount: Money | None = None
+    tax_rate: Money | None = None
+
+
+class ExtractionError(BaseModel):
+    """Why a document could not be read."""
+
+    code: ErrorCode
+    message: str
+
+
+class Extraction(BaseModel):
+    """The result of reading one document (contract: extraction result)."""
+
+    source: str
+    sha256: str
+    method: Method | None = None
+    language: str | None = None
+    pages: int = 0
+    fields: InvoiceFields = Field(default_factory=InvoiceFields)
+    lines: list[Line] = Field(default_factory=list)
+    confidence: dict[str, float] = Field(default_factory=dict)
+    error: ExtractionError | None = None
+
+    def to_contract(self) -> dict[str, Any]:
+        """Return the contract's JSON-ready dict (every field key present, nulls kept)."""
+        return self.model_dump(mode="json")
+
+
+class RuleResult(BaseModel):
+    """What one rule concluded about one invoice, with the values it compared."""
+
+    rule: str
+    category: ExceptionCategory
+    severity: Severity
+    passed: bool
+    message: str
+    values: dict[str, str | None] = Field(default_factory=dict)
+
+    @property
+    def is_exception(self) -> bool:
+        """Return True when this result makes the invoice an exception."""
+        return not self.passed and self.severity is not Severity.INFO
+
+
+class ExceptionItem(BaseModel):
+    """One exception as the batch summary shows it."""
+
+    rule: str
+    category: ExceptionCategory
+    message: str
+
+
+class Suggestion(BaseModel):
+    """A suggested resolution for an exception, with its probability."""
+
+    resolution: Resolution
+    probability: float
+
+
+class InvoiceOutcome(BaseModel):
+    """What happened to one document of a batch."""
+
+    source: str
+    status: InvoiceStatus
+    exceptions: list[ExceptionItem] = Field(default_factory=list)
+    suggestion: Suggestion | None = None
+    invoice_number: str | None = None
+    seller_name: str | None = None
+    total_gross: Money | None = None
+    seconds: float = 0.0
+
+
+class BatchKpis(BaseModel):
+    """The headline figures of one batch (contract: ``kpis``)."""
+
+    throughput_per_hour: float
+    straight_through_rate: float
+    exception_rate: float
+    time_saved_ratio: float
+
+
+class DocumentFailure(BaseModel):
+    """A document whose processing failed (not a bad document: a store or disk failure);
+    it stays in the inbox for the next run."""
+
+    source: str
+    error: str
+
+
+class BatchSummary(BaseModel):
+    """The result of one batch run (contract: batch summary)."""
+
+    run_id: str
+    documents: int
+    invoices: list[InvoiceOutcome]
+    kpis: BatchKpis
+    failures: list[DocumentFailure] = Field(default_factory=list)
+
+
+class InvoiceError(Exception):
+    """Base class of invoicebot's own errors."""
+
+
+class DocumentError(InvoiceError):
+    """A document could not be read; carries the contract's error code and the reason."""
+
+    def __init__(self, source: str, code: ErrorCode, reason: str) -> None:
+        super().__init__(f"{source}: {code.value}: {reason}")
+        self.source = source
+        self.code = code
+        self.reason = reason
+
+
+def invoice_number_key(number: str) -> str:
+    """Return the invoice number with case and punctuation folded: ``F-0042`` -> ``F0042``."""
+    return "".join(ch for ch in number.upper() if ch.isalnum())
+
+
+def seller_key(fields: InvoiceFields) -> str | None:
+    """Return a stable key for the seller: VAT id, else SIREN, else the folded name."""
+    if fields.seller_vat_id:
+        return f"vat:{fields.seller_vat_id.upper()}"
+    if fields.seller_siret and len(fields.seller_siret) >= 9:
+        return f"siren:{fields.seller_siret[:9]}"
+    if fields.seller_name:
+        return "name:" + "".join(ch for ch in fields.seller_name.casefold() if ch.isalnum())
+    return None

@@ -1,0 +1,481 @@
+"""Reviewing an exception invoice: the decisions, corrections, and what the operator reads.
+
+The same functions serve the Prefect review form (``flows/review.py``) and the terminal
+(``invoicebot review``), so both give the same statuses, audit records and labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from invoicebot.model import (
+    FIELD_NAMES,
+    ExceptionCategory,
+    Extraction,
+    InvoiceError,
+    InvoiceFields,
+    Method,
+    Resolution,
+    RuleResult,
+)
+from invoicebot.settings import Settings
+from invoicebot.store.labels import record_label
+from invoicebot.store.repository import StoreHistory
+from invoicebot.store.review import (
+    WAITING_STATUSES,
+    ReviewDecision,
+    StoredCase,
+    apply_review,
+    load_case,
+)
+from validation import load_rule_config, validate
+from validation.identity import compact
+
+DecisionName = Literal[
+    "approve", "approve_with_corrections", "reject", "send_back_to_supplier", "escalate"
+]
+
+
+class Decision(StrEnum):
+    """What an operator decides for an exception invoice."""
+
+    APPROVE = "approve"
+    APPROVE_WITH_CORRECTIONS = "approve_with_corrections"
+    REJECT = "reject"
+    SEND_BACK_TO_SUPPLIER = "send_back_to_supplier"
+    ESCALATE = "escalate"
+
+
+DECISION_HELP: dict[Decision, str] = {
+    Decision.APPROVE: "approve the invoice as it was read; it is released for payment",
+    Decision.APPROVE_WITH_CORRECTIONS: (
+        "replace the fields you fill in below, then check the invoice again: approved when "
+        "every rule passes, otherwise it comes back to you with what still fails"
+    ),
+    Decision.REJECT: "reject the invoice (a duplicate, not ours); it will not be paid",
+    Decision.SEND_BACK_TO_SUPPLIER: (
+        "the supplier's invoice is wrong: ask for a credit note or a corrected invoice"
+    ),
+    Decision.ESCALATE: (
+        "hand it to a senior reviewer (purchasing, or fraud checks when bank details or "
+        "identity are in doubt); it keeps waiting for a decision"
+    ),
+}
+
+# Invoice status and exception state each decision leaves behind.
+STATUS_AFTER: dict[Decision, str] = {
+    Decision.APPROVE: "approved",
+    Decision.APPROVE_WITH_CORRECTIONS: "approved",
+    Decision.REJECT: "rejected",
+    Decision.SEND_BACK_TO_SUPPLIER: "sent_back",
+    Decision.ESCALATE: "escalated",
+}
+EXCEPTION_STATE_AFTER: dict[Decision, str] = {
+    Decision.APPROVE: "approved",
+    Decision.APPROVE_WITH_CORRECTIONS: "corrected",
+    Decision.REJECT: "rejected",
+    Decision.SEND_BACK_TO_SUPPLIER: "sent_back",
+    Decision.ESCALATE: "escalated",
+}
+
+# The classifier learns resolutions (``Resolution``); a decision names the action taken.
+LABEL_OF: dict[Decision, Resolution] = {
+    Decision.APPROVE: Resolution.APPROVE_ANYWAY,
+    Decision.APPROVE_WITH_CORRECTIONS: Resolution.CORRECT_CAPTURE,
+    Decision.REJECT: Resolution.REJECT_DUPLICATE,
+    Decision.SEND_BACK_TO_SUPPLIER: Resolution.REQUEST_CREDIT_NOTE,
+    Decision.ESCALATE: Resolution.FRAUD_REVIEW,
+}
+DECISION_FOR_SUGGESTION: dict[Resolution, Decision] = {
+    Resolution.CORRECT_CAPTURE: Decision.APPROVE_WITH_CORRECTIONS,
+    Resolution.APPROVE_ANYWAY: Decision.APPROVE,
+    Resolution.REQUEST_CREDIT_NOTE: Decision.SEND_BACK_TO_SUPPLIER,
+    Resolution.PURCHASING_REVIEW: Decision.ESCALATE,
+    Resolution.FRAUD_REVIEW: Decision.ESCALATE,
+    Resolution.REJECT_DUPLICATE: Decision.REJECT,
+}
+
+CATEGORY_WORDS: dict[ExceptionCategory, str] = {
+    ExceptionCategory.MISSING_FIELD: "a required field is missing",
+    ExceptionCategory.ARITHMETIC: "the amounts do not add up",
+    ExceptionCategory.INVALID_IDENTIFIER: "an identifier (VAT, SIRET, IBAN) is not valid",
+    ExceptionCategory.DUPLICATE: "it may repeat an invoice already received",
+    ExceptionCategory.DATE: "a date is wrong or implausible",
+    ExceptionCategory.VENDOR: "it does not match the vendor master",
+    ExceptionCategory.PURCHASE_ORDER: "it does not match the purchase order",
+    ExceptionCategory.LOW_CONFIDENCE: "a field was read with low confidence",
+    ExceptionCategory.UNREADABLE: "the document could not be read",
+}
+
+IDENTIFIER_FIELDS = frozenset({"seller_vat_id", "seller_siret", "seller_iban", "buyer_vat_id"})
+
+# The fields a form offers to correct for each category: a form with every field is too
+# long for the Prefect UI's Resume dialog, which then squeezes the description away.
+FIELDS_BY_CATEGORY: dict[ExceptionCategory, tuple[str, ...]] = {
+    ExceptionCategory.ARITHMETIC: ("total_net", "total_tax", "total_gross", "amount_due"),
+    ExceptionCategory.INVALID_IDENTIFIER: tuple(sorted(IDENTIFIER_FIELDS)),
+    ExceptionCategory.DUPLICATE: ("invoice_number", "invoice_date", "total_gross"),
+    ExceptionCategory.DATE: ("invoice_date", "due_date"),
+    ExceptionCategory.VENDOR: ("seller_name", "seller_vat_id", "seller_siret", "seller_iban"),
+    ExceptionCategory.PURCHASE_ORDER: ("po_number", "total_net"),
+}
+# Below this confidence a field is offered for correction on a low-confidence exception.
+DOUBTFUL_CONFIDENCE = 0.9
+
+
+class ReviewInputError(InvoiceError):
+    """A submitted decision cannot be applied; nothing was changed."""
+
+
+class ReviewNotPendingError(InvoiceError):
+    """The invoice has no pending exception: it was decided already, or never was one."""
+
+    def __init__(self, invoice_id: int, status: str) -> None:
+        super().__init__(f"invoice {invoice_id} is {status}, not waiting for a review")
+        self.invoice_id = invoice_id
+        self.status = status
+
+
+def parse_decision(value: str) -> Decision:
+    """Return the decision named ``value``; raise ``ReviewInputError`` for another name."""
+    try:
+        return Decision(value)
+    except ValueError:
+        allowed = ", ".join(decision.value for decision in Decision)
+        raise ReviewInputError(f"unknown decision {value!r}; expected one of {allowed}") from None
+
+
+def parse_corrections(raw: Mapping[str, str], current: InvoiceFields) -> dict[str, Any]:
+    """Return the corrected fields that differ from ``current``, typed as the store keeps
+    them; blank values mean unchanged. Raise ``ReviewInputError`` naming every bad value."""
+    unknown = sorted(set(raw) - set(FIELD_NAMES))
+    if unknown:
+        raise ReviewInputError(f"no such field: {', '.join(unknown)}")
+    typed = {name: _normalise(name, value.strip()) for name, value in raw.items() if value.strip()}
+    try:
+        merged = InvoiceFields.model_validate(current.model_dump() | typed)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise ReviewInputError(f"corrected values are not valid: {problems}") from None
+    return {
+        name: getattr(merged, name)
+        for name in typed
+        if getattr(merged, name) != getattr(current, name)
+    }
+
+
+def _normalise(name: str, value: str) -> str:
+    if name in IDENTIFIER_FIELDS:
+        return compact(value)
+    if name == "currency":
+        return value.upper()
+    return value
+
+
+def fields_to_correct(case: StoredCase) -> list[str]:
+    """Return the fields the review form offers to correct, in the contract's order: those
+    the failed rules concern, the missing ones, and those read with low confidence."""
+    wanted: set[str] = set()
+    for item in case.exceptions:
+        wanted.update(FIELDS_BY_CATEGORY.get(item.category, ()))
+        if item.category is ExceptionCategory.MISSING_FIELD:
+            wanted.update(name for name in FIELD_NAMES if getattr(case.fields, name) is None)
+        if item.category is ExceptionCategory.LOW_CONFIDENCE:
+            wanted.update(
+                name
+                for name, score in case.confidence.items()
+                if score < DOUBTFUL_CONFIDENCE and name in FIELD_NAMES
+            )
+    return [name for name in FIELD_NAMES if name in wanted]
+
+
+def check_consistency(decision: Decision, corrected: Mapping[str, Any]) -> None:
+    """Raise ``ReviewInputError`` when corrections come without the decision that uses them."""
+    if decision is Decision.APPROVE_WITH_CORRECTIONS and not corrected:
+        raise ReviewInputError(
+            "approve_with_corrections needs at least one corrected field that differs "
+            "from what was read"
+        )
+    if decision is not Decision.APPROVE_WITH_CORRECTIONS and corrected:
+        raise ReviewInputError(
+            f"corrected fields are only applied with approve_with_corrections, not {decision}"
+        )
+
+
+def label_for(decision: Decision, case: StoredCase) -> Resolution:
+    """Return the training label of a decision on this case."""
+    if decision is Decision.ESCALATE and any(
+        item.category is ExceptionCategory.PURCHASE_ORDER for item in case.exceptions
+    ):
+        return Resolution.PURCHASING_REVIEW
+    return LABEL_OF[decision]
+
+
+def revalidate(
+    session: Session, case: StoredCase, corrected: Mapping[str, Any], settings: Settings
+) -> list[RuleResult]:
+    """Return every rule's result on the invoice with its corrected fields."""
+    fields = case.fields.model_copy(update=dict(corrected))
+    extraction = Extraction(
+        source=case.file_name,
+        sha256=case.sha256,
+        method=Method(case.method) if case.method else None,
+        language=case.language,
+        pages=case.pages,
+        fields=fields,
+        lines=case.lines,
+        # A value the operator typed from the document is certain.
+        confidence={**case.confidence, **dict.fromkeys(corrected, 1.0)},
+    )
+    store = StoreHistory(session)
+    return validate(
+        extraction,
+        history=store,
+        master=store,
+        config=load_rule_config(settings.rules_config),
+        reference_date=settings.rules_reference_date,
+        document_id=case.document_id,
+    )
+
+
+def resolve_exception(
+    session: Session,
+    *,
+    invoice_id: int,
+    decision: str,
+    corrections: Mapping[str, str],
+    reviewer: str,
+    comment: str,
+    channel: str,
+    flow_run_id: str | None = None,
+    settings: Settings | None = None,
+) -> ReviewDecision:
+    """Apply an operator's decision to a waiting invoice, audit it and record the label;
+    return the audit record. Raise ``ReviewInputError`` (nothing changed) for bad input,
+    ``ReviewNotPendingError`` when the invoice has no pending exception."""
+    case = load_case(session, invoice_id=invoice_id)
+    if case.status not in WAITING_STATUSES:
+        raise ReviewNotPendingError(invoice_id, case.status)
+    chosen = parse_decision(decision)
+    corrected = parse_corrections(corrections, case.fields)
+    check_consistency(chosen, corrected)
+    status_after = STATUS_AFTER[chosen]
+    results: list[RuleResult] | None = None
+    still_failing: list[str] = []
+    if chosen is Decision.APPROVE_WITH_CORRECTIONS:
+        results = revalidate(session, case, corrected, settings or Settings())
+        still_failing = [result.rule for result in results if result.is_exception]
+        if still_failing:
+            status_after = "exception"
+    audit = ReviewDecision(
+        invoice_id=invoice_id,
+        decision=chosen.value,
+        reviewer=reviewer.strip() or "operator",
+        comment=comment,
+        channel=channel,
+        flow_run_id=flow_run_id,
+        status_before=case.status,
+        status_after=status_after,
+        changes={
+            name: [_as_text(getattr(case.fields, name)), _as_text(value)]
+            for name, value in corrected.items()
+        },
+        rules_before=[item.rule for item in case.exceptions],
+        rules_after=still_failing,
+    )
+    apply_review(
+        session,
+        case=case,
+        status_after=status_after,
+        exception_state=EXCEPTION_STATE_AFTER[chosen],
+        corrected=corrected,
+        results=results,
+        audit=audit,
+    )
+    # record_label commits: the status, the audit record and the label land together.
+    record_label(
+        session,
+        document_id=case.document_id,
+        resolution=label_for(chosen, case),
+        decided_by=audit.reviewer,
+        comment=comment,
+    )
+    session.refresh(audit)
+    return audit
+
+
+def record_refusal(
+    session: Session,
+    *,
+    invoice_id: int,
+    decision: str,
+    reviewer: str,
+    comment: str,
+    reason: str,
+    channel: str,
+    flow_run_id: str | None,
+) -> ReviewDecision:
+    """Audit a submitted form that could not be applied (nothing else changes); commit."""
+    case = load_case(session, invoice_id=invoice_id)
+    audit = ReviewDecision(
+        invoice_id=invoice_id,
+        decision=decision,
+        reviewer=reviewer.strip() or "operator",
+        comment=comment,
+        channel=channel,
+        flow_run_id=flow_run_id,
+        status_before=case.status,
+        status_after=case.status,
+        rules_before=[item.rule for item in case.exceptions],
+        rules_after=[item.rule for item in case.exceptions],
+        refused_reason=reason,
+    )
+    session.add(audit)
+    session.commit()
+    session.refresh(audit)
+    return audit
+
+
+def _as_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# --------------------------------------------------------------------------------------
+# What the operator reads
+# --------------------------------------------------------------------------------------
+
+
+def review_run_name(case: StoredCase) -> str:
+    """Return the review run's name: the supplier and the invoice number."""
+    supplier = case.fields.seller_name or "unknown supplier"
+    number = case.fields.invoice_number or case.file_name
+    return f"{supplier} {number}"
+
+
+def review_tags(case: StoredCase) -> list[str]:
+    """Return the review run's tags: ``review`` and each exception category."""
+    return ["review", *sorted({item.category.value for item in case.exceptions})]
+
+
+def suggested_decision(case: StoredCase) -> Decision:
+    """Return the decision the form starts on: the suggestion's, else approve."""
+    if case.suggestion is None:
+        return Decision.APPROVE
+    try:
+        return DECISION_FOR_SUGGESTION[Resolution(case.suggestion.resolution)]
+    except ValueError:
+        return Decision.APPROVE
+
+
+def document_link(case: StoredCase) -> str:
+    """Return a link to the archived document, or its name when it was not archived."""
+    if not case.archived_path:
+        return case.file_name
+    return f"[{case.file_name}]({Path(case.archived_path).resolve().as_uri()})"
+
+
+def review_markdown(case: StoredCase) -> str:
+    """Return the form's description: why the invoice waits, what was read, the lines."""
+    parts = [
+        f"## {review_run_name(case)}",
+        f"Document: {document_link(case)} (read by {case.method or 'nothing'})",
+        *_notice(case),
+        "### Why it waits",
+        *[
+            f"- **{item.rule}**: {CATEGORY_WORDS[item.category]}. {item.message}"
+            for item in case.exceptions
+        ],
+        *_suggestion_lines(case),
+        "### What was read",
+        "| field | value | confidence |",
+        "|---|---|---|",
+        *[
+            f"| {name} | {_cell(getattr(case.fields, name))} | {_confidence(case, name)} |"
+            for name in FIELD_NAMES
+        ],
+        *_line_table(case),
+        "### Decisions",
+        *[f"- **{decision.value}**: {text}" for decision, text in DECISION_HELP.items()],
+        "Corrected values: leave a field empty to keep what was read; dates as YYYY-MM-DD, "
+        "amounts as 1234.56. The form offers the fields these rules concern; "
+        "`invoicebot review resolve --set FIELD=VALUE` corrects any field.",
+    ]
+    return "\n\n".join(_join_tables(parts)) + "\n"
+
+
+def _notice(case: StoredCase) -> list[str]:
+    last = case.last_decision
+    if last is None:
+        return []
+    if last.refused_reason:
+        return [f"> **Your last submission was not applied**: {last.refused_reason}"]
+    if last.decision == Decision.APPROVE_WITH_CORRECTIONS and last.rules_after:
+        return [
+            "> **Corrected, but rules still fail**: " + ", ".join(last.rules_after) + ". "
+            "Correct further, or take another decision."
+        ]
+    if last.decision == Decision.ESCALATE:
+        comment = f": {last.comment}" if last.comment else ""
+        return [f"> **Escalated by {last.reviewer}**{comment}"]
+    return []
+
+
+def _suggestion_lines(case: StoredCase) -> list[str]:
+    if case.suggestion is None:
+        return []
+    try:
+        described = Resolution(case.suggestion.resolution).describe()
+    except ValueError:
+        described = case.suggestion.resolution
+    return [
+        "### Suggested resolution",
+        f"**{case.suggestion.resolution}** ({case.suggestion.probability:.0%}): {described} "
+        f"The form starts on **{suggested_decision(case).value}**.",
+    ]
+
+
+def _line_table(case: StoredCase) -> list[str]:
+    if not case.lines:
+        return ["### Lines", "No line items were read."]
+    rows = [
+        f"| {_cell(line.description)} | {_cell(line.quantity)} | {_cell(line.unit_price)} "
+        f"| {_cell(line.net_amount)} | {_cell(line.tax_rate)} |"
+        for line in case.lines
+    ]
+    return [
+        "### Lines",
+        "| description | quantity | unit price | net | VAT % |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
+
+
+def _join_tables(parts: list[str]) -> list[str]:
+    # Table rows must stay on consecutive lines; every other part is its own paragraph.
+    joined: list[str] = []
+    for part in parts:
+        if part.startswith("|") and joined and joined[-1].startswith("|"):
+            joined[-1] += "\n" + part
+        else:
+            joined.append(part)
+    return joined
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _confidence(case: StoredCase, name: str) -> str:
+    score = case.confidence.get(name)
+    return "" if score is None else f"{score:.0%}"

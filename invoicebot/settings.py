@@ -1,0 +1,65 @@
+"""invoicebot's settings: one pydantic-settings object, read from ``INVOICEBOT_*`` and ``.env``."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of invoicebot; build one with ``Settings()`` where it is needed."""
+
+    model_config = SettingsConfigDict(env_prefix="INVOICEBOT_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".invoicebot"),
+        description="Where the database file, the archive and the models live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store; default: an SQLite file in the data dir.",
+    )
+    ocr_languages: str = Field(default="fra+eng+deu", description="tesseract languages")
+    ocr_dpi: int = Field(default=300, ge=72, le=600, description="page render resolution for OCR")
+    ocr_workers: int = Field(default=2, ge=1, description="pages OCR'd in parallel")
+    document_timeout_s: float = Field(default=120.0, gt=0, description="per-document time limit")
+    max_file_mb: float = Field(default=50.0, gt=0, description="larger files are refused")
+    batch_workers: int = Field(default=2, ge=1, description="invoices processed at once")
+    manual_minutes_per_invoice: float = Field(
+        default=12.0, gt=0, description="manual keying time an invoice would take (APQC: 5-17)"
+    )
+    sla_hours: float = Field(
+        default=48.0, gt=0, description="an invoice should be decided within this many hours"
+    )
+    operator_hourly_cost: float = Field(
+        default=35.0, ge=0, description="loaded cost of one AP operator hour, for cost per invoice"
+    )
+    rules_config: Path | None = Field(
+        default=None,
+        description="YAML rule configuration (see config/rules.example.yaml); default: built-in",
+    )
+    rules_reference_date: date | None = Field(
+        default=None,
+        description="'today' for the date rules; default: the processing date",
+    )
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """Return the database URL, defaulting to ``invoicebot.db`` in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'invoicebot.db').resolve()}"
+
+    @property
+    def resolution_model_dir(self) -> Path:
+        """Return the folder of the exception resolution classifier (``invoicebot train``)."""
+        return self.data_dir / "models" / "resolution"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Return the folder that holds ``approved/``, ``exceptions/`` and ``quarantine/``."""
+        return self.data_dir / "archive"

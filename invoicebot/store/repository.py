@@ -1,0 +1,475 @@
+"""Repository functions of the store: keyword-only, the session first."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Executable, bindparam, delete, func, or_, text, update
+from sqlalchemy import select as core_select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from invoicebot.model import (
+    Extraction,
+    InvoiceStatus,
+    RuleResult,
+    invoice_number_key,
+    seller_key,
+)
+from invoicebot.store import master
+from invoicebot.store.tables import (
+    BatchRun,
+    Document,
+    ExceptionRecord,
+    Invoice,
+    InvoiceLine,
+    RuleResultRow,
+    utcnow,
+)
+from validation.context import PriorInvoice, PurchaseOrderRecord, VendorRecord
+
+PROCESSING = "processing"
+
+
+class ClaimOutcome(StrEnum):
+    """What claiming a file's bytes gave."""
+
+    CLAIMED = "claimed"
+    ALREADY_PROCESSED = "already_processed"
+    IN_PROGRESS = "in_progress"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The result of ``claim_document``: the document row and whether this run owns it."""
+
+    outcome: ClaimOutcome
+    document_id: int
+    status: str
+    archived_path: str | None
+
+
+def start_batch(session: Session, *, inbox: str, flow_run_id: str | None) -> int:
+    """Insert a batch run row and return its id."""
+    batch = BatchRun(inbox=inbox, flow_run_id=flow_run_id)
+    session.add(batch)
+    session.commit()
+    assert batch.id is not None  # set by the INSERT
+    return batch.id
+
+
+def finish_batch(
+    session: Session, *, batch_id: int, counts: dict[InvoiceStatus, int], machine_seconds: float
+) -> None:
+    """Record a batch's end, its counts per status and its wall-clock seconds."""
+    batch = session.get_one(BatchRun, batch_id)
+    batch.finished_at = utcnow()
+    batch.documents = sum(counts.values())
+    batch.approved = counts.get(InvoiceStatus.APPROVED, 0)
+    batch.exceptions = counts.get(InvoiceStatus.EXCEPTION, 0)
+    batch.duplicates = counts.get(InvoiceStatus.DUPLICATE, 0)
+    batch.quarantined = counts.get(InvoiceStatus.QUARANTINED, 0)
+    batch.machine_seconds = machine_seconds
+    session.add(batch)
+    session.commit()
+
+
+def claim_document(
+    session: Session,
+    *,
+    sha256: str,
+    source: str,
+    file_name: str,
+    size_bytes: int,
+    batch_id: int | None,
+    stale_after: timedelta,
+) -> Claim:
+    """Claim the file with these bytes for this run, so no other worker processes it.
+
+    A claim older than ``stale_after`` that never finished (a crashed run) is taken over.
+    """
+    document = Document(
+        sha256=sha256,
+        source=source,
+        file_name=file_name,
+        size_bytes=size_bytes,
+        batch_id=batch_id,
+    )
+    session.add(document)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+    else:
+        assert document.id is not None  # set by the INSERT
+        return Claim(ClaimOutcome.CLAIMED, document.id, PROCESSING, None)
+    existing = session.exec(select(Document).where(Document.sha256 == sha256)).one()
+    assert existing.id is not None  # a stored row
+    if existing.status != PROCESSING:
+        return Claim(
+            ClaimOutcome.ALREADY_PROCESSED, existing.id, existing.status, existing.archived_path
+        )
+    now = utcnow()
+    if existing.claimed_at > now - stale_after:
+        return Claim(ClaimOutcome.IN_PROGRESS, existing.id, existing.status, None)
+    # Compare-and-set on claimed_at: of two runs taking over the same stale claim, one wins.
+    taken = session.execute(
+        update(Document)
+        .where(col(Document.id) == existing.id)
+        .where(col(Document.claimed_at) == existing.claimed_at)
+        .values(claimed_at=now, batch_id=batch_id, source=source)
+    )
+    session.commit()
+    if taken.rowcount == 1:  # type: ignore[attr-defined]
+        return Claim(ClaimOutcome.CLAIMED, existing.id, PROCESSING, None)
+    return Claim(ClaimOutcome.IN_PROGRESS, existing.id, PROCESSING, None)
+
+
+def release_claim(session: Session, *, document_id: int) -> None:
+    """Delete an unfinished claim so that the file is processed again by the next run."""
+    session.execute(
+        delete(Document)
+        .where(col(Document.id) == document_id)
+        .where(col(Document.status) == PROCESSING)
+    )
+    session.commit()
+
+
+def record_invoice(
+    session: Session,
+    *,
+    document_id: int,
+    extraction: Extraction,
+    status: InvoiceStatus,
+    results: list[RuleResult],
+    archived_path: str,
+    seconds: float,
+) -> int:
+    """Store an extraction, its rule results and exceptions in one transaction; return its id."""
+    fields = extraction.fields
+    invoice = Invoice(
+        document_id=document_id,
+        status=status.value,
+        method=extraction.method.value if extraction.method else None,
+        language=extraction.language,
+        pages=extraction.pages,
+        invoice_number_key=invoice_number_key(fields.invoice_number)
+        if fields.invoice_number
+        else None,
+        seller_key=seller_key(fields),
+        confidence=extraction.confidence,
+        **fields.model_dump(),
+    )
+    session.add(invoice)
+    session.flush()
+    assert invoice.id is not None  # set by the flush
+    for position, line in enumerate(extraction.lines, start=1):
+        session.add(InvoiceLine(invoice_id=invoice.id, position=position, **line.model_dump()))
+    for result in results:
+        session.add(
+            RuleResultRow(
+                invoice_id=invoice.id,
+                rule=result.rule,
+                category=result.category.value,
+                severity=result.severity.value,
+                passed=result.passed,
+                message=result.message,
+                compared=result.values,
+            )
+        )
+        if result.is_exception:
+            session.add(
+                ExceptionRecord(
+                    document_id=document_id,
+                    invoice_id=invoice.id,
+                    rule=result.rule,
+                    category=result.category.value,
+                    message=result.message,
+                )
+            )
+    _finish_document(
+        session,
+        document_id=document_id,
+        status=status,
+        archived_path=archived_path,
+        seconds=seconds,
+    )
+    session.commit()
+    return invoice.id
+
+
+def record_quarantine(
+    session: Session,
+    *,
+    document_id: int,
+    error_code: str,
+    message: str,
+    archived_path: str,
+    seconds: float,
+) -> None:
+    """Mark a document unreadable, with its ``unreadable`` exception, in one transaction."""
+    document = _finish_document(
+        session,
+        document_id=document_id,
+        status=InvoiceStatus.QUARANTINED,
+        archived_path=archived_path,
+        seconds=seconds,
+    )
+    document.error_code = error_code
+    document.error_message = message
+    session.add(
+        ExceptionRecord(
+            document_id=document_id, rule="UNREADABLE", category="unreadable", message=message
+        )
+    )
+    session.commit()
+
+
+def _finish_document(
+    session: Session,
+    *,
+    document_id: int,
+    status: InvoiceStatus,
+    archived_path: str,
+    seconds: float,
+) -> Document:
+    document = session.get_one(Document, document_id)
+    document.status = status.value
+    document.processed_at = utcnow()
+    document.archived_path = archived_path
+    document.processing_seconds = seconds
+    session.add(document)
+    return document
+
+
+# The duplicate and purchase-order look-ups run for every invoice: their statements are
+# built once (the compiled SQL is then cached) and return plain rows, not ORM objects.
+PRIOR_COLUMNS = (
+    col(Invoice.document_id),
+    col(Document.file_name),
+    col(Invoice.invoice_number),
+    col(Invoice.invoice_date),
+    col(Invoice.total_gross),
+    col(Invoice.status),
+)
+# Stand-ins for "exclude nothing": ids are positive, number keys alphanumeric.
+NO_DOCUMENT = -1
+NO_NUMBER_KEY = "#"
+_other_number = or_(
+    col(Invoice.invoice_number_key).is_(None),
+    col(Invoice.invoice_number_key) != bindparam("exclude_number_key"),
+)
+SAME_SELLER_AND_NUMBER = (
+    core_select(*PRIOR_COLUMNS)
+    .join(Document, col(Document.id) == col(Invoice.document_id))
+    .where(col(Invoice.seller_key) == bindparam("seller_key"))
+    .where(col(Invoice.invoice_number_key) == bindparam("invoice_number_key"))
+    .where(col(Invoice.document_id) != bindparam("exclude_document_id"))
+    .order_by(col(Invoice.id))
+)
+SAME_SELLER_AND_GROSS = (
+    core_select(*PRIOR_COLUMNS)
+    .join(Document, col(Document.id) == col(Invoice.document_id))
+    .where(col(Invoice.seller_key) == bindparam("seller_key"))
+    .where(col(Invoice.total_gross) == bindparam("total_gross"))
+    .where(col(Invoice.invoice_date).between(bindparam("first_date"), bindparam("last_date")))
+    .where(_other_number)
+    .where(col(Invoice.document_id) != bindparam("exclude_document_id"))
+    .order_by(col(Invoice.id))
+    .limit(20)
+)
+NET_INVOICED_ON_ORDER = (
+    core_select(func.sum(col(Invoice.total_net)))
+    .where(col(Invoice.po_number).in_(bindparam("po_numbers", expanding=True)))
+    .where(_other_number)
+    .where(col(Invoice.document_id) != bindparam("exclude_document_id"))
+)
+
+
+def _priors(session: Session, statement: Executable, **parameters: object) -> list[PriorInvoice]:
+    rows = session.connection().execute(statement, parameters)
+    return [
+        PriorInvoice(
+            document_id=row[0],
+            source=row[1],
+            invoice_number=row[2],
+            invoice_date=row[3],
+            total_gross=row[4],
+            status=row[5],
+        )
+        for row in rows
+    ]
+
+
+def same_seller_and_number(
+    session: Session,
+    *,
+    seller_key: str,
+    invoice_number_key: str,
+    exclude_document_id: int | None,
+) -> list[PriorInvoice]:
+    """Return stored invoices with this seller key and normalised number (indexed look-up)."""
+    return _priors(
+        session,
+        SAME_SELLER_AND_NUMBER,
+        seller_key=seller_key,
+        invoice_number_key=invoice_number_key,
+        exclude_document_id=NO_DOCUMENT if exclude_document_id is None else exclude_document_id,
+    )
+
+
+def same_seller_and_gross(
+    session: Session,
+    *,
+    seller_key: str,
+    total_gross: Decimal,
+    first_date: date,
+    last_date: date,
+    exclude_number_key: str | None,
+    exclude_document_id: int | None,
+) -> list[PriorInvoice]:
+    """Return stored invoices of this seller with this gross total dated in the window,
+    leaving out those numbered ``exclude_number_key`` (indexed look-up)."""
+    return _priors(
+        session,
+        SAME_SELLER_AND_GROSS,
+        seller_key=seller_key,
+        total_gross=total_gross,
+        first_date=first_date,
+        last_date=last_date,
+        exclude_number_key=exclude_number_key or NO_NUMBER_KEY,
+        exclude_document_id=NO_DOCUMENT if exclude_document_id is None else exclude_document_id,
+    )
+
+
+def net_invoiced_on_order(
+    session: Session,
+    *,
+    po_numbers: Sequence[str],
+    exclude_number_key: str | None,
+    exclude_document_id: int | None,
+) -> Decimal:
+    """Return the net total of stored invoices quoting one of ``po_numbers`` (indexed),
+    leaving out those numbered ``exclude_number_key``."""
+    total = (
+        session.connection()
+        .execute(
+            NET_INVOICED_ON_ORDER,
+            {
+                "po_numbers": list(po_numbers),
+                "exclude_number_key": exclude_number_key or NO_NUMBER_KEY,
+                "exclude_document_id": NO_DOCUMENT
+                if exclude_document_id is None
+                else exclude_document_id,
+            },
+        )
+        .scalar()
+    )
+    return Decimal(0) if total is None else Decimal(total).quantize(Decimal("0.01"))
+
+
+def lock_seller(session: Session, *, seller_key: str) -> None:
+    """Serialise, until this transaction ends, the duplicate checks of one seller's invoices.
+
+    On PostgreSQL a transaction-scoped advisory lock keeps workers in other processes from
+    storing the same invoice twice unseen; SQLite serialises its writers itself.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(seller_key.encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+class StoreHistory:
+    """The store seen through validation's ``InvoiceHistory`` and ``MasterData`` protocols.
+
+    Made per invoice: which master data is on file is read once per instance.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._revisions: dict[str, str] | None = None
+
+    def _master_revisions(self) -> dict[str, str]:
+        if self._revisions is None:
+            self._revisions = master.master_revisions(self._session)
+        return self._revisions
+
+    def same_seller_and_number(
+        self, *, seller_key: str, invoice_number_key: str, exclude_document_id: int | None
+    ) -> list[PriorInvoice]:
+        """Return stored invoices of this seller with this normalised number."""
+        return same_seller_and_number(
+            self._session,
+            seller_key=seller_key,
+            invoice_number_key=invoice_number_key,
+            exclude_document_id=exclude_document_id,
+        )
+
+    def same_seller_and_gross(
+        self,
+        *,
+        seller_key: str,
+        total_gross: Decimal,
+        first_date: date,
+        last_date: date,
+        exclude_number_key: str | None,
+        exclude_document_id: int | None,
+    ) -> list[PriorInvoice]:
+        """Return stored invoices of this seller with this gross total dated in the window."""
+        return same_seller_and_gross(
+            self._session,
+            seller_key=seller_key,
+            total_gross=total_gross,
+            first_date=first_date,
+            last_date=last_date,
+            exclude_number_key=exclude_number_key,
+            exclude_document_id=exclude_document_id,
+        )
+
+    def net_invoiced_on_order(
+        self,
+        *,
+        po_numbers: Sequence[str],
+        exclude_number_key: str | None,
+        exclude_document_id: int | None,
+    ) -> Decimal:
+        """Return the net total of stored invoices quoting one of ``po_numbers``."""
+        return net_invoiced_on_order(
+            self._session,
+            po_numbers=po_numbers,
+            exclude_number_key=exclude_number_key,
+            exclude_document_id=exclude_document_id,
+        )
+
+    def has_vendors(self) -> bool:
+        """Return True when a vendor master has been imported."""
+        return "vendors" in self._master_revisions()
+
+    def vendors_by_identifier(self, *, vat_id: str | None, siren: str | None) -> list[VendorRecord]:
+        """Return the suppliers with this VAT number or this SIREN."""
+        return master.vendors_by_identifier(self._session, vat_id=vat_id, siren=siren)
+
+    def vendor_names(self) -> Mapping[str, str]:
+        """Return every supplier's folded name by vendor id."""
+        return master.vendor_names(
+            self._session, revision=self._master_revisions().get("vendors", "")
+        )
+
+    def vendor(self, vendor_id: str) -> VendorRecord | None:
+        """Return the supplier with this vendor id."""
+        return master.vendor_by_id(self._session, vendor_id=vendor_id)
+
+    def has_orders(self) -> bool:
+        """Return True when purchase orders have been imported."""
+        return "orders" in self._master_revisions()
+
+    def purchase_order(self, po_key: str) -> PurchaseOrderRecord | None:
+        """Return the purchase order with this folded number."""
+        return master.purchase_order(self._session, po_key=po_key)

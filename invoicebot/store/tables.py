@@ -1,0 +1,146 @@
+"""SQLModel tables of the store: documents, invoices, lines, rule results, exceptions, batches."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Numeric, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC (SQLModel stores aware datetimes)."""
+    return datetime.now(UTC)
+
+
+def money_field() -> Any:
+    """Return a nullable exact-decimal column (18 digits, 4 decimals)."""
+    return Field(default=None, sa_column=Column(Numeric(18, 4), nullable=True))
+
+
+class BatchRun(SQLModel, table=True):
+    """One run of the batch flow over an inbox."""
+
+    __tablename__ = "batch_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_run_id: str | None = Field(default=None, index=True)
+    inbox: str
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    documents: int = 0
+    approved: int = 0
+    exceptions: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    machine_seconds: float = 0.0
+
+
+class Document(SQLModel, table=True):
+    """A file taken from the inbox, claimed by its sha256 before it is processed."""
+
+    __tablename__ = "document"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(unique=True, max_length=64)
+    source: str
+    file_name: str
+    size_bytes: int
+    batch_id: int | None = Field(default=None, foreign_key="batch_run.id", index=True)
+    status: str = Field(default="processing", index=True, max_length=20)
+    claimed_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None
+    archived_path: str | None = None
+    error_code: str | None = Field(default=None, max_length=40)
+    error_message: str | None = None
+    processing_seconds: float | None = None
+
+
+class Invoice(SQLModel, table=True):
+    """The fields read from a document, one invoice per document."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        Index("ix_invoice_seller_number", "seller_key", "invoice_number_key"),
+        # DUPLICATE-AMOUNT-DATE: same seller, same gross, dates in a window.
+        Index("ix_invoice_seller_gross_date", "seller_key", "total_gross", "invoice_date"),
+        # PO-AMOUNT: what was already invoiced on a purchase order.
+        Index("ix_invoice_po_number", "po_number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", unique=True)
+    status: str = Field(index=True, max_length=20)
+    method: str | None = Field(default=None, max_length=20)
+    language: str | None = Field(default=None, max_length=8)
+    pages: int = 0
+    invoice_number: str | None = None
+    invoice_number_key: str | None = Field(default=None, max_length=200)
+    seller_key: str | None = Field(default=None, max_length=300)
+    invoice_date: date | None = None
+    due_date: date | None = None
+    currency: str | None = Field(default=None, max_length=3)
+    seller_name: str | None = None
+    seller_vat_id: str | None = Field(default=None, max_length=40)
+    seller_siret: str | None = Field(default=None, max_length=14)
+    seller_iban: str | None = Field(default=None, max_length=40)
+    buyer_name: str | None = None
+    buyer_vat_id: str | None = Field(default=None, max_length=40)
+    po_number: str | None = None
+    total_net: Decimal | None = money_field()
+    total_tax: Decimal | None = money_field()
+    total_gross: Decimal | None = money_field()
+    amount_due: Decimal | None = money_field()
+    confidence: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class InvoiceLine(SQLModel, table=True):
+    """One line item of an invoice, in printed order."""
+
+    __tablename__ = "invoice_line"
+    __table_args__ = (UniqueConstraint("invoice_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    position: int
+    description: str | None = None
+    quantity: Decimal | None = money_field()
+    unit_price: Decimal | None = money_field()
+    net_amount: Decimal | None = money_field()
+    tax_rate: Decimal | None = money_field()
+
+
+class RuleResultRow(SQLModel, table=True):
+    """What one rule concluded about one invoice."""
+
+    __tablename__ = "rule_result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    rule: str = Field(max_length=60)
+    category: str = Field(max_length=30)
+    severity: str = Field(max_length=10)
+    passed: bool
+    message: str
+    compared: dict[str, str | None] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class ExceptionRecord(SQLModel, table=True):
+    """An exception waiting for (or resolved by) an operator."""
+
+    __tablename__ = "exception"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
+    rule: str = Field(max_length=60)
+    category: str = Field(index=True, max_length=30)
+    message: str
+    state: str = Field(default="open", index=True, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    # The classifier's suggestion for the invoice (a ``Resolution``), when a model was trained.
+    suggested_resolution: str | None = Field(default=None, max_length=40)
+    suggestion_probability: float | None = None

@@ -1,0 +1,1 @@
+"""Sample data for invoicebot: generated invoices with their expected extractions."""

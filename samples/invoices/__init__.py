@@ -1,0 +1,1 @@
+"""Sample invoices (PDF, scans, images, Factur-X) beside their expected extraction JSON."""

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Start the local Prefect stack for invoicebot: server, `process` work pool, deployments,
+# worker. Everything it starts is recorded in $INVOICEBOT_DATA_DIR/run/*.pid for stop.sh.
+#
+#   PREFECT_SERVER_API_PORT                 port of the API and the UI (default 4200)
+#   PREFECT_SERVER_DATABASE_CONNECTION_URL  PostgreSQL for the server (default: SQLite)
+#   INVOICEBOT_DATA_DIR                     store, archive, run files (default .invoicebot)
+#   INVOICEBOT_INBOX                        folder the scheduled batch reads (default: data dir/inbox)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port="${PREFECT_SERVER_API_PORT:-4200}"
+data_dir="$(mkdir -p "${INVOICEBOT_DATA_DIR:-.invoicebot}" && cd "${INVOICEBOT_DATA_DIR:-.invoicebot}" && pwd)"
+run_dir="$data_dir/run"
+mkdir -p "$run_dir"
+
+export INVOICEBOT_DATA_DIR="$data_dir"
+export INVOICEBOT_INBOX="${INVOICEBOT_INBOX:-$data_dir/inbox}"
+mkdir -p "$INVOICEBOT_INBOX"
+# The stack keeps its own Prefect home (server database, settings) beside the store.
+export PREFECT_HOME="${PREFECT_HOME:-$data_dir/prefect}"
+export PREFECT_SERVER_API_HOST=127.0.0.1
+export PREFECT_SERVER_API_PORT="$port"
+export PREFECT_API_URL="http://127.0.0.1:$port/api"
+# Without it the UI served on another port would still call the API on 4200.
+export PREFECT_UI_API_URL="$PREFECT_API_URL"
+export PREFECT_SERVER_ANALYTICS_ENABLED=false
+
+prefect_bin="$(uv run --frozen python -c 'import shutil; print(shutil.which("prefect"))')"
+
+running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start() {  # start NAME COMMAND...: in its own process group, so stop.sh ends it whole
+    local name="$1"; shift
+    if running "$run_dir/$name.pid"; then
+        echo "$name already running (pid $(cat "$run_dir/$name.pid"))"
+        return
+    fi
+    setsid "$@" >"$run_dir/$name.log" 2>&1 < /dev/null &
+    echo $! >"$run_dir/$name.pid"
+}
+
+start server "$prefect_bin" server start --host 127.0.0.1 --port "$port"
+echo "Waiting for the Prefect server on port $port ..."
+for _ in $(seq 1 180); do
+    if curl -fsS "$PREFECT_API_URL/health" >/dev/null 2>&1; then break; fi
+    if ! running "$run_dir/server.pid"; then
+        echo "The server stopped; see $run_dir/server.log" >&2
+        tail -20 "$run_dir/server.log" >&2
+        exit 1
+    fi
+    sleep 1
+done
+curl -fsS "$PREFECT_API_URL/health" >/dev/null || { echo "No server after 180 s" >&2; exit 1; }
+
+"$prefect_bin" work-pool inspect process >/dev/null 2>&1 \
+    || "$prefect_bin" work-pool create process --type process >/dev/null
+"$prefect_bin" --no-prompt deploy --all >"$run_dir/deploy.log" 2>&1 \
+    || { echo "Deploying failed; see $run_dir/deploy.log" >&2; tail -30 "$run_dir/deploy.log" >&2; exit 1; }
+start worker "$prefect_bin" worker start --pool process --type process
+
+cat <<MSG
+invoicebot's Prefect stack is up:
+  UI:       http://127.0.0.1:$port  (reviews: Runs, tag "review", state Suspended)
+  API:      $PREFECT_API_URL
+  inbox:    $INVOICEBOT_INBOX (processed on the process-inbox schedule)
+  logs:     $run_dir/*.log
+To use it from a shell: export PREFECT_API_URL=$PREFECT_API_URL INVOICEBOT_DATA_DIR=$data_dir
+Stop it with: make stop
+MSG

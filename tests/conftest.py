@@ -1,0 +1,60 @@
+"""Shared fixtures: sample paths, an isolated data dir, PostgreSQL when a server answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+# Before Prefect is imported anywhere: no telemetry, no log shipping, a patient start-up.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples" / "invoices"
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "INVOICEBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def sample_truths() -> list[tuple[Path, dict[str, Any]]]:
+    """Return every committed sample document with its expected JSON."""
+    truths = []
+    for truth_path in sorted(SAMPLES.glob("*.json")):
+        truth = json.loads(truth_path.read_text())
+        truths.append((SAMPLES / truth["source"], truth))
+    return truths
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point INVOICEBOT_DATA_DIR at a fresh folder, with the default SQLite store."""
+    folder = tmp_path / "data"
+    monkeypatch.setenv("INVOICEBOT_DATA_DIR", str(folder))
+    monkeypatch.delenv("INVOICEBOT_DATABASE_URL", raising=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """Create a throw-away database on the local PostgreSQL server; skip when none answers."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"no PostgreSQL server answers at {POSTGRES_ADMIN_URL}: {error}")
+    name = f"invoicebot_test_{uuid.uuid4().hex[:10]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        try:
+            yield url
+        finally:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

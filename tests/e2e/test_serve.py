@@ -1,0 +1,131 @@
+"""`make serve` / `make stop` on a free port: server, work pool, deployments, worker, then none.
+
+The helpers here also start the stack for the browser test (test_ui.py).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.conftest import ROOT
+
+SERVE_TIMEOUT_S = 420
+STOP_TIMEOUT_S = 120
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A local Prefect stack started by ``make serve``."""
+
+    port: int
+    data_dir: Path
+    env: dict[str, str]
+
+    @property
+    def ui_url(self) -> str:
+        """Return the UI's address."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """Return the API's address."""
+        return f"{self.ui_url}/api"
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the Prefect REST API and return its JSON answer."""
+        response = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def pid(self, name: str) -> int:
+        """Return the pid ``make serve`` recorded for ``server`` or ``worker``."""
+        return int((self.data_dir / "run" / f"{name}.pid").read_text())
+
+
+def free_port() -> int:
+    """Return a TCP port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stack_env(tmp: Path, port: int) -> dict[str, str]:
+    """Return an environment of its own for a stack: data dir, Prefect home, port."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INVOICEBOT_", "PREFECT_"))}
+    return env | {
+        "INVOICEBOT_DATA_DIR": str(tmp / "data"),
+        "PREFECT_HOME": str(tmp / "prefect"),
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+
+
+def make(target: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run a Makefile target in the project folder and return what it printed."""
+    return subprocess.run(
+        ["make", "--no-print-directory", target],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@contextmanager
+def served_stack(tmp: Path) -> Iterator[Stack]:
+    """Start the stack with ``make serve`` and always stop it with ``make stop``."""
+    port = free_port()
+    env = stack_env(tmp, port)
+    stack = Stack(port=port, data_dir=tmp / "data", env=env)
+    try:
+        started = make("serve", env, SERVE_TIMEOUT_S)
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert stack.ui_url in started.stdout
+        yield stack
+    finally:
+        make("stop", env, STOP_TIMEOUT_S)
+
+
+def alive(pid: int) -> bool:
+    """Return True when a process with this pid exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_make_serve_starts_the_stack_and_make_stop_stops_it(tmp_path: Path) -> None:
+    with served_stack(tmp_path) as stack:
+        assert stack.api("GET", "/health") is True
+        assert stack.api("GET", "/work_pools/process")["type"] == "process"
+        deployments = stack.api("POST", "/deployments/filter", {})
+        names = {deployment["name"] for deployment in deployments}
+        assert {"process-inbox", "review", "retrain-classifier"} <= names
+        batch = next(d for d in deployments if d["name"] == "process-inbox")
+        assert batch["global_concurrency_limit"]["limit"] == 1
+        assert batch["parameters"]["inbox"] == str(stack.data_dir.resolve() / "inbox")
+        [schedule] = batch["schedules"]
+        assert schedule["schedule"]["cron"] == "*/30 8-18 * * 1-5"
+        assert schedule["schedule"]["timezone"] == "Europe/Paris"
+        server, worker = stack.pid("server"), stack.pid("worker")
+        assert alive(server) and alive(worker)
+        html = httpx.get(stack.ui_url, timeout=30).text
+        assert "<html" in html.lower()
+
+    assert not alive(server) and not alive(worker)
+    assert not (stack.data_dir / "run" / "server.pid").exists()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", stack.port))  # the port is free again

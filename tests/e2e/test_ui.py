@@ -1,0 +1,153 @@
+"""An operator's review in the real Prefect UI, in Debian's Chromium driven by Playwright.
+
+`make serve` starts a server and a worker on a free port; the scheduled batch deployment
+runs on an inbox with one invoice whose totals do not add up; the test opens the review run
+in the UI, corrects the gross in the Resume form, submits it, and reads the store.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, sync_playwright
+from sqlmodel import Session, select
+
+from invoicebot.store.engine import make_engine
+from invoicebot.store.review import ReviewDecision
+from invoicebot.store.tables import Invoice
+from tests.conftest import ROOT
+from tests.e2e.test_serve import Stack, served_stack
+from tests.inbox import pick_samples
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = ROOT / "docs" / "img" / "review-form.png"
+# A flow run's process imports the whole stack: on a busy 2-core machine it takes a while.
+RUN_TIMEOUT_S = 300
+FAULTY = pick_samples(lambda t: t["faults"] == ["BR-CO-15"] and t["kind"] == "text-pdf", 1)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with served_stack(tmp_path_factory.mktemp("stack")) as served:
+        yield served
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make browser` installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield browser.new_page(viewport={"width": 1280, "height": 1400})
+        finally:
+            browser.close()
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float = RUN_TIMEOUT_S) -> Any:
+    """Return the first truthy answer of ``probe``, polling until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = probe()
+        if answer:
+            return answer
+        time.sleep(2)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def suspended_review_run(stack: Stack) -> dict[str, Any] | None:
+    runs = stack.api(
+        "POST",
+        "/flow_runs/filter",
+        {"flow_runs": {"tags": {"all_": ["review"]}, "state": {"type": {"any_": ["PAUSED"]}}}},
+    )
+    return runs[0] if runs else None
+
+
+def run_state(stack: Stack, run_id: str) -> str:
+    return str(stack.api("GET", f"/flow_runs/{run_id}")["state"]["type"])
+
+
+def start_scheduled_batch(stack: Stack) -> str:
+    deployment = stack.api("GET", "/deployments/name/process-inbox/process-inbox")
+    run = stack.api("POST", f"/deployments/{deployment['id']}/create_flow_run", {})
+    return str(run["id"])
+
+
+def test_an_operator_corrects_an_exception_in_the_review_form(stack: Stack, page: Page) -> None:
+    inbox = stack.data_dir / "inbox"
+    source, truth = FAULTY[0]
+    shutil.copy2(source, inbox / source.name)
+
+    batch = start_scheduled_batch(stack)
+    review = wait_for("the review run to suspend", lambda: suspended_review_run(stack))
+    assert run_state(stack, batch) == "COMPLETED"
+    fields = truth["fields"]
+    assert review["name"] == f"{fields['seller_name']} {fields['invoice_number']}"
+    assert set(review["tags"]) == {"review", "arithmetic"}
+
+    engine = make_engine(f"sqlite:///{stack.data_dir / 'invoicebot.db'}")
+    with Session(engine) as session:
+        invoice = session.exec(select(Invoice)).one()
+        assert invoice.status == "exception"
+        assert invoice.total_net is not None and invoice.total_tax is not None
+        right_gross = f"{invoice.total_net + invoice.total_tax:.2f}"
+
+    page.goto(f"{stack.ui_url}/runs/flow-run/{review['id']}")
+    page.get_by_role("button", name="Resume").click(timeout=60_000)
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Why it waits").wait_for()
+    assert "BR-CO-15" in dialog.inner_text()
+    choose(page, form_property(dialog, "Decision"), "approve_with_corrections")
+    form_property(dialog, "Reviewer (your name)").locator("textarea").fill("Camille Martin")
+    form_property(dialog, "Comment").locator("textarea").fill("Gross re-keyed from the PDF")
+    form_property(dialog, "Corrected total gross (1234.56)").locator("textarea").fill(right_gross)
+    form_property(dialog, "Corrected amount due (1234.56)").locator("textarea").fill(right_gross)
+    dialog.get_by_text("Why it waits").scroll_into_view_if_needed()
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    dialog.get_by_role("button", name="Submit").click()
+
+    wait_for("the review run to complete", lambda: run_state(stack, review["id"]) == "COMPLETED")
+    with Session(engine) as session:
+        invoice = session.exec(select(Invoice)).one()
+        audit = session.exec(select(ReviewDecision)).one()
+    assert invoice.status == "approved" and f"{invoice.total_gross:.2f}" == right_gross
+    assert (audit.decision, audit.reviewer, audit.channel) == (
+        "approve_with_corrections",
+        "Camille Martin",
+        "prefect-ui",
+    )
+    assert audit.flow_run_id == review["id"] and audit.rules_after == []
+
+
+def form_property(dialog: Locator, label: str) -> Locator:
+    """Return the form field of the Resume dialog whose label is ``label``."""
+    title = re.compile(rf"^{re.escape(label)} \(Optional\)$")
+    labelled = dialog.page.locator(".schema-form-property__label", has_text=title)
+    # The innermost property holding that label (the form itself is a property too).
+    return dialog.locator(".p-label.schema-form-property").filter(has=labelled).last
+
+
+def choose(page: Page, field: Locator, option: str) -> None:
+    """Pick ``option`` in a select of the form (a custom list, not a native <select>)."""
+    # The list opens from the keyboard: a click on the control alone left it closed.
+    field.locator("button.p-select-button__control").focus()
+    page.keyboard.press("ArrowDown")
+    exact = re.compile(rf"^{re.escape(option)}$")
+    page.locator(".p-select-option").filter(has_text=exact).click()

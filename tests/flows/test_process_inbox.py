@@ -1,0 +1,93 @@
+"""The batch flow under a real (test) Prefect server, on real sample PDFs and bad files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlmodel import Session, col, func, select
+
+from flows.process_inbox import process_inbox
+from invoicebot.model import BatchSummary, InvoiceStatus
+from invoicebot.settings import Settings
+from invoicebot.store.engine import make_engine
+from invoicebot.store.tables import BatchRun, Document, ExceptionRecord, Invoice
+from tests.inbox import copy_into, duplicate_pair, pick_samples, write_bad_files
+
+
+def by_name(summary: BatchSummary) -> dict[str, InvoiceStatus]:
+    return {Path(outcome.source).name: outcome.status for outcome in summary.invoices}
+
+
+def test_batch_routes_stores_archives_and_reruns_safely(data_dir: Path, tmp_path: Path) -> None:
+    clean = pick_samples(lambda t: t["kind"] == "text-pdf" and not t["faults"], 3)
+    scanned = pick_samples(lambda t: t["kind"] == "scanned-pdf" and not t["faults"], 1)
+    faulty = pick_samples(lambda t: "BR-CO-15" in t["faults"], 1)
+    pair = duplicate_pair()
+    inbox = tmp_path / "inbox"
+    copy_into(inbox, clean + scanned + faulty + pair)
+    bad = write_bad_files(inbox, clean[0][0])
+    documents = sorted(p.name for p in inbox.iterdir())
+
+    summary = process_inbox(inbox=str(inbox))
+
+    statuses = by_name(summary)
+    assert summary.documents == len(documents) == len(statuses)
+    assert not summary.failures
+    for path, _truth in clean:
+        assert statuses[path.name] is InvoiceStatus.APPROVED, path.name
+    assert statuses[scanned[0][0].name] is not InvoiceStatus.QUARANTINED
+    faulty_outcome = next(o for o in summary.invoices if o.source.endswith(faulty[0][0].name))
+    assert faulty_outcome.status is InvoiceStatus.EXCEPTION
+    assert "arithmetic" in {e.category.value for e in faulty_outcome.exceptions}
+    pair_rules = [
+        {e.rule for e in o.exceptions}
+        for o in summary.invoices
+        if Path(o.source).name in {p.name for p, _ in pair}
+    ]
+    assert sum("DUPLICATE-INVOICE-NUMBER" in rules for rules in pair_rules) == 1
+    for name, code in bad.items():
+        assert statuses[name] is InvoiceStatus.QUARANTINED
+        outcome = next(o for o in summary.invoices if o.source.endswith(name))
+        assert [e.category.value for e in outcome.exceptions] == ["unreadable"]
+        assert outcome.exceptions[0].message.startswith(code)
+    assert 0 < summary.kpis.straight_through_rate < 1
+
+    settings = Settings()
+    archive = settings.archive_dir
+    assert not any(inbox.iterdir()), "every file leaves the inbox"
+    archived = sorted(p.name for p in archive.rglob("*") if p.is_file() and "reason" not in p.name)
+    assert archived == documents
+    for name in bad:
+        assert (archive / "quarantine" / name).exists()
+        assert (archive / "quarantine" / f"{name}.reason.json").exists()
+
+    engine = make_engine(settings.resolved_database_url)
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Document)).one() == len(documents)
+        assert session.exec(select(func.count()).select_from(Invoice)).one() == len(documents) - 3
+        quarantined = session.exec(
+            select(Document).where(col(Document.status) == "quarantined")
+        ).all()
+        assert {d.file_name: d.error_code for d in quarantined} == bad
+        assert (
+            session.exec(
+                select(func.count())
+                .select_from(ExceptionRecord)
+                .where(col(ExceptionRecord.category) == "unreadable")
+            ).one()
+            == 3
+        )
+        batch = session.exec(select(BatchRun)).one()
+        assert batch.documents == len(documents) and batch.finished_at is not None
+
+    rerun = process_inbox(inbox=str(inbox))
+    assert rerun.documents == 0 and rerun.invoices == []
+
+    shutil.copy2(clean[0][0], inbox / clean[0][0].name)
+    resent = process_inbox(inbox=str(inbox))
+    assert by_name(resent) == {clean[0][0].name: InvoiceStatus.DUPLICATE}
+    assert (archive / "duplicates" / clean[0][0].name).exists()
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Invoice)).one() == len(documents) - 3
+    engine.dispose()

@@ -1,0 +1,185 @@
+"""Invoice lines from the item table: columns by header, wrapped rows, pages, gaps."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from extractors.fields import read_invoice
+from extractors.lines import read_lines
+from invoicebot.model import Line
+from tests.unit.extractors.test_fields import page
+
+HEADER = (
+    (40, 300, "Désignation"),
+    (300, 300, "Qté"),
+    (350, 300, "P.U. HT"),
+    (420, 300, "TVA"),
+    (480, 300, "Montant HT"),
+)
+
+
+def item(
+    y: float, description: str, quantity: str, price: str, rate: str, amount: str
+) -> tuple[tuple[float, float, str], ...]:
+    """Return the pieces of one table row at height ``y``."""
+    return (
+        (40, y, description),
+        (305, y, quantity),
+        (355, y, price),
+        (420, y, rate),
+        (490, y, amount),
+    )
+
+
+def line(description: str, quantity: str, price: str, rate: str, amount: str) -> Line:
+    return Line(
+        description=description,
+        quantity=Decimal(quantity),
+        unit_price=Decimal(price),
+        tax_rate=Decimal(rate),
+        net_amount=Decimal(amount),
+    )
+
+
+def test_reads_each_row_by_its_header_columns() -> None:
+    lines = read_lines(
+        [
+            page(
+                *HEADER,
+                *item(320, "Ramette papier A4", "3", "92,18", "20 %", "276,54"),
+                *item(340, "Livre de compta", "2", "50,72", "5,5 %", "101,44"),
+                (300, 400, "Total HT 377,98 €"),
+                (300, 415, "TVA 59,46 €"),
+            )
+        ],
+        "fr",
+    )
+    assert lines == [
+        line("Ramette papier A4", "3", "92.18", "20", "276.54"),
+        line("Livre de compta", "2", "50.72", "5.5", "101.44"),
+    ]
+
+
+def test_joins_wrapped_descriptions_and_keeps_missing_values_null() -> None:
+    lines = read_lines(
+        [
+            page(
+                *HEADER,
+                *item(320, "Formation inter-entreprises", "2", "880,46", "20 %", "1 760,92"),
+                (40, 332, "(deux jours, Lyon)"),
+                (40, 355, "Frais de port"),
+                (490, 355, "15,00"),
+                (300, 420, "Total TTC 2 131,10 €"),
+            )
+        ],
+        "fr",
+    )
+    assert lines == [
+        line("Formation inter-entreprises (deux jours, Lyon)", "2", "880.46", "20", "1760.92"),
+        Line(description="Frais de port", net_amount=Decimal("15.00")),
+    ]
+
+
+def test_reads_headers_stacked_on_two_rows() -> None:
+    lines = read_lines(
+        [
+            page(
+                (360, 292, "Prix"),
+                (40, 300, "Description"),
+                (300, 300, "Quantité"),
+                (460, 300, "Total HT"),
+                (355, 308, "unitaire"),
+                (40, 325, "Nougat 250g"),
+                (310, 325, "50"),
+                (365, 325, "4,55 €"),
+                (465, 325, "227,50 €"),
+            )
+        ],
+        "fr",
+    )
+    assert lines == [
+        Line(
+            description="Nougat 250g",
+            quantity=Decimal("50"),
+            unit_price=Decimal("4.55"),
+            net_amount=Decimal("227.50"),
+        )
+    ]
+
+
+def test_skips_subtotals_and_stops_at_the_totals() -> None:
+    lines = read_lines(
+        [
+            page(
+                (40, 300, "Description"),
+                (300, 300, "Quantity"),
+                (380, 300, "Unit price"),
+                (480, 300, "Amount"),
+                (40, 320, "Beeswax"),
+                (305, 320, "1.00"),
+                (385, 320, "42.00"),
+                (485, 320, "42.00"),
+                (380, 340, "Subtotal"),
+                (485, 340, "42.00"),
+                (40, 360, "Olive oil"),
+                (305, 360, "2.00"),
+                (385, 360, "1.00"),
+                (485, 360, "2.00"),
+                (380, 400, "Tax 15%"),
+                (485, 400, "6.60"),
+                (380, 420, "Total"),
+                (485, 420, "50.60"),
+            )
+        ],
+        "en",
+    )
+    assert [entry.description for entry in lines] == ["Beeswax", "Olive oil"]
+    assert [entry.net_amount for entry in lines] == [Decimal("42.00"), Decimal("2.00")]
+
+
+def test_reads_tables_over_several_pages() -> None:
+    first = page(*HEADER, *item(320, "Article un", "1", "10,00", "20 %", "10,00"), number=1)
+    second = page(
+        *HEADER,
+        *item(320, "Article deux", "2", "5,00", "20 %", "10,00"),
+        (300, 400, "Total TTC 24,00 €"),
+        number=2,
+    )
+    lines = read_lines([first, second], "fr")
+    assert [entry.description for entry in lines] == ["Article un", "Article deux"]
+
+
+def test_a_table_goes_on_at_the_top_of_a_page_without_header() -> None:
+    first = page(
+        (40, 40, "ACME Fournitures SAS"),
+        *HEADER,
+        *item(320, "Article un", "1", "10,00", "20 %", "10,00"),
+        (40, 800, "Page 1/2"),
+        number=1,
+    )
+    second = page(
+        (40, 40, "ACME Fournitures SAS - Tél. 01 23 45 67 89"),
+        (40, 100, "Report"),
+        (490, 100, "10,00"),
+        *item(120, "Article deux", "2", "5,00", "20 %", "10,00"),
+        (40, 132, "(suite)"),
+        (300, 400, "Total TTC 24,00 €"),
+        number=2,
+    )
+    lines = read_lines([first, second], "fr")
+    assert lines == [
+        line("Article un", "1", "10.00", "20", "10.00"),
+        line("Article deux (suite)", "2", "5.00", "20", "10.00"),
+    ]
+
+
+def test_a_page_without_an_item_table_has_no_lines() -> None:
+    assert read_lines([page((40, 100, "Merci pour votre confiance"))], None) == []
+    assert read_lines([], None) == []
+
+
+def test_read_invoice_returns_the_lines_too() -> None:
+    reading = read_invoice(
+        [page(*HEADER, *item(320, "Ramette papier A4", "3", "92,18", "20 %", "276,54"))]
+    )
+    assert reading.lines == [line("Ramette papier A4", "3", "92.18", "20", "276.54")]

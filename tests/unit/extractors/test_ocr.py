@@ -1,0 +1,169 @@
+"""OCR with the real tesseract: words from page images, image loading, deskew, time limit."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytesseract
+import pytest
+from PIL import Image
+
+from extractors.base import Deadline, DocumentKind, ExtractOptions, SourceDocument
+from extractors.ocr import (
+    OcrEngineUnavailableError,
+    OcrExtractor,
+    estimate_skew,
+    load_image_pages,
+    ocr_images,
+    read_page_image,
+)
+from invoicebot.model import DocumentError, ErrorCode, Method
+from tests.unit.extractors.test_text_layer import INVOICE_LINES, make_pdf, render_page
+
+FAST_OCR = ExtractOptions(ocr_languages="eng", ocr_dpi=150)
+
+
+def deadline_in(seconds: float) -> Deadline:
+    return Deadline(at=time.monotonic() + seconds, source="scan.png")
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def invoice_image() -> Image.Image:
+    """A page of large typed text, rendered as a scanner would see it."""
+    return render_page(make_pdf([["INVOICE 4711", "TOTAL 1481.47 EUR"]], font_size=24), dpi=150)
+
+
+def test_ocr_reads_words_with_pixel_positions(invoice_image: Image.Image) -> None:
+    page = read_page_image(invoice_image, 1, FAST_OCR, deadline_in(60))
+
+    assert (page.number, page.method) == (1, "ocr")
+    assert (page.width, page.height) == invoice_image.size
+    texts = [word.text for word in page.words]
+    assert "INVOICE" in texts
+    assert "4711" in texts
+    for word in page.words:
+        assert word.text.strip()
+        assert 0 <= word.confidence <= 1
+        assert 0 <= word.x0 < word.x1 <= page.width
+        assert 0 <= word.top < word.bottom <= page.height
+
+
+def test_pages_come_back_in_order(invoice_image: Image.Image) -> None:
+    blank = Image.new("L", (400, 600), 255)
+
+    pages = ocr_images([(1, invoice_image), (2, blank)], FAST_OCR, deadline_in(60))
+
+    assert [(page.number, len(page.words) > 0) for page in pages] == [(1, True), (2, False)]
+
+
+def test_the_time_limit_stops_tesseract(invoice_image: Image.Image) -> None:
+    large = invoice_image.resize((invoice_image.width * 2, invoice_image.height * 2))
+    started = time.monotonic()
+
+    with pytest.raises(DocumentError) as raised:
+        read_page_image(large, 1, ExtractOptions(), deadline_in(0.3))
+
+    assert raised.value.code is ErrorCode.TIMEOUT
+    assert time.monotonic() - started < 3
+
+
+def test_no_page_is_started_after_the_deadline(invoice_image: Image.Image) -> None:
+    with pytest.raises(DocumentError) as raised:
+        ocr_images([(1, invoice_image)], FAST_OCR, deadline_in(-1))
+
+    assert raised.value.code is ErrorCode.TIMEOUT
+
+
+def test_a_missing_tesseract_names_the_package_to_install(
+    invoice_image: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+
+    with pytest.raises(OcrEngineUnavailableError, match="tesseract-ocr"):
+        read_page_image(invoice_image, 1, FAST_OCR, deadline_in(60))
+
+
+def test_a_missing_language_model_names_its_package(invoice_image: Image.Image) -> None:
+    options = ExtractOptions(ocr_languages="eng+xyz")
+
+    with pytest.raises(OcrEngineUnavailableError, match="tesseract-ocr-xyz"):
+        ocr_images([(1, invoice_image)], options, deadline_in(60))
+
+
+def test_image_files_are_turned_upright_by_their_exif_orientation() -> None:
+    landscape = Image.new("RGB", (300, 200), "white")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: display rotated 90° clockwise
+    buffer = io.BytesIO()
+    landscape.save(buffer, format="JPEG", exif=exif.tobytes())
+
+    ((number, page),) = list(load_image_pages(buffer.getvalue(), "photo.jpg"))
+
+    assert (number, page.size, page.mode) == (1, (200, 300), "L")
+
+
+def test_each_frame_of_a_tiff_is_a_page() -> None:
+    first, second = Image.new("L", (100, 150), 255), Image.new("1", (120, 160), 1)
+    buffer = io.BytesIO()
+    first.save(buffer, format="TIFF", save_all=True, append_images=[second])
+
+    pages = list(load_image_pages(buffer.getvalue(), "fax.tif"))
+
+    assert [(number, page.size, page.mode) for number, page in pages] == [
+        (1, (100, 150), "L"),
+        (2, (120, 160), "L"),
+    ]
+
+
+def test_transparent_areas_become_white() -> None:
+    transparent = Image.new("RGBA", (10, 10), (0, 0, 0, 0))
+
+    ((_, page),) = list(load_image_pages(png_bytes(transparent), "logo.png"))
+
+    assert page.getpixel((5, 5)) == 255
+
+
+def test_a_corrupt_image_is_unreadable() -> None:
+    data = png_bytes(Image.new("L", (200, 200), 128))
+
+    with pytest.raises(DocumentError) as raised:
+        list(load_image_pages(data[:60], "cut.png"))
+
+    assert raised.value.code is ErrorCode.UNREADABLE
+
+
+@pytest.mark.parametrize("angle", [-1.5, -0.75, 0.0, 1.25])
+def test_skew_is_measured_to_a_quarter_degree(angle: float) -> None:
+    page = render_page(make_pdf([INVOICE_LINES * 6], font_size=10), dpi=100)
+    skewed = page.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+
+    assert abs(estimate_skew(skewed) + angle) <= 0.25
+
+
+def test_the_extractor_reads_image_files(invoice_image: Image.Image) -> None:
+    data = png_bytes(invoice_image)
+    document = SourceDocument(
+        path=Path("scan.png"), source="scan.png", data=data, sha256="x", kind=DocumentKind.IMAGE
+    )
+
+    extraction = OcrExtractor().extract(document, FAST_OCR)
+
+    assert extraction is not None
+    assert (extraction.method, extraction.pages, extraction.source) == (Method.OCR, 1, "scan.png")
+
+
+def test_the_extractor_declines_a_pdf_with_a_text_layer() -> None:
+    pdf = make_pdf([INVOICE_LINES])
+    document = SourceDocument(
+        path=Path("in.pdf"), source="in.pdf", data=pdf, sha256="x", kind=DocumentKind.PDF
+    )
+
+    assert OcrExtractor().extract(document, FAST_OCR) is None

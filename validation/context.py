@@ -1,0 +1,282 @@
+"""What a rule reads: the extraction, the store's look-ups, the master data, the configuration.
+
+The store implements the ``InvoiceHistory`` and ``MasterData`` protocols
+(``invoicebot.store.StoreHistory``); tests fake them. Rules never import the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
+
+from invoicebot.model import Extraction, InvoiceFields
+from validation.config import RuleConfig
+
+if TYPE_CHECKING:
+    from validation.matching import LinePairing, VendorMatch
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class PriorInvoice:
+    """An invoice already in the store that a rule compares against."""
+
+    document_id: int
+    source: str
+    invoice_number: str | None
+    invoice_date: date | None
+    total_gross: Decimal | None
+    status: str
+
+
+class InvoiceHistory(Protocol):
+    """The store's look-ups of earlier invoices; every one is an indexed query."""
+
+    def same_seller_and_number(
+        self, *, seller_key: str, invoice_number_key: str, exclude_document_id: int | None
+    ) -> list[PriorInvoice]:
+        """Return the stored invoices of this seller with this normalised number."""
+        ...
+
+    def same_seller_and_gross(
+        self,
+        *,
+        seller_key: str,
+        total_gross: Decimal,
+        first_date: date,
+        last_date: date,
+        exclude_number_key: str | None,
+        exclude_document_id: int | None,
+    ) -> list[PriorInvoice]:
+        """Return the stored invoices of this seller with this gross total, dated between
+        ``first_date`` and ``last_date``, whose normalised number is not
+        ``exclude_number_key``."""
+        ...
+
+    def net_invoiced_on_order(
+        self,
+        *,
+        po_numbers: Sequence[str],
+        exclude_number_key: str | None,
+        exclude_document_id: int | None,
+    ) -> Decimal:
+        """Return the net total of the stored invoices that quote one of ``po_numbers``."""
+        ...
+
+
+class EmptyHistory:
+    """A history with no invoices: extraction-only checks and tests."""
+
+    def same_seller_and_number(
+        self, *, seller_key: str, invoice_number_key: str, exclude_document_id: int | None
+    ) -> list[PriorInvoice]:
+        """Return no invoice."""
+        return []
+
+    def same_seller_and_gross(
+        self,
+        *,
+        seller_key: str,
+        total_gross: Decimal,
+        first_date: date,
+        last_date: date,
+        exclude_number_key: str | None,
+        exclude_document_id: int | None,
+    ) -> list[PriorInvoice]:
+        """Return no invoice."""
+        return []
+
+    def net_invoiced_on_order(
+        self,
+        *,
+        po_numbers: Sequence[str],
+        exclude_number_key: str | None,
+        exclude_document_id: int | None,
+    ) -> Decimal:
+        """Return zero."""
+        return Decimal(0)
+
+
+@dataclass(frozen=True)
+class VendorRecord:
+    """A supplier of the vendor master, as imported from the ERP's CSV."""
+
+    vendor_id: str
+    name: str
+    vat_id: str | None = None
+    siren: str | None = None
+    siret: str | None = None
+    ibans: tuple[str, ...] = ()
+    bic: str | None = None
+    currency: str | None = None
+    payment_terms_days: int | None = None
+    po_required: bool = False
+
+
+@dataclass(frozen=True)
+class OrderLineRecord:
+    """One line of a purchase order with the quantity received against it so far."""
+
+    line: int
+    description: str | None
+    quantity: Decimal
+    unit_price: Decimal
+    received: Decimal = Decimal(0)
+
+    @property
+    def amount(self) -> Decimal:
+        """Return the line's ordered amount, rounded to the cent."""
+        return (self.quantity * self.unit_price).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class PurchaseOrderRecord:
+    """A purchase order on file, with its lines."""
+
+    po_number: str
+    vendor_id: str | None
+    currency: str | None
+    lines: tuple[OrderLineRecord, ...] = ()
+
+    @property
+    def amount(self) -> Decimal:
+        """Return the order's net amount: the sum of its lines."""
+        return sum((line.amount for line in self.lines), Decimal(0))
+
+
+class MasterData(Protocol):
+    """The vendor master and the purchase orders, as imported into the store."""
+
+    def has_vendors(self) -> bool:
+        """Return True when a vendor master has been imported."""
+        ...
+
+    def vendors_by_identifier(self, *, vat_id: str | None, siren: str | None) -> list[VendorRecord]:
+        """Return the suppliers with this VAT number or this SIREN."""
+        ...
+
+    def vendor_names(self) -> Mapping[str, str]:
+        """Return every supplier's folded name (``fold_company_name``) by vendor id."""
+        ...
+
+    def vendor(self, vendor_id: str) -> VendorRecord | None:
+        """Return the supplier with this vendor id."""
+        ...
+
+    def has_orders(self) -> bool:
+        """Return True when purchase orders have been imported."""
+        ...
+
+    def purchase_order(self, po_key: str) -> PurchaseOrderRecord | None:
+        """Return the purchase order whose folded number (``reference_key``) is ``po_key``."""
+        ...
+
+
+class EmptyMaster:
+    """No vendor master and no purchase orders: the master-data rules do not apply."""
+
+    def has_vendors(self) -> bool:
+        """Return False."""
+        return False
+
+    def vendors_by_identifier(self, *, vat_id: str | None, siren: str | None) -> list[VendorRecord]:
+        """Return no supplier."""
+        return []
+
+    def vendor_names(self) -> Mapping[str, str]:
+        """Return no name."""
+        return {}
+
+    def vendor(self, vendor_id: str) -> VendorRecord | None:
+        """Return None."""
+        return None
+
+    def has_orders(self) -> bool:
+        """Return False."""
+        return False
+
+    def purchase_order(self, po_key: str) -> PurchaseOrderRecord | None:
+        """Return None."""
+        return None
+
+
+@dataclass(frozen=True)
+class VatSubtotal:
+    """One line of a printed VAT breakdown: the base and the VAT at one rate."""
+
+    rate: Decimal
+    base: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceExtras:
+    """What some documents state beyond the contract's fields (an e-invoice XML states all
+    of it); the rules that need one of these apply only when it is given."""
+
+    seller_bic: str | None = None
+    allowance_total: Decimal | None = None
+    charge_total: Decimal | None = None
+    prepaid_amount: Decimal | None = None
+    rounding_amount: Decimal | None = None
+    vat_breakdown: tuple[VatSubtotal, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Everything one validation of one invoice may read.
+
+    ``reference_date`` is "today" for the date rules: the processing date by default, a
+    fixed date for tests and the samples. ``page_fields`` is the printed page's reading of a
+    hybrid e-invoice whose fields came from its XML.
+    """
+
+    extraction: Extraction
+    history: InvoiceHistory = field(default_factory=EmptyHistory)
+    master: MasterData = field(default_factory=EmptyMaster)
+    config: RuleConfig = field(default_factory=RuleConfig)
+    document_id: int | None = None
+    reference_date: date = field(default_factory=date.today)
+    page_fields: InvoiceFields | None = None
+    extras: InvoiceExtras = field(default_factory=InvoiceExtras)
+
+    @property
+    def fields(self) -> InvoiceFields:
+        """Return the extraction's header fields."""
+        return self.extraction.fields
+
+    @cached_property
+    def vendor_match(self) -> VendorMatch | None:
+        """Return the vendor-master supplier this invoice's seller is, when one matches."""
+        from validation.matching import match_vendor
+
+        return match_vendor(self)
+
+    @cached_property
+    def has_vendor_master(self) -> bool:
+        """Return True when a vendor master is on file."""
+        return self.master.has_vendors()
+
+    @cached_property
+    def has_orders(self) -> bool:
+        """Return True when purchase orders are on file."""
+        return self.master.has_orders()
+
+    @cached_property
+    def purchase_order(self) -> PurchaseOrderRecord | None:
+        """Return the purchase order quoted on the invoice, when it is on file."""
+        from validation.matching import find_purchase_order
+
+        return find_purchase_order(self)
+
+    @cached_property
+    def order_lines(self) -> LinePairing | None:
+        """Return the invoice lines paired with the lines of its purchase order."""
+        from validation.matching import pair_order_lines
+
+        return pair_order_lines(self)

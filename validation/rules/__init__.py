@@ -1,0 +1,40 @@
+"""The rule families; importing this package registers every rule.
+
+The catalogue (``invoicebot rules``, ``docs/rules.md``) lists them by family in
+``FAMILIES`` order.
+"""
+
+from validation.rules import (
+    arithmetic,
+    dates,
+    duplicates,
+    hybrid,
+    identifiers,
+    orders,
+    required,
+    vendors,
+)
+
+# Family (module name) -> heading, in the order an operator meets the checks.
+FAMILIES: dict[str, str] = {
+    "required": "Required fields and mandatory mentions",
+    "arithmetic": "Arithmetic (EN 16931)",
+    "identifiers": "Identifiers",
+    "dates": "Dates",
+    "duplicates": "Duplicates",
+    "vendors": "Vendor master",
+    "orders": "Purchase orders and goods receipts",
+    "hybrid": "Hybrid e-invoices",
+}
+
+__all__ = [
+    "FAMILIES",
+    "arithmetic",
+    "dates",
+    "duplicates",
+    "hybrid",
+    "identifiers",
+    "orders",
+    "required",
+    "vendors",
+]

@@ -1,0 +1,90 @@
+"""Invoices received twice under different bytes (the same bytes never reach the rules:
+the pipeline sets a file it already processed aside as ``duplicate``)."""
+
+from __future__ import annotations
+
+from invoicebot.model import ExceptionCategory, Severity, invoice_number_key, seller_key
+from validation.context import RuleContext
+from validation.days import add_days
+from validation.registry import Verdict, rule
+from validation.text import money
+
+
+@rule(
+    id="DUPLICATE-INVOICE-NUMBER", category=ExceptionCategory.DUPLICATE, severity=Severity.CRITICAL
+)
+def number_not_seen_before(context: RuleContext) -> Verdict | None:
+    """No other invoice of this supplier carries the same invoice number.
+
+    Numbers are compared without case, spaces or punctuation (F-0042 is F0042); the
+    supplier is recognised by its VAT number, else its SIREN, else its name. A match is
+    usually the same invoice sent again (a scan, a reminder copy): paying it would pay
+    twice. Reject it unless the supplier confirms it is a different invoice.
+    """
+    fields = context.extraction.fields
+    seller = seller_key(fields)
+    if fields.invoice_number is None or seller is None:
+        return None
+    number_key = invoice_number_key(fields.invoice_number)
+    if not number_key:
+        return None
+    prior = context.history.same_seller_and_number(
+        seller_key=seller,
+        invoice_number_key=number_key,
+        exclude_document_id=context.document_id,
+    )
+    values = {"seller": seller, "invoice_number": fields.invoice_number}
+    if not prior:
+        return Verdict(True, "No other invoice of this supplier has this number.", values)
+    first = prior[0]
+    values["duplicate_of"] = first.source
+    return Verdict(
+        False,
+        f"Invoice {fields.invoice_number} from {fields.seller_name or seller} was already "
+        f"received as {first.source} (status {first.status}): it may be paid twice.",
+        values,
+    )
+
+
+@rule(id="DUPLICATE-AMOUNT-DATE", category=ExceptionCategory.DUPLICATE, severity=Severity.CRITICAL)
+def amount_and_date_not_seen_before(context: RuleContext) -> Verdict | None:
+    """No other invoice of this supplier has the same gross amount within a few days.
+
+    Catches an invoice sent again under a new number (5 days either side by default,
+    ``duplicates.window_days``); invoices with the same number are DUPLICATE-INVOICE-NUMBER's.
+    Recurring invoices of the same amount (a monthly fee) are further apart than the window.
+    Compare both documents before paying.
+    """
+    fields = context.fields
+    seller = seller_key(fields)
+    if seller is None or fields.total_gross is None or fields.invoice_date is None:
+        return None
+    window = context.config.duplicates.window_days
+    number_key = invoice_number_key(fields.invoice_number) if fields.invoice_number else None
+    prior = context.history.same_seller_and_gross(
+        seller_key=seller,
+        total_gross=fields.total_gross,
+        first_date=add_days(fields.invoice_date, -window),
+        last_date=add_days(fields.invoice_date, window),
+        exclude_number_key=number_key or None,
+        exclude_document_id=context.document_id,
+    )
+    values = {
+        "seller": seller,
+        "total_gross": money(fields.total_gross),
+        "invoice_date": fields.invoice_date.isoformat(),
+    }
+    if not prior:
+        return Verdict(
+            True, "No other invoice of this supplier has this amount around this date.", values
+        )
+    first = prior[0]
+    values["possible_duplicate_of"] = first.source
+    dated = f" dated {first.invoice_date.isoformat()}" if first.invoice_date else ""
+    return Verdict(
+        False,
+        f"{fields.seller_name or seller} already invoiced {money(fields.total_gross)}{dated} "
+        f"as {first.invoice_number or 'an unnumbered invoice'} ({first.source}): this may be "
+        "the same invoice under a new number.",
+        values,
+    )
