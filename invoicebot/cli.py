@@ -152,7 +152,7 @@ def train(
 @app.command()
 def demo() -> None:
     """Make sample invoices, run the batch on them with the embedded defaults, show the KPIs."""
-    from samples.invoices.generate import generate
+    from samples.invoices.generate import SAMPLES_REFERENCE_DATE, generate
 
     base = Settings()
     demo_dir = (base.data_dir / "demo").resolve()
@@ -163,10 +163,16 @@ def demo() -> None:
     # The demo runs on the embedded defaults: an SQLite file and the archive in demo_dir.
     os.environ["INVOICEBOT_DATA_DIR"] = str(demo_dir)
     os.environ.pop("INVOICEBOT_DATABASE_URL", None)
+    # The samples are dated around this day: date rules judge them as of then, not today.
+    os.environ["INVOICEBOT_RULES_REFERENCE_DATE"] = SAMPLES_REFERENCE_DATE.isoformat()
     samples_dir = demo_dir / "samples"
     console.print(f"[bold]Generating sample invoices into[/] {samples_dir}")
     for document in generate(samples_dir, count=40, seed=2026):
         shutil.copy2(document, inbox / document.name)
+    console.print("[bold]Importing the sample vendor master, purchase orders and receipts[/]")
+    _import_master("vendors", samples_dir / "vendors.csv")
+    _import_master("orders", samples_dir / "purchase_orders.csv")
+    _import_master("receipts", samples_dir / "goods_receipts.csv")
     console.print("[bold]Running the process-inbox flow[/] (Prefect starts a local server)")
     summary = _run_batch(inbox, None)
     _print_invoices(summary)

@@ -11,7 +11,7 @@ import logging
 import shutil
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,8 +28,10 @@ from invoicebot.model import (
     ExceptionItem,
     Extraction,
     ExtractionError,
+    InvoiceFields,
     InvoiceOutcome,
     InvoiceStatus,
+    Method,
     RuleResult,
     Suggestion,
     seller_key,
@@ -123,7 +125,9 @@ def process_document(path: Path, context: PipelineContext) -> InvoiceOutcome | N
         stored = StoredFile(path=path, sha256=sha256, document_id=claim.document_id)
         if extraction.error is not None:
             return _quarantine(stored, extraction, context, seconds)
-        return _store_invoice(stored, extraction, context, seconds)
+        page_fields = _printed_page_fields(stored, extraction, context.options)
+        seconds = time.perf_counter() - started
+        return _store_invoice(stored, extraction, context, seconds, page_fields)
     except BaseException:
         # The store or the archive failed: give the claim back so that the next run
         # processes the file, which is still in the inbox.
@@ -150,6 +154,16 @@ def _extract_or_explain(path: Path, sha256: str, options: ExtractOptions) -> Ext
         )
 
 
+def _printed_page_fields(
+    file: StoredFile, extraction: Extraction, options: ExtractOptions
+) -> InvoiceFields | None:
+    """Return what the page of a hybrid e-invoice says, for the page-versus-XML rule."""
+    if extraction.method is not Method.EINVOICE or extraction.pages == 0:
+        return None
+    page = _extract_or_explain(file.path, file.sha256, replace(options, read_page=True))
+    return page.fields if page.error is None else None
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """An inbox file claimed in the store."""
@@ -160,7 +174,11 @@ class StoredFile:
 
 
 def _store_invoice(
-    file: StoredFile, extraction: Extraction, context: PipelineContext, seconds: float
+    file: StoredFile,
+    extraction: Extraction,
+    context: PipelineContext,
+    seconds: float,
+    page_fields: InvoiceFields | None,
 ) -> InvoiceOutcome:
     with _validate_and_store, Session(context.engine) as session:
         key = seller_key(extraction.fields)
@@ -174,6 +192,7 @@ def _store_invoice(
             config=load_rule_config(context.settings.rules_config),
             reference_date=context.settings.rules_reference_date,
             document_id=file.document_id,
+            page_fields=page_fields,
         )
         exceptions = [result for result in results if result.is_exception]
         status = InvoiceStatus.EXCEPTION if exceptions else InvoiceStatus.APPROVED

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the store; default: an SQLite file in the data dir.",
     )
     ocr_languages: str = Field(default="fra+eng+deu", description="tesseract languages")
-    ocr_dpi: int = Field(default=300, ge=72, le=600, description="page render resolution for OCR")
+    ocr_dpi: int = Field(default=200, ge=72, le=600, description="page render resolution for OCR")
     ocr_workers: int = Field(default=2, ge=1, description="pages OCR'd in parallel")
     document_timeout_s: float = Field(default=120.0, gt=0, description="per-document time limit")
     max_file_mb: float = Field(default=50.0, gt=0, description="larger files are refused")

@@ -9,12 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 # Before Prefect is imported anywhere: no telemetry, no log shipping, a patient start-up.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-
-import pytest
+# The samples are dated around this day: date rules must judge them as of then, forever.
+SAMPLES_REFERENCE_DATE = "2026-11-26"
+os.environ.setdefault("INVOICEBOT_RULES_REFERENCE_DATE", SAMPLES_REFERENCE_DATE)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "invoices"

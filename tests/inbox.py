@@ -19,7 +19,7 @@ def pick_samples(predicate: Callable[[Truth], bool], count: int) -> list[tuple[P
 
 def duplicate_pair() -> list[tuple[Path, Truth]]:
     """Return a resubmitted duplicate sample and the sample it repeats."""
-    truths = dict((truth["source"], (path, truth)) for path, truth in sample_truths())
+    truths = {truth["source"]: (path, truth) for path, truth in sample_truths()}
     for path, truth in truths.values():
         if "DUPLICATE-INVOICE-NUMBER" in truth["faults"]:
             return [truths[truth["duplicate_of"]], (path, truth)]

@@ -20,6 +20,7 @@ from validation.context import (
     VatSubtotal,
     VendorRecord,
 )
+from validation.lookups import LookupPlan, Prefetching, plan_lookups
 from validation.registry import RULES, run_rules
 
 
@@ -50,6 +51,13 @@ def validate(
         page_fields=page_fields,
         extras=extras or InvoiceExtras(),
     )
+    # A store that answers many look-ups in one round trip gets them all now.
+    stores = {id(store): store for store in (context.history, context.master)}
+    prefetching = [store for store in stores.values() if isinstance(store, Prefetching)]
+    if prefetching:
+        plan = plan_lookups(context)
+        for store in prefetching:
+            store.prefetch(plan)
     return run_rules(context)
 
 
@@ -59,8 +67,10 @@ __all__ = [
     "EmptyMaster",
     "InvoiceExtras",
     "InvoiceHistory",
+    "LookupPlan",
     "MasterData",
     "OrderLineRecord",
+    "Prefetching",
     "PriorInvoice",
     "PurchaseOrderRecord",
     "RuleConfig",

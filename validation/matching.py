@@ -17,7 +17,8 @@ from rapidfuzz import fuzz, process
 
 from invoicebot.model import Line
 from validation.context import OrderLineRecord, PurchaseOrderRecord, VendorRecord
-from validation.identity import compact, fold_company_name, reference_key, siren_of
+from validation.identity import fold_company_name
+from validation.lookups import identifier_lookup, order_key
 
 if TYPE_CHECKING:
     from validation.context import RuleContext
@@ -39,14 +40,14 @@ def match_vendor(context: RuleContext) -> VendorMatch | None:
     """Return the seller's supplier in the vendor master; None when there is no master.
 
     Identifiers first (SIRET, then VAT number, then SIREN), then the closest name when its
-    similarity reaches ``vendors.name_match_min_score``.
+    similarity reaches ``vendors.name_match_min_score``. A match by identifier needs no
+    other look-up (the usual case, one query); whether a master is on file is asked only
+    when none matches.
     """
-    if not context.has_vendor_master:
-        return None
     fields = context.fields
-    vat_id = compact(fields.seller_vat_id) if fields.seller_vat_id else None
-    siren = siren_of(fields.seller_siret) if fields.seller_siret else None
-    if vat_id or siren:
+    lookup = identifier_lookup(context)
+    if lookup is not None:
+        vat_id, siren = lookup.vat_id, lookup.siren
         candidates = context.master.vendors_by_identifier(vat_id=vat_id, siren=siren)
         ranked = [
             (rank, by, vendor)
@@ -61,6 +62,8 @@ def match_vendor(context: RuleContext) -> VendorMatch | None:
         if ranked:
             _rank, by, vendor = min(ranked, key=lambda item: (item[0], item[2].vendor_id))
             return VendorMatch(vendor, by, 100.0)
+    if not context.has_vendor_master:
+        return None
     if not fields.seller_name:
         return VendorMatch(None)
     names = context.master.vendor_names()
@@ -77,10 +80,8 @@ def match_vendor(context: RuleContext) -> VendorMatch | None:
 
 def find_purchase_order(context: RuleContext) -> PurchaseOrderRecord | None:
     """Return the purchase order quoted on the invoice when it is on file."""
-    po_number = context.fields.po_number
-    if not po_number or not reference_key(po_number) or not context.has_orders:
-        return None
-    return context.master.purchase_order(reference_key(po_number))
+    key = order_key(context)
+    return context.master.purchase_order(key) if key else None
 
 
 @dataclass(frozen=True)

@@ -187,15 +187,16 @@ def extraction_case(
 ) -> ExceptionCase:
     """Return the classifier's view of an invoice being processed (not stored yet)."""
     fields = extraction.fields
+    key = seller_key(fields)
     supplier = supplier_history(
         session,
-        seller_key=seller_key(fields),
+        seller_key=key,
         seller_iban=fields.seller_iban,
         vat_id=fields.seller_vat_id,
         siren=fields.seller_siret[:9] if fields.seller_siret else None,
     )
     return ExceptionCase(
-        seller_key=seller_key(fields),
+        seller_key=key,
         method=extraction.method,
         language=extraction.language,
         currency=fields.currency,

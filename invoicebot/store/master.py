@@ -21,8 +21,19 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Column, Numeric, UniqueConstraint, bindparam, delete, func, or_
+from sqlalchemy import (
+    JSON,
+    Column,
+    Numeric,
+    UniqueConstraint,
+    bindparam,
+    delete,
+    func,
+    or_,
+)
 from sqlalchemy import select as core_select
+from sqlalchemy.engine import Compiled
+from sqlalchemy.sql.expression import ClauseElement
 from sqlmodel import Field, Session, SQLModel, col, select
 from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret
@@ -443,10 +454,12 @@ def vendor_record(row: Sequence[Any]) -> VendorRecord:
 def master_revisions(session: Session) -> dict[str, str]:
     """Return a token of the last import of each kind of master data on file (one small
     query): its count and time, which change with every import."""
-    return {
-        name: f"{revision}@{updated_at.isoformat()}"
-        for name, revision, updated_at in session.connection().execute(REVISIONS)
-    }
+    return revisions_from_rows(session.connection().execute(REVISIONS).all())
+
+
+def revisions_from_rows(rows: Sequence[Sequence[Any]]) -> dict[str, str]:
+    """Return the revision tokens in the rows of ``REVISIONS``."""
+    return {name: f"{revision}@{updated_at.isoformat()}" for name, revision, updated_at in rows}
 
 
 def has_vendors(session: Session) -> bool:
@@ -702,7 +715,11 @@ def has_orders(session: Session) -> bool:
 def purchase_order(session: Session, *, po_key: str) -> PurchaseOrderRecord | None:
     """Return the purchase order with this folded number, its lines and what was received
     against each (one query)."""
-    rows = session.connection().execute(ORDER_WITH_LINES, {"po_key": po_key}).all()
+    return order_from_rows(session.connection().execute(ORDER_WITH_LINES, {"po_key": po_key}).all())
+
+
+def order_from_rows(rows: Sequence[Sequence[Any]]) -> PurchaseOrderRecord | None:
+    """Return the purchase order in the rows of ``ORDER_WITH_LINES`` (None: no rows)."""
     if not rows:
         return None
     po_number, vendor_id, currency = rows[0][:3]
@@ -722,3 +739,38 @@ def purchase_order(session: Session, *, po_key: str) -> PurchaseOrderRecord | No
             if line is not None
         ),
     )
+
+
+# --------------------------------------------------------------------------------------
+# Several look-ups in one round trip
+# --------------------------------------------------------------------------------------
+
+_compiled_lock = threading.Lock()
+_compiled: dict[tuple[int, str], Compiled] = {}
+
+
+def run_pipelined(
+    session: Session, requests: Sequence[tuple[ClauseElement, Mapping[str, Any]]]
+) -> list[list[tuple[Any, ...]]] | None:
+    """Return the rows of every ``(statement, parameters)`` of ``requests``, sent to
+    PostgreSQL at once in psycopg's pipeline mode (one round trip instead of one each).
+
+    Return None on other databases: SQLite runs in this process, a round trip costs it
+    nothing. The statements must be of the look-ups above (no expanding parameters); their
+    rows come back as psycopg reads them (Decimal, date, parsed JSON), like SQLAlchemy's.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or connection.dialect.driver != "psycopg":
+        return None
+    driver = connection.connection.driver_connection
+    queries = []
+    for statement, parameters in requests:
+        key = (id(statement), connection.dialect.name)
+        with _compiled_lock:
+            compiled = _compiled.get(key)
+            if compiled is None:
+                compiled = _compiled[key] = statement.compile(dialect=connection.dialect)
+        queries.append((str(compiled), compiled.construct_params(dict(parameters))))
+    with driver.pipeline():  # type: ignore[union-attr]
+        cursors = [driver.execute(sql, values) for sql, values in queries]  # type: ignore[union-attr]
+    return [cursor.fetchall() for cursor in cursors]

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Executable, bindparam, delete, func, or_, text, update
+from sqlalchemy import bindparam, delete, func, or_, text, update
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -32,6 +33,7 @@ from invoicebot.store.tables import (
     utcnow,
 )
 from validation.context import PriorInvoice, PurchaseOrderRecord, VendorRecord
+from validation.lookups import GrossLookup, IdentifierLookup, LookupPlan, NumberLookup
 
 PROCESSING = "processing"
 
@@ -291,19 +293,41 @@ NET_INVOICED_ON_ORDER = (
 )
 
 
-def _priors(session: Session, statement: Executable, **parameters: object) -> list[PriorInvoice]:
-    rows = session.connection().execute(statement, parameters)
-    return [
-        PriorInvoice(
-            document_id=row[0],
-            source=row[1],
-            invoice_number=row[2],
-            invoice_date=row[3],
-            total_gross=row[4],
-            status=row[5],
-        )
-        for row in rows
-    ]
+def prior_from_row(row: Sequence[Any]) -> PriorInvoice:
+    """Return the earlier invoice in a row of ``PRIOR_COLUMNS``."""
+    return PriorInvoice(
+        document_id=row[0],
+        source=row[1],
+        invoice_number=row[2],
+        invoice_date=row[3],
+        total_gross=row[4],
+        status=row[5],
+    )
+
+
+def number_parameters(lookup: NumberLookup) -> dict[str, object]:
+    """Return the parameters of ``SAME_SELLER_AND_NUMBER`` for ``lookup``."""
+    return {
+        "seller_key": lookup.seller_key,
+        "invoice_number_key": lookup.invoice_number_key,
+        "exclude_document_id": _document_or_none(lookup.exclude_document_id),
+    }
+
+
+def gross_parameters(lookup: GrossLookup) -> dict[str, object]:
+    """Return the parameters of ``SAME_SELLER_AND_GROSS`` for ``lookup``."""
+    return {
+        "seller_key": lookup.seller_key,
+        "total_gross": lookup.total_gross,
+        "first_date": lookup.first_date,
+        "last_date": lookup.last_date,
+        "exclude_number_key": lookup.exclude_number_key or NO_NUMBER_KEY,
+        "exclude_document_id": _document_or_none(lookup.exclude_document_id),
+    }
+
+
+def _document_or_none(document_id: int | None) -> int:
+    return NO_DOCUMENT if document_id is None else document_id
 
 
 def same_seller_and_number(
@@ -314,13 +338,9 @@ def same_seller_and_number(
     exclude_document_id: int | None,
 ) -> list[PriorInvoice]:
     """Return stored invoices with this seller key and normalised number (indexed look-up)."""
-    return _priors(
-        session,
-        SAME_SELLER_AND_NUMBER,
-        seller_key=seller_key,
-        invoice_number_key=invoice_number_key,
-        exclude_document_id=NO_DOCUMENT if exclude_document_id is None else exclude_document_id,
-    )
+    lookup = NumberLookup(seller_key, invoice_number_key, exclude_document_id)
+    rows = session.connection().execute(SAME_SELLER_AND_NUMBER, number_parameters(lookup))
+    return [prior_from_row(row) for row in rows]
 
 
 def same_seller_and_gross(
@@ -335,16 +355,11 @@ def same_seller_and_gross(
 ) -> list[PriorInvoice]:
     """Return stored invoices of this seller with this gross total dated in the window,
     leaving out those numbered ``exclude_number_key`` (indexed look-up)."""
-    return _priors(
-        session,
-        SAME_SELLER_AND_GROSS,
-        seller_key=seller_key,
-        total_gross=total_gross,
-        first_date=first_date,
-        last_date=last_date,
-        exclude_number_key=exclude_number_key or NO_NUMBER_KEY,
-        exclude_document_id=NO_DOCUMENT if exclude_document_id is None else exclude_document_id,
+    lookup = GrossLookup(
+        seller_key, total_gross, first_date, last_date, exclude_number_key, exclude_document_id
     )
+    rows = session.connection().execute(SAME_SELLER_AND_GROSS, gross_parameters(lookup))
+    return [prior_from_row(row) for row in rows]
 
 
 def net_invoiced_on_order(
@@ -395,6 +410,46 @@ class StoreHistory:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._revisions: dict[str, str] | None = None
+        self._prefetched: dict[object, Any] = {}
+
+    def prefetch(self, plan: LookupPlan) -> None:
+        """Answer the plan's look-ups now, in one round trip on PostgreSQL; the look-ups
+        below then answer from memory. Nothing is done on SQLite, which runs in process."""
+        requests: list[tuple[object, Any, dict[str, object]]] = []
+        if self._revisions is None:
+            requests.append(("revisions", master.REVISIONS, {}))
+        if plan.same_seller_and_number is not None:
+            lookup = plan.same_seller_and_number
+            requests.append((lookup, SAME_SELLER_AND_NUMBER, number_parameters(lookup)))
+        if plan.same_seller_and_gross is not None:
+            gross = plan.same_seller_and_gross
+            requests.append((gross, SAME_SELLER_AND_GROSS, gross_parameters(gross)))
+        if plan.vendors_by_identifier is not None:
+            ids = plan.vendors_by_identifier
+            by_ids: dict[str, object] = {"vat_id": ids.vat_id, "siren": ids.siren}
+            requests.append((ids, master.VENDORS_BY_IDENTIFIER, by_ids))
+        if plan.purchase_order is not None:
+            requests.append(
+                (
+                    ("purchase_order", plan.purchase_order),
+                    master.ORDER_WITH_LINES,
+                    {"po_key": plan.purchase_order},
+                )
+            )
+        answers = master.run_pipelined(
+            self._session, [(statement, parameters) for _, statement, parameters in requests]
+        )
+        if answers is None:
+            return
+        for (key, statement, _parameters), rows in zip(requests, answers, strict=True):
+            if key == "revisions":
+                self._revisions = master.revisions_from_rows(rows)
+            elif statement is master.VENDORS_BY_IDENTIFIER:
+                self._prefetched[key] = [master.vendor_record(row) for row in rows]
+            elif statement is master.ORDER_WITH_LINES:
+                self._prefetched[key] = master.order_from_rows(rows)
+            else:
+                self._prefetched[key] = [prior_from_row(row) for row in rows]
 
     def _master_revisions(self) -> dict[str, str]:
         if self._revisions is None:
@@ -405,6 +460,9 @@ class StoreHistory:
         self, *, seller_key: str, invoice_number_key: str, exclude_document_id: int | None
     ) -> list[PriorInvoice]:
         """Return stored invoices of this seller with this normalised number."""
+        lookup = NumberLookup(seller_key, invoice_number_key, exclude_document_id)
+        if lookup in self._prefetched:
+            return list(self._prefetched[lookup])
         return same_seller_and_number(
             self._session,
             seller_key=seller_key,
@@ -423,6 +481,11 @@ class StoreHistory:
         exclude_document_id: int | None,
     ) -> list[PriorInvoice]:
         """Return stored invoices of this seller with this gross total dated in the window."""
+        lookup = GrossLookup(
+            seller_key, total_gross, first_date, last_date, exclude_number_key, exclude_document_id
+        )
+        if lookup in self._prefetched:
+            return list(self._prefetched[lookup])
         return same_seller_and_gross(
             self._session,
             seller_key=seller_key,
@@ -454,6 +517,9 @@ class StoreHistory:
 
     def vendors_by_identifier(self, *, vat_id: str | None, siren: str | None) -> list[VendorRecord]:
         """Return the suppliers with this VAT number or this SIREN."""
+        lookup = IdentifierLookup(vat_id, siren)
+        if lookup in self._prefetched:
+            return list(self._prefetched[lookup])
         return master.vendors_by_identifier(self._session, vat_id=vat_id, siren=siren)
 
     def vendor_names(self) -> Mapping[str, str]:
@@ -472,4 +538,8 @@ class StoreHistory:
 
     def purchase_order(self, po_key: str) -> PurchaseOrderRecord | None:
         """Return the purchase order with this folded number."""
+        key = ("purchase_order", po_key)
+        if key in self._prefetched:
+            order: PurchaseOrderRecord | None = self._prefetched[key]
+            return order
         return master.purchase_order(self._session, po_key=po_key)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from invoicebot.model import FIELD_NAMES
+from tests.conftest import SAMPLES_REFERENCE_DATE
 from tests.inbox import copy_into, pick_samples, write_bad_files
 
 CONTRACT_KEYS = {
@@ -31,6 +32,7 @@ def isolated_env(tmp_path: Path) -> dict[str, str]:
         "PREFECT_HOME": str(tmp_path / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        "INVOICEBOT_RULES_REFERENCE_DATE": SAMPLES_REFERENCE_DATE,
     }
     return env
 

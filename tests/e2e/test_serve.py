@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLES_REFERENCE_DATE
 
 SERVE_TIMEOUT_S = 420
 STOP_TIMEOUT_S = 120
@@ -67,6 +67,7 @@ def stack_env(tmp: Path, port: int) -> dict[str, str]:
         "PREFECT_SERVER_API_PORT": str(port),
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "INVOICEBOT_RULES_REFERENCE_DATE": SAMPLES_REFERENCE_DATE,
     }
 
 
@@ -128,4 +129,6 @@ def test_make_serve_starts_the_stack_and_make_stop_stops_it(tmp_path: Path) -> N
     assert not alive(server) and not alive(worker)
     assert not (stack.data_dir / "run" / "server.pid").exists()
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", stack.port))  # the port is free again
+        # As a new server would: connections the old one closed may linger in TIME_WAIT.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", stack.port))  # nobody listens on the port any more

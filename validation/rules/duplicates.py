@@ -3,9 +3,9 @@ the pipeline sets a file it already processed aside as ``duplicate``)."""
 
 from __future__ import annotations
 
-from invoicebot.model import ExceptionCategory, Severity, invoice_number_key, seller_key
+from invoicebot.model import ExceptionCategory, Severity
 from validation.context import RuleContext
-from validation.days import add_days
+from validation.lookups import gross_lookup, number_lookup
 from validation.registry import Verdict, rule
 from validation.text import money
 
@@ -21,18 +21,16 @@ def number_not_seen_before(context: RuleContext) -> Verdict | None:
     usually the same invoice sent again (a scan, a reminder copy): paying it would pay
     twice. Reject it unless the supplier confirms it is a different invoice.
     """
-    fields = context.extraction.fields
-    seller = seller_key(fields)
-    if fields.invoice_number is None or seller is None:
-        return None
-    number_key = invoice_number_key(fields.invoice_number)
-    if not number_key:
+    fields = context.fields
+    lookup = number_lookup(context)
+    if lookup is None:
         return None
     prior = context.history.same_seller_and_number(
-        seller_key=seller,
-        invoice_number_key=number_key,
-        exclude_document_id=context.document_id,
+        seller_key=lookup.seller_key,
+        invoice_number_key=lookup.invoice_number_key,
+        exclude_document_id=lookup.exclude_document_id,
     )
+    seller = lookup.seller_key
     values = {"seller": seller, "invoice_number": fields.invoice_number}
     if not prior:
         return Verdict(True, "No other invoice of this supplier has this number.", values)
@@ -56,22 +54,21 @@ def amount_and_date_not_seen_before(context: RuleContext) -> Verdict | None:
     Compare both documents before paying.
     """
     fields = context.fields
-    seller = seller_key(fields)
-    if seller is None or fields.total_gross is None or fields.invoice_date is None:
+    lookup = gross_lookup(context)
+    if lookup is None or fields.invoice_date is None:
         return None
-    window = context.config.duplicates.window_days
-    number_key = invoice_number_key(fields.invoice_number) if fields.invoice_number else None
     prior = context.history.same_seller_and_gross(
-        seller_key=seller,
-        total_gross=fields.total_gross,
-        first_date=add_days(fields.invoice_date, -window),
-        last_date=add_days(fields.invoice_date, window),
-        exclude_number_key=number_key or None,
-        exclude_document_id=context.document_id,
+        seller_key=lookup.seller_key,
+        total_gross=lookup.total_gross,
+        first_date=lookup.first_date,
+        last_date=lookup.last_date,
+        exclude_number_key=lookup.exclude_number_key,
+        exclude_document_id=lookup.exclude_document_id,
     )
+    seller = lookup.seller_key
     values = {
         "seller": seller,
-        "total_gross": money(fields.total_gross),
+        "total_gross": money(lookup.total_gross),
         "invoice_date": fields.invoice_date.isoformat(),
     }
     if not prior:
@@ -83,7 +80,7 @@ def amount_and_date_not_seen_before(context: RuleContext) -> Verdict | None:
     dated = f" dated {first.invoice_date.isoformat()}" if first.invoice_date else ""
     return Verdict(
         False,
-        f"{fields.seller_name or seller} already invoiced {money(fields.total_gross)}{dated} "
+        f"{fields.seller_name or seller} already invoiced {money(lookup.total_gross)}{dated} "
         f"as {first.invoice_number or 'an unnumbered invoice'} ({first.source}): this may be "
         "the same invoice under a new number.",
         values,

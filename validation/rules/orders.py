@@ -49,12 +49,14 @@ def quoted_order_on_file(context: RuleContext) -> Verdict | None:
     """
     po_number = context.fields.po_number
     match = context.vendor_match
-    if not po_number or not context.has_orders:
+    if not po_number:
         return None
     values = {"po_number": po_number}
     if context.purchase_order is not None:
         return Verdict(True, f"Purchase order {po_number} is on file.", values)
     if match is None or match.vendor is None or not match.vendor.po_required:
+        return None
+    if not context.has_orders:
         return None
     return Verdict(
         False,

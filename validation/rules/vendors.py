@@ -120,7 +120,8 @@ def identifiers_match_master(context: RuleContext) -> Verdict | None:
     return Verdict(
         False,
         f"The invoice of {vendor.name} ({vendor.vendor_id}, matched by {match.by}) shows other "
-        f"identifiers: {listed}.",
+        f"identifiers: {listed}. Check on the document who issued it (or whether the number "
+        "was misread).",
         values,
     )
 

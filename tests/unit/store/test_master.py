@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -24,6 +25,9 @@ from invoicebot.store.repository import (
     record_invoice,
     same_seller_and_gross,
 )
+from validation import validate
+from validation.context import RuleContext
+from validation.registry import run_rules
 
 VENDORS = (
     "\ufeffvendor_id;name;vat_id;siret;iban;bic;currency;payment_terms_days;po_required\n"
@@ -328,3 +332,50 @@ def test_duplicate_look_ups_use_their_index(
         plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", tuple(positional))
         details = " ".join(str(row[-1]) for row in plan)
     assert f"USING INDEX {index}" in details
+
+
+@pytest.mark.postgres
+def test_prefetch_answers_the_rules_look_ups_in_one_round_trip(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(postgres_url)
+    init_store(engine)
+    try:
+        import_all(engine, tmp_path)
+        with Session(engine) as session:
+            store_invoice(session, "aaaaaaaa", number="F-1", gross="120.00", day=date(2026, 3, 10))
+        invoice = Extraction(
+            source="b.pdf",
+            sha256="b" * 64,
+            fields=InvoiceFields(
+                invoice_number="F 1",
+                invoice_date=date(2026, 3, 12),
+                seller_name="ACME Fournitures SAS",
+                seller_vat_id="FR44732829320",
+                total_net=Decimal("100.00"),
+                total_tax=Decimal("20.00"),
+                total_gross=Decimal("120.00"),
+                po_number="PO-88123",
+            ),
+        )
+        statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        with Session(engine) as session:
+            session.connection()
+            statements.clear()
+            store = StoreHistory(session)
+            prefetched = validate(invoice, history=store, master=store)
+            after_prefetch = list(statements)
+            statements.clear()
+            lazy = run_rules(RuleContext(extraction=invoice, history=StoreHistory(session),
+                                         master=StoreHistory(session)))  # fmt: skip
+        assert prefetched == lazy
+        assert len(statements) >= 5  # the same look-ups one by one
+        # Only the PO's invoiced total (its PO number comes from the PO found) is left.
+        assert len(after_prefetch) == 1 and "sum(invoice.total_net)" in after_prefetch[0]
+        rules = {result.rule: result for result in prefetched}
+        assert not rules["DUPLICATE-INVOICE-NUMBER"].passed
+        assert rules["VENDOR-UNKNOWN"].passed and rules["PO-UNKNOWN"].passed
+    finally:
+        SQLModel.metadata.drop_all(engine)
+        engine.dispose()
