@@ -27,23 +27,7 @@ OCR_FIELDS = (
 )
 LINE_NUMBERS = ("quantity", "unit_price", "net_amount", "tax_rate")
 
-# Known misreads, each failing until the OCR stage is fixed (strict: a fix makes it pass and
-# the mark must then go).
-KNOWN_MISREADS = {
-    "fr-letter-0003.png": "the deskew step turns this sparse letter page by -1.25 degrees and "
-    "tesseract then loses the totals block",
-}
-SAMPLES = [
-    pytest.param(
-        document,
-        truth,
-        id=document.name,
-        marks=[pytest.mark.xfail(strict=True, reason=KNOWN_MISREADS[document.name])]
-        if document.name in KNOWN_MISREADS
-        else [],
-    )
-    for document, truth in sample_truths()
-]
+SAMPLES = [pytest.param(document, truth, id=document.name) for document, truth in sample_truths()]
 
 
 def comparable(name: str, value: Any) -> Any:

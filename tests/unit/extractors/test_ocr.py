@@ -1,4 +1,5 @@
-"""OCR with the real tesseract: words from page images, image loading, deskew, time limit."""
+"""OCR with the real tesseract: words from page images, image loading, deskew, table rules,
+time limit."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytesseract
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from extractors.base import Deadline, DocumentKind, ExtractOptions, SourceDocument
 from extractors.ocr import (
@@ -18,6 +19,7 @@ from extractors.ocr import (
     load_image_pages,
     ocr_images,
     read_page_image,
+    remove_rules,
 )
 from invoicebot.model import DocumentError, ErrorCode, Method
 from tests.unit.extractors.test_text_layer import INVOICE_LINES, make_pdf, render_page
@@ -64,12 +66,12 @@ def test_pages_come_back_in_order(invoice_image: Image.Image) -> None:
     assert [(page.number, len(page.words) > 0) for page in pages] == [(1, True), (2, False)]
 
 
-def test_the_time_limit_stops_tesseract(invoice_image: Image.Image) -> None:
-    large = invoice_image.resize((invoice_image.width * 2, invoice_image.height * 2))
+def test_the_time_limit_stops_tesseract() -> None:
+    dense_page = render_page(make_pdf([INVOICE_LINES * 9]), dpi=300)
     started = time.monotonic()
 
     with pytest.raises(DocumentError) as raised:
-        read_page_image(large, 1, ExtractOptions(), deadline_in(0.3))
+        read_page_image(dense_page, 1, ExtractOptions(), deadline_in(0.5))
 
     assert raised.value.code is ErrorCode.TIMEOUT
     assert time.monotonic() - started < 3
@@ -146,6 +148,21 @@ def test_skew_is_measured_to_a_quarter_degree(angle: float) -> None:
     skewed = page.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
 
     assert abs(estimate_skew(skewed) + angle) <= 0.25
+
+
+def test_column_rules_are_whitened_and_text_kept() -> None:
+    page = Image.new("L", (1654, 2339), 255)  # A4 at 200 dpi
+    draw = ImageDraw.Draw(page)
+    draw.line([(800, 300), (800, 700)], fill=0, width=2)  # a table's column rule
+    draw.line([(100, 300), (1500, 300)], fill=0, width=3)  # a row rule, left alone
+    draw.text((120, 400), "TOTAL 1481,47", fill=0, font_size=40)
+    text_box = (110, 390, 700, 460)
+
+    cleaned = remove_rules(page)
+
+    assert cleaned.getpixel((800, 500)) == 255
+    assert cleaned.getpixel((400, 300)) == 0
+    assert cleaned.crop(text_box).tobytes() == page.crop(text_box).tobytes()
 
 
 def test_the_extractor_reads_image_files(invoice_image: Image.Image) -> None:
