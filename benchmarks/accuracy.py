@@ -1,12 +1,13 @@
 """Field accuracy of the extraction cascade against the expected JSON beside each document.
 
-    uv run python benchmarks/accuracy.py DIR [DIR...] [--read-page] [--json]
+    uv run python benchmarks/accuracy.py DIR [DIR...] [--read-page] [--templates TDIR] [--json]
 
 Every ``X.json`` with a ``fields`` object names its document (``source``, else the file with the
 same stem). A field is scored where its expected value is not null and, when the JSON lists
 ``scored`` fields (or, with ``--read-page``, ``checked_on_page`` fields), only if listed there.
 ``--read-page`` reads the page even when an e-invoice XML is embedded, and skips documents
-whose page shows another invoice than their XML (``page_matches_xml: false``).
+whose page shows another invoice than their XML (``page_matches_xml: false``). ``--templates``
+applies a folder of invoice2data supplier templates over the generic field finder.
 
 Prints per-field accuracy (correct / scored), per-kind precision, recall and F1 (precision:
 correct / predicted among scored fields; recall: correct / scored), line-item F1 where the
@@ -30,6 +31,7 @@ from typing import Any
 
 from extractors import extract_document
 from extractors.base import ExtractOptions
+from extractors.templates import TemplateError, load_templates
 from invoicebot.model import AMOUNT_FIELDS, FIELD_NAMES, Extraction
 
 IDENTIFIER_FIELDS = frozenset({"seller_vat_id", "seller_siret", "seller_iban", "buyer_vat_id"})
@@ -107,8 +109,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--read-page", action="store_true", help="read the page, not the XML")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--misses", action="store_true", help="list every wrong or missed field")
+    parser.add_argument(
+        "--templates", type=Path, metavar="TDIR", help="folder of invoice2data supplier templates"
+    )
     args = parser.parse_args(argv)
-    options = ExtractOptions(read_page=args.read_page)
+    options = ExtractOptions(read_page=args.read_page, templates_dir=args.templates)
+    if args.templates is not None:
+        try:
+            load_templates(args.templates)  # fail before the first document, not on it
+        except TemplateError as error:
+            print(error, file=sys.stderr)
+            return 2
     cases = [case for folder in args.folders for case in find_cases(folder, args.read_page)]
     if not cases:
         print("no document with an expected JSON beside it", file=sys.stderr)

@@ -14,6 +14,7 @@ from pathlib import Path
 from extractors.base import DocumentKind, ExtractOptions, Extractor, SourceDocument
 from extractors.einvoice import EInvoiceExtractor
 from extractors.ocr import OcrExtractor
+from extractors.templates import apply_templates
 from extractors.text_layer import TextLayerExtractor
 from invoicebot.model import DocumentError, ErrorCode, Extraction, ExtractionError
 
@@ -46,7 +47,8 @@ def extract_document(
 
     ``source`` names the document in the result (default: ``path`` as given). A document that
     cannot be read gives an extraction with ``error`` set and every field null. A missing OCR
-    engine is a setup problem, not the document's: it raises ``OcrEngineUnavailableError``.
+    engine is a setup problem, not the document's: it raises ``OcrEngineUnavailableError``; so
+    is an invalid folder of supplier templates (``options.templates_dir``): ``TemplateError``.
     """
     options = options or ExtractOptions()
     source = str(path) if source is None else source
@@ -119,7 +121,7 @@ def _run_extractors(document: SourceDocument, options: ExtractOptions) -> Extrac
     for extractor in EXTRACTORS:
         extraction = extractor.extract(document, options)
         if extraction is not None:
-            return extraction
+            return apply_templates(document, extraction, options)
     raise DocumentError(
         document.source, ErrorCode.UNSUPPORTED_FORMAT, "no extractor could read this document"
     )

@@ -5,17 +5,23 @@ syntaxes: UN/CEFACT CII D16B (Factur-X, ZUGFeRD 2, XRechnung CII), ZUGFeRD 1.0 (
 un-namespaced release candidate ``CBFBUY:5``, still found in old Mustang samples), and
 UBL 2.1 ``Invoice`` and ``CreditNote``.
 
-A standalone XML file has no page, so its extraction says ``pages: 0``.
+A standalone XML file has no page, so its extraction says ``pages: 0``. Beyond the contract's
+fields, the extraction carries what the XML states for the arithmetic and bank rules
+(``Extraction.extras``): the payee's BIC, the sum of the lines, allowances, charges, prepaid
+and rounding amounts, and the VAT breakdown.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import NamedTuple
 
 import facturx
 import pypdfium2
@@ -29,9 +35,11 @@ from invoicebot.model import (
     ErrorCode,
     Extraction,
     InvoiceError,
+    InvoiceExtras,
     InvoiceFields,
     Line,
     Method,
+    VatSubtotal,
 )
 
 logger = logging.getLogger(__name__)
@@ -98,6 +106,20 @@ class CiiSyntax:
     line_settlement: str
     line_totals: str
     tax_rate: str
+
+
+class EInvoiceReading(NamedTuple):
+    """What one e-invoice XML states: the contract's fields and lines, and the extras."""
+
+    reading: FieldReading
+    extras: InvoiceExtras
+
+
+class _Parsed(NamedTuple):
+    fields: InvoiceFields
+    lines: list[Line]
+    language: str | None
+    extras: InvoiceExtras
 
 
 _RAM_100 = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -187,14 +209,15 @@ class EInvoiceExtractor:
 
     def _extract_xml_file(self, document: SourceDocument) -> Extraction:
         try:
-            reading = read_einvoice_xml(document.data, source=document.source)
+            reading, extras = read_einvoice(document.data, source=document.source)
         except MalformedEInvoiceError as error:
             raise DocumentError(document.source, ErrorCode.UNREADABLE, error.reason) from error
         except UnsupportedEInvoiceError as error:
             raise DocumentError(
                 document.source, ErrorCode.UNSUPPORTED_FORMAT, str(error)
             ) from error
-        return reading.to_extraction(document, method=Method.EINVOICE, pages=0)
+        extraction = reading.to_extraction(document, method=Method.EINVOICE, pages=0)
+        return extraction.model_copy(update={"extras": extras})
 
     def _extract_embedded(self, document: SourceDocument) -> Extraction | None:
         embedded = find_embedded_xml(document.data, source=document.source)
@@ -202,14 +225,43 @@ class EInvoiceExtractor:
             return None
         name, xml = embedded
         try:
-            reading = read_einvoice_xml(xml, source=document.source)
+            reading, extras = read_einvoice(xml, source=document.source)
         except (MalformedEInvoiceError, UnsupportedEInvoiceError) as error:
             # The page still shows the invoice: let the text layer or OCR read it instead.
             logger.warning("%s: ignoring its embedded %s: %s", document.source, name, error)
             return None
-        return reading.to_extraction(
+        extraction = reading.to_extraction(
             document, method=Method.EINVOICE, pages=count_pdf_pages(document.data, document.source)
         )
+        return extraction.model_copy(update={"extras": extras})
+
+
+def read_stated_extras(path: Path, *, sha256: str) -> InvoiceExtras | None:
+    """Return the extras the e-invoice at ``path`` states (its XML, or a PDF's embedded XML),
+    read again; None when the file is gone or changed (not ``sha256``) or holds none.
+
+    The store keeps the contract's fields only: a review that re-validates an e-invoice
+    after an operator's correction reads its extras again from the archived file.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        logger.warning("%s: cannot read the e-invoice's extras again: %s", path, error)
+        return None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        logger.warning("%s: not the file that was processed; its extras are ignored", path)
+        return None
+    xml: bytes | None = data
+    if b"%PDF-" in data[:1024]:
+        embedded = find_embedded_xml(data, source=str(path))
+        xml = embedded[1] if embedded is not None else None
+    if xml is None:
+        return None
+    try:
+        return read_einvoice(xml, source=str(path)).extras
+    except (MalformedEInvoiceError, UnsupportedEInvoiceError) as error:
+        logger.warning("%s: cannot read the e-invoice's extras again: %s", path, error)
+        return None
 
 
 def find_embedded_xml(pdf: bytes, *, source: str) -> tuple[str, bytes] | None:
@@ -252,18 +304,31 @@ def read_einvoice_xml(xml: bytes, *, source: str = "<xml>") -> FieldReading:
     null. Raises ``MalformedEInvoiceError`` for XML that is not well-formed or has no invoice
     number, and ``UnsupportedEInvoiceError`` for well-formed XML of another kind.
     """
+    return read_einvoice(xml, source=source).reading
+
+
+def read_einvoice(xml: bytes, *, source: str = "<xml>") -> EInvoiceReading:
+    """Return the fields, lines and language of a CII or UBL e-invoice, and its extras
+    (BIC, sum of the lines, allowances, charges, prepaid and rounding amounts, VAT breakdown).
+
+    Reads and raises as ``read_einvoice_xml`` does.
+    """
     root = parse_xml(xml)
     syntax = CII_SYNTAXES.get(root.tag)
     if syntax is not None:
-        fields, lines, language = _read_cii(root, syntax, _XmlReader(source, syntax.namespaces))
+        parsed = _read_cii(root, syntax, _XmlReader(source, syntax.namespaces))
     elif root.tag in UBL_ROOTS:
-        fields, lines, language = _read_ubl(root, _XmlReader(source, UBL_NAMESPACES))
+        parsed = _read_ubl(root, _XmlReader(source, UBL_NAMESPACES))
     else:
         raise UnsupportedEInvoiceError(root.tag)
+    fields = parsed.fields
     if fields.invoice_number is None:
         raise MalformedEInvoiceError("the XML has no invoice number (BT-1)")
     confidence = {name: 1.0 for name, value in fields if value is not None}
-    return FieldReading(fields=fields, lines=lines, confidence=confidence, language=language)
+    reading = FieldReading(
+        fields=fields, lines=parsed.lines, confidence=confidence, language=parsed.language
+    )
+    return EInvoiceReading(reading, parsed.extras)
 
 
 def parse_xml(xml: bytes) -> Element:
@@ -376,9 +441,7 @@ def _collapsed_text(element: Element | None) -> str | None:
 # --- CII -------------------------------------------------------------------------------------
 
 
-def _read_cii(
-    root: Element, syntax: CiiSyntax, xml: _XmlReader
-) -> tuple[InvoiceFields, list[Line], str | None]:
+def _read_cii(root: Element, syntax: CiiSyntax, xml: _XmlReader) -> _Parsed:
     document = xml.find(root, syntax.document)
     transaction = xml.find(root, syntax.transaction)
     agreement = xml.find(transaction, syntax.agreement)
@@ -387,6 +450,7 @@ def _read_cii(
     seller = xml.find(agreement, "ram:SellerTradeParty")
     buyer = xml.find(agreement, "ram:BuyerTradeParty")
     currency = xml.text(settlement, "ram:InvoiceCurrencyCode")
+    payment_means = xml.findall(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
     fields = InvoiceFields(
         invoice_number=xml.text(document, "ram:ID"),
         invoice_date=xml.cii_date(document, "ram:IssueDateTime"),
@@ -399,11 +463,7 @@ def _read_cii(
             + xml.findall(seller, "ram:GlobalID")
         ),
         seller_iban=_iban(
-            xml.text(
-                settlement,
-                "ram:SpecifiedTradeSettlementPaymentMeans/ram:PayeePartyCreditorFinancialAccount"
-                "/ram:IBANID",
-            )
+            _first_text(payment_means, "ram:PayeePartyCreditorFinancialAccount/ram:IBANID", xml)
         ),
         buyer_name=xml.text(buyer, "ram:Name"),
         buyer_vat_id=_cii_vat_id(buyer, xml),
@@ -422,7 +482,26 @@ def _read_cii(
         xml.text(document, "ram:LanguageID"),
         xml.text(seller, "ram:PostalTradeAddress/ram:CountryID"),
     )
-    return fields, lines, language
+    extras = InvoiceExtras(
+        seller_bic=_cii_bic(payment_means, xml),
+        line_total=xml.amount(totals, "ram:LineTotalAmount"),
+        allowance_total=xml.amount(totals, "ram:AllowanceTotalAmount"),
+        charge_total=xml.amount(totals, "ram:ChargeTotalAmount"),
+        prepaid_amount=xml.amount(totals, "ram:TotalPrepaidAmount"),
+        rounding_amount=xml.amount(totals, "ram:RoundingAmount"),
+        vat_breakdown=_vat_breakdown(
+            [
+                (
+                    xml.amount(tax, syntax.tax_rate),
+                    xml.amount(tax, "ram:BasisAmount"),
+                    xml.amount(tax, "ram:CalculatedAmount"),
+                    xml.text(tax, "ram:CategoryCode"),
+                )
+                for tax in xml.findall(settlement, "ram:ApplicableTradeTax")
+            ]
+        ),
+    )
+    return _Parsed(fields, lines, language, extras)
 
 
 def _cii_line(item: Element, syntax: CiiSyntax, xml: _XmlReader) -> Line | None:
@@ -443,6 +522,20 @@ def _cii_line(item: Element, syntax: CiiSyntax, xml: _XmlReader) -> Line | None:
     return line
 
 
+def _cii_bic(payment_means: list[Element], xml: _XmlReader) -> str | None:
+    """Return the payee's BIC (BT-86): that of the means that gives the IBAN, else the first."""
+    bic_path = "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID"
+    with_iban = [
+        means
+        for means in payment_means
+        if xml.text(means, "ram:PayeePartyCreditorFinancialAccount/ram:IBANID") is not None
+    ]
+    # A malformed BIC is kept as read: BIC-CHECK reports it.
+    return _compact(
+        _first_text(with_iban, bic_path, xml) or _first_text(payment_means, bic_path, xml)
+    )
+
+
 def _cii_vat_id(party: Element | None, xml: _XmlReader) -> str | None:
     registrations = xml.findall(party, "ram:SpecifiedTaxRegistration/ram:ID")
     vat_ids = [r for r in registrations if r.get("schemeID") == "VA"]
@@ -452,7 +545,7 @@ def _cii_vat_id(party: Element | None, xml: _XmlReader) -> str | None:
 # --- UBL -------------------------------------------------------------------------------------
 
 
-def _read_ubl(root: Element, xml: _XmlReader) -> tuple[InvoiceFields, list[Line], str | None]:
+def _read_ubl(root: Element, xml: _XmlReader) -> _Parsed:
     line_path, quantity_path = UBL_ROOTS[root.tag]
     seller = xml.find(root, "cac:AccountingSupplierParty/cac:Party")
     buyer = xml.find(root, "cac:AccountingCustomerParty/cac:Party")
@@ -484,7 +577,26 @@ def _read_ubl(root: Element, xml: _XmlReader) -> tuple[InvoiceFields, list[Line]
     )
     lines = [_ubl_line(item, quantity_path, xml) for item in xml.findall(root, line_path)]
     country = xml.text(seller, "cac:PostalAddress/cac:Country/cbc:IdentificationCode")
-    return fields, lines, _language(None, country)
+    extras = InvoiceExtras(
+        seller_bic=_ubl_bic(root, xml),
+        line_total=xml.amount(totals, "cbc:LineExtensionAmount"),
+        allowance_total=xml.amount(totals, "cbc:AllowanceTotalAmount"),
+        charge_total=xml.amount(totals, "cbc:ChargeTotalAmount"),
+        prepaid_amount=xml.amount(totals, "cbc:PrepaidAmount"),
+        rounding_amount=xml.amount(totals, "cbc:PayableRoundingAmount"),
+        vat_breakdown=_vat_breakdown(
+            [
+                (
+                    xml.amount(subtotal, "cac:TaxCategory/cbc:Percent"),
+                    xml.amount(subtotal, "cbc:TaxableAmount"),
+                    xml.amount(subtotal, "cbc:TaxAmount"),
+                    xml.text(subtotal, "cac:TaxCategory/cbc:ID"),
+                )
+                for subtotal in _ubl_vat_subtotals(root, currency, xml)
+            ]
+        ),
+    )
+    return _Parsed(fields, lines, _language(None, country), extras)
 
 
 def _ubl_line(item: Element, quantity_path: str, xml: _XmlReader) -> Line:
@@ -498,6 +610,40 @@ def _ubl_line(item: Element, quantity_path: str, xml: _XmlReader) -> Line:
         net_amount=xml.amount(item, "cbc:LineExtensionAmount"),
         tax_rate=xml.amount(item, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent"),
     )
+
+
+def _ubl_bic(root: Element, xml: _XmlReader) -> str | None:
+    """Return the payee's BIC (BT-86): that of the account that gives the IBAN, else the first.
+
+    UBL 2.1 as EN 16931 maps it keeps the BIC in the account's branch; older producers put it
+    in the branch's financial institution.
+    """
+    accounts = xml.findall(root, "cac:PaymentMeans/cac:PayeeFinancialAccount")
+    ordered = [a for a in accounts if _iban(xml.text(a, "cbc:ID"))] + accounts
+    for account in ordered:
+        bic = xml.text(account, "cac:FinancialInstitutionBranch/cbc:ID") or xml.text(
+            account, "cac:FinancialInstitutionBranch/cac:FinancialInstitution/cbc:ID"
+        )
+        if bic is not None:
+            return _compact(bic)
+    return None
+
+
+def _ubl_vat_subtotals(root: Element, currency: str | None, xml: _XmlReader) -> list[Element]:
+    """Return the VAT subtotals of the tax total in the invoice currency (BG-23): a second
+    tax total in the accounting currency (BT-111) has none, but is skipped all the same."""
+    totals = xml.findall(root, "cac:TaxTotal")
+    in_currency = [
+        total
+        for total in totals
+        if (amount := xml.find(total, "cbc:TaxAmount")) is not None
+        and amount.get("currencyID") in (currency, None)
+    ]
+    for total in in_currency or totals:
+        subtotals = xml.findall(total, "cac:TaxSubtotal")
+        if subtotals:
+            return subtotals
+    return []
 
 
 def _ubl_party_name(party: Element | None, xml: _XmlReader) -> str | None:
@@ -522,6 +668,38 @@ def _unit_price(price: Decimal | None, basis_quantity: Decimal | None) -> Decima
     if price is None or basis_quantity is None or basis_quantity in (0, 1):
         return price
     return price / basis_quantity
+
+
+# VAT categories without a rate (EN 16931 BR-O-*, BR-E-*...): their rate is read as zero.
+RATELESS_VAT_CATEGORIES = frozenset({"O", "E", "AE", "K", "G", "Z"})
+
+
+def _vat_breakdown(
+    stated: list[tuple[Decimal | None, Decimal | None, Decimal | None, str | None]],
+) -> tuple[VatSubtotal, ...]:
+    """Return the VAT breakdown from (rate, base, tax, category) as the XML states them.
+
+    A subtotal without base or tax, or without a rate in a category that has one, makes the
+    whole breakdown unusable: an empty breakdown lets the rules rebuild it from the lines
+    rather than check a partial one.
+    """
+    breakdown: list[VatSubtotal] = []
+    for rate, base, tax, category in stated:
+        if rate is None and (category or "").upper() in RATELESS_VAT_CATEGORIES:
+            rate = Decimal(0)
+        if rate is None or base is None or tax is None:
+            return ()
+        breakdown.append(VatSubtotal(rate=rate, base=base, tax=tax))
+    return tuple(breakdown)
+
+
+def _first_text(parents: list[Element], path: str, xml: _XmlReader) -> str | None:
+    """Return the first non-empty text found at ``path`` under one of ``parents``."""
+    for parent in parents:
+        text = xml.text(parent, path)
+        if text is not None:
+            return text
+    return None
 
 
 def _in_currency(amounts: list[Element], currency: str | None) -> Element | None:

@@ -20,6 +20,10 @@ How it reads a document, in order:
 5. the seller's name comes from a seller label, a company name ending in a legal form
    (SAS, GmbH, Ltd...) outside the buyer's block, or the top line of the first page.
 
+The invoice lines are read from the item table (``lines``); on OCR'd pages, a line amount,
+unit price or quantity that the net total and the line's arithmetic show misread is repaired
+(``line_repair``).
+
 Weak fallbacks fill what no label gives, at low confidence: the first date near the top
 of page one for the invoice date, the reference printed just before it for the number.
 
@@ -66,6 +70,7 @@ from extractors.labels import (
     detect_language,
     rows_of_page,
 )
+from extractors.line_repair import repair_misread_lines
 from extractors.lines import find_item_headers, read_lines_from_rows
 from extractors.normalize import (
     DEFAULT_DATE_LANGUAGES,
@@ -89,6 +94,7 @@ BELOW_LABEL = 0.8
 AFTER_NUMBER = 0.85  # "Facture n° F-42 du 14 novembre 2026": the date after the number
 UNLABELLED_DATE = 0.3  # the first date on the page, with no label
 UNLABELLED_DATE_ZONE = 0.5  # ...looked for in this top share of page one
+UNLABELLED_DATE_LOWER = 0.25  # ...or, when there is none, lower on page one
 NUMBER_BESIDE_DATE = 0.3  # an unlabelled reference just left of the invoice date
 TITLE_WITH_NUMBER = 0.9  # "Rechnung Nr. 42": a title made a label by "Nr." or a date
 UNDER_ITEM_HEADER = 0.5  # a value under a column header of the item table
@@ -121,6 +127,11 @@ REPEATED_BONUS = 0.1
 TOP_ZONE = 0.3
 TOP_LINE_NAME = 0.35
 TOP_LINE_ZONE = 0.25
+# The top-line name is the first row printed about as large as the largest (a shop's name
+# over its address lines of nearly the same size), among rows OCR read with this mean
+# confidence: a logo or a handwritten note reads as low-confidence letters.
+TOP_LINE_HEIGHT_SHARE = 0.85
+MIN_NAME_CONFIDENCE = 0.75
 
 # A party block: at most this many rows, this share of the page wide, ending on the
 # right where a gap of this many row heights opens on the label's row.
@@ -287,6 +298,9 @@ def _read_invoice(pages: Sequence[PageWords]) -> FieldReading:
     if currency is not None:
         values["currency"], confidence["currency"] = currency
     lines = read_lines_from_rows(rows, document.item_headers)
+    total_net = values.get("total_net")
+    if any(row.ocr for row in rows) and isinstance(total_net, Decimal):
+        lines = repair_misread_lines(lines, total_net)
     return FieldReading(
         fields=InvoiceFields.model_validate(values),
         lines=lines,
@@ -447,13 +461,22 @@ def _read_date(
     return None
 
 
-_GLUED_NUMERIC_DATE = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{2,4}")
+# One separator throughout: "0202-12/48" is not a date.
+_GLUED_NUMERIC_DATE = re.compile(r"\d{1,4}([./\-])\d{1,2}\1\d{2,4}")
+# A date glued to the time after it, as receipt OCR reads "22/12/201714:03" or "07/01/1814:41".
+_DATE_BEFORE_TIME = re.compile(r"(\d{1,2}([./\-])\d{1,2}\2(?:\d{4}|\d{2}))\d{1,2}:\d{2}")
 
 
 def _glued_date(text: str) -> str:
-    """Return the numeric date inside a token glued to a word (``vom29.10.2019``), or ``text``."""
+    """Return the numeric date inside a token glued to a word (``vom29.10.2019``) or to a
+    time (``22/12/201714:03``), or ``text``."""
+    if " " in text:
+        return text
+    timed = _DATE_BEFORE_TIME.search(text)
+    if timed:
+        return timed.group(1)
     match = _GLUED_NUMERIC_DATE.search(text)
-    if match and " " not in text and match.group(0) != text:
+    if match and match.group(0) != text:
         return match.group(0)
     return text
 
@@ -954,10 +977,39 @@ def _first_unlabelled_date(document: Document, due: Candidate | None) -> Candida
     a label while keeping its date. Dates behind another label (delivery, order) and the
     due date are not taken.
     """
-    for row in document.rows:
-        if row.page != 0 or row.top > UNLABELLED_DATE_ZONE * document.page_height(row):
-            return None
-        if any(OTHER not in hit.weights for hit in document.hits_of(row)):
+    top_zone = [
+        row
+        for row in document.rows
+        if row.page == 0 and row.top <= UNLABELLED_DATE_ZONE * document.page_height(row)
+    ]
+    found = _unlabelled_date_in(document, top_zone, due, UNLABELLED_DATE)
+    if found is None:
+        # Till receipts print the date anywhere, often at the foot, and in rows that hold
+        # references too ("ORD #07-REG #19- 10/03/2018 17:24:07").
+        first_page = [row for row in document.rows if row.page == 0]
+        found = _unlabelled_date_in(
+            document, first_page, due, UNLABELLED_DATE_LOWER, beside_labels=True
+        )
+    return found
+
+
+def _unlabelled_date_in(
+    document: Document,
+    rows: Sequence[TextRow],
+    due: Candidate | None,
+    score: float,
+    *,
+    beside_labels: bool = False,
+) -> Candidate | None:
+    """Return the first unlabelled date in ``rows`` that is not behind another label.
+
+    With ``beside_labels``, a row may hold labels of fields other than dates.
+    """
+    for row in rows:
+        hits = document.hits_of(row)
+        if beside_labels:
+            hits = [hit for hit in hits if _may_label_date(hit)]
+        if any(OTHER not in hit.weights for hit in hits):
             continue
         found = _read_date(
             document.tokens_of(row), document.languages, day_first=document.day_first
@@ -965,10 +1017,15 @@ def _first_unlabelled_date(document: Document, due: Candidate | None) -> Candida
         if found is None or (due is not None and found[0] == due.value):
             continue
         value, token = found
-        if any(hit.end <= token.start for hit in document.hits_of(row)):
+        if any(hit.end <= token.start for hit in hits):
             continue
-        return Candidate("invoice_date", value, UNLABELLED_DATE, row, token.start, token.end)
+        return Candidate("invoice_date", value, score, row, token.start, token.end)
     return None
+
+
+def _may_label_date(hit: LabelHit) -> bool:
+    """Return True for a label that may announce a date: a date field's or another one."""
+    return bool({"invoice_date", "due_date", OTHER} & hit.weights.keys())
 
 
 def _best(candidates: Iterable[Candidate]) -> Candidate | None:
@@ -1277,29 +1334,42 @@ def _address_window(document: Document) -> tuple[Candidate, Block] | None:
             0,
             min(row.x_at(span[0]) for row, span in named) - row.height,
             max(row.x_at(span[1]) for row, span in named) + row.height,
-            named[0][0].top,
-            named[-1][0].bottom,
+            _segment_extent(*named[0])[0],
+            _segment_extent(*named[-1])[1],
         )
         return candidate, block
     return None
 
 
 def _aligned_groups(rows: Sequence[TextRow]) -> list[list[tuple[TextRow, tuple[int, int]]]]:
-    """Return runs of row segments starting at the same x, each close under the last."""
+    """Return runs of row segments starting at the same x, each close under the last.
+
+    Closeness is measured on the segments' own words: OCR may merge an address line with
+    a key/value pair of the next column printed half a line lower, stretching the row.
+    """
     groups: list[list[tuple[TextRow, tuple[int, int]]]] = []
     for row in rows:
         for span in row.segments():
             x = row.x_at(span[0])
+            top = _segment_extent(row, span)[0]
             for group in groups:
                 last_row, last_span = group[-1]
+                last_top, last_bottom = _segment_extent(last_row, last_span)
                 aligned = abs(last_row.x_at(last_span[0]) - x) <= ALIGN_TOLERANCE * row.height
-                close = 0 < row.top - last_row.bottom <= MAX_ADDRESS_GAP * row.height
+                close = last_top < top and top - last_bottom <= MAX_ADDRESS_GAP * row.height
                 if aligned and close:
                     group.append((row, span))
                     break
             else:
                 groups.append([(row, span)])
     return [group for group in groups if len(group) >= 2]
+
+
+def _segment_extent(row: TextRow, span: tuple[int, int]) -> tuple[float, float]:
+    """Return the top and bottom of the words of ``row`` inside the character span ``span``."""
+    first, last = row.word_index(span[0]), row.word_index(max(span[1] - 1, span[0]))
+    words = row.words[first : last + 1]
+    return min(word.top for word in words), max(word.bottom for word in words)
 
 
 def _is_sellers_detail(document: Document, row: TextRow, span: tuple[int, int]) -> bool:
@@ -1487,7 +1557,7 @@ def _legal_form_names(document: Document) -> Iterator[Candidate]:
                 continue
             start = piece_start + piece.find(name)
             candidate = Candidate("seller_name", name, 0.0, row, start, start + len(name))
-            if _in_buyer_block(document, candidate):
+            if _in_buyer_block(document, candidate) or _mean_confidence(row) < MIN_NAME_CONFIDENCE:
                 continue
             counts[fold_text(name)] = counts.get(fold_text(name), 0) + 1
             names.append(candidate)
@@ -1553,11 +1623,25 @@ def _top_line_name(document: Document) -> Candidate | None:
                 continue
             start = piece_start + piece.find(name)
             candidate = Candidate("seller_name", name, TOP_LINE_NAME, row, start, start + len(name))
-            if not _in_buyer_block(document, candidate) and not document.hits_of(row):
+            if (
+                not _in_buyer_block(document, candidate)
+                and not document.hits_of(row)
+                and _mean_confidence(row) >= MIN_NAME_CONFIDENCE
+            ):
                 options.append(candidate)
     if not options:
         return None
-    return max(options, key=lambda candidate: candidate.row.height)
+    tallest = max(candidate.row.height for candidate in options)
+    return next(
+        candidate
+        for candidate in options
+        if candidate.row.height >= TOP_LINE_HEIGHT_SHARE * tallest
+    )
+
+
+def _mean_confidence(row: TextRow) -> float:
+    """Return the mean recognition confidence of the row's words (1.0 for a text layer)."""
+    return sum(word.confidence for word in row.words) / len(row.words) if row.words else 0.0
 
 
 # --- currency -------------------------------------------------------------------------------

@@ -65,6 +65,7 @@ QUALIFIER_LABELS: dict[str, dict[str, float]] = {
             "incl. btw",
             "incl. gst",
             "inclusive of gst",
+            "inclusive gst",
             "inclusive of vat",
             "inclusive of tax",
             "including gst",
@@ -290,6 +291,21 @@ FIELD_LABELS: dict[str, dict[str, float]] = {
         "totaal incl. btw": 1.0,
         "net à payer": 0.45,
         "zahlbetrag": 0.4,
+        # Till receipts: the rounded or final total is the amount paid; "Total" above it
+        # may be before rounding or service charge.
+        "rounded total": 1.0,
+        "total rounded": 1.0,
+        "total after rounding": 1.0,
+        "total amt rounded": 1.0,
+        "nett total": 1.0,
+        "net total incl": 0.9,
+        "total amt payable": 1.0,
+        "total incl. gst": 1.0,
+        "total incl. of gst": 1.0,
+        "total amt incl. gst": 1.0,
+        "total payable": 0.95,
+        "total (rm)": 0.8,
+        "total rm": 0.7,
     },
     "amount_due": {
         "net à payer": 1.0,
@@ -442,6 +458,18 @@ FIELD_LABELS: dict[str, dict[str, float]] = {
     ),
     OTHER: dict.fromkeys(
         (
+            # Receipt amounts that are not the total: what the customer handed over and got
+            # back, and what a promotion saved.
+            "total saving",
+            "total savings",
+            "total discount",
+            "total qty",
+            "total quantity",
+            "total item",
+            "total items",
+            "cash received",
+            "cash tendered",
+            "change due",
             "n° client",
             "numéro client",
             "numéro de client",
@@ -717,6 +745,8 @@ LEGAL_FORMS: frozenset[str] = frozenset(
         "corp",
         "bv",
         "bhd",
+        "sdn",  # "Sdn Bhd", "Sdn. Bhd.": Malaysian private limited
+        "s/b",  # ...abbreviated
         "pte",
         "nv",
         "ab",
@@ -804,7 +834,7 @@ TITLE_WORDS: frozenset[str] = frozenset(
 )
 
 # Words extending a legal form: "GmbH & Co. KG", "& Cie".
-LEGAL_FORM_TAILS: frozenset[str] = frozenset(("&", "co", "cie", "kg", "kgaa", "ohg"))
+LEGAL_FORM_TAILS: frozenset[str] = frozenset(("&", "co", "cie", "kg", "kgaa", "ohg", "bhd"))
 
 # Words that say which language a page is written in; shared words ("total") left out.
 LANGUAGE_HINTS: dict[str, frozenset[str]] = {

@@ -1,25 +1,46 @@
 """One review flow run per exception invoice, suspended on a form in the Prefect UI.
 
 The batch starts a run of the ``review-exception/review`` deployment for each exception
-invoice. The run suspends (no process waits) with a ``ReviewForm``; the operator submits it
-from the run's Resume dialog, a worker runs the flow again, and the decision is applied.
-Escalations and corrections that still fail suspend it again, so the invoice keeps waiting
-in the same run until a final decision.
+invoice. The run suspends (no process waits while the case sits in the queue) on a
+``TakeForm``: an operator takes the case from the run's Resume dialog, which records who
+started the review and when (the server's time of the resume, not the worker's pickup).
+The decision form (``ReviewForm``) then follows in the same run. A worker starts the run
+again after the take; that process keeps waiting for the decision for ``hold_seconds``
+(a blocking pause: the decision is applied within seconds of the submit), then suspends
+on the same form so that an operator who comes back hours later still finds it.
+Escalations are taken again (by the senior reviewer); a correction that still fails, or a
+form that could not be applied, goes straight back to the decision form of the same
+operator. The invoice keeps waiting in the same run until a final decision.
+
+Why not ``pause_flow_run(timeout=...)`` for the bounded wait: in Prefect 3.9 a pause that
+times out raises ``FlowPauseTimeout`` in the flow, and the server then refuses any resume
+of that pause (the run ends Failed, "paused and never resumed"); a paused run cannot be
+suspended either (only a running one can). So the flow pauses without a server timeout,
+watches the clock itself, and turns the pause into a suspension when the hold is over.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+import time
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import State, StateType
 from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
+from prefect.input.actions import read_flow_run_input
+from prefect.input.run_input import keyset_from_paused_state
 from prefect.runtime import flow_run
+from prefect.states import Paused, Running
+from prefect.utilities.engine import propose_state_sync
 from pydantic import Field, create_model
 from sqlmodel import Session
 
@@ -33,13 +54,17 @@ from invoicebot.review import (
     review_markdown,
     review_run_name,
     review_tags,
+    start_review,
     suggested_decision,
+    take_markdown,
 )
 from invoicebot.settings import Settings
 from invoicebot.store.engine import shared_engine
 from invoicebot.store.review import (
     WAITING_STATUSES,
     ReviewDecision,
+    ReviewStart,
+    ReviewTakenError,
     StoredCase,
     invoices_without_review_run,
     load_case,
@@ -48,6 +73,12 @@ from invoicebot.store.review import (
 )
 
 REVIEW_DEPLOYMENT = "review-exception/review"
+# How long the process started after a take waits for the decision before it suspends.
+HOLD_SECONDS = 900
+# How often that process asks the server whether the decision came.
+HOLD_POLL_SECONDS = 2.0
+
+FormT = TypeVar("FormT", bound=RunInput)
 
 # Patterns the server checks before it resumes a run, so that a mistyped date or amount is
 # refused in the dialog and the run keeps waiting. Blank means "keep what was read".
@@ -75,6 +106,17 @@ CORRECTION_TITLES: dict[str, tuple[str, str | None]] = {
 }
 
 
+class TakeForm(RunInput):
+    """An operator taking the case: the first form of a review run."""
+
+    operator: str = Field(default="", title="Your name", min_length=1, max_length=120)
+
+
+def take_form_for(case: StoredCase) -> type[TakeForm]:
+    """Return the take form of a case, with the case in a few lines as its description."""
+    return TakeForm.with_initial_data(description=take_markdown(case))
+
+
 class ReviewForm(RunInput):
     """The operator's decision on an exception invoice; ``form_for`` adds the corrections."""
 
@@ -91,8 +133,15 @@ class ReviewForm(RunInput):
 
 def form_for(case: StoredCase) -> type[ReviewForm]:
     """Return the form for a case: a corrected-value box for each field its failed rules
-    concern, its markdown description, and the decision starting on the suggestion."""
+    concern, its markdown description, the decision starting on the suggestion and the
+    reviewer on the operator who took the case."""
     boxes = {name: _correction_box(name) for name in fields_to_correct(case)}
+    if case.taken is not None:
+        # The operator who took the case decides; with_initial_data would drop the title.
+        boxes["reviewer"] = (
+            str,
+            Field(default=case.taken.operator, title="Reviewer (your name)"),
+        )
     form = create_model("ReviewForm", __base__=ReviewForm, **boxes)
     return form.with_initial_data(
         description=review_markdown(case), decision=suggested_decision(case).value
@@ -186,8 +235,9 @@ def _publish_started(names: list[str]) -> None:
 
 
 @flow(name="review-exception")
-def review_exception(invoice_id: int) -> str:
-    """Wait for an operator's decision on one exception invoice; return its final status."""
+def review_exception(invoice_id: int, hold_seconds: int = HOLD_SECONDS) -> str:
+    """Wait for an operator to take one exception invoice, then for their decision; return
+    the invoice's final status."""
     logger = get_run_logger()
     engine = shared_engine(Settings().resolved_database_url)
     while True:
@@ -195,20 +245,115 @@ def review_exception(invoice_id: int) -> str:
             case = load_case(session, invoice_id=invoice_id)
         if case.status not in WAITING_STATUSES:
             break
-        # One key per decision already taken: on the re-run after a resume, the keys of
-        # earlier decisions are past and this one returns the submitted form at once.
-        form = suspend_flow_run(
-            wait_for_input=form_for(case), key=f"decision-{case.decisions}", timeout=None
+        # Keys count the decisions already taken: on the re-run after a resume, the keys of
+        # earlier forms are past and each returns its submitted form at once.
+        step = case.decisions
+        if case.taken is None:
+            take_key = f"take-{step}"
+            take = suspend_flow_run(wait_for_input=take_form_for(case), key=take_key, timeout=None)
+            case = _take(case, take.operator, pause_key=take_key)
+        decision_key = f"decision-{step}"
+        form, decided_at = wait_for_form(
+            form_for(case), key=decision_key, hold_seconds=hold_seconds
         )
-        audit = _apply(invoice_id, form)
+        audit = _apply(invoice_id, form, decided_at=decided_at)
         logger.info("%s by %s: now %s", audit.decision, audit.reviewer, audit.status_after)
     _publish_summary(invoice_id)
     return case.status
 
 
-def _apply(invoice_id: int, form: ReviewForm) -> ReviewDecision:
+def _take(case: StoredCase, operator: str, *, pause_key: str) -> StoredCase:
+    """Record the take submitted on the form ``pause_key``; return the case as taken."""
+    run_id = _run_id()
     engine = shared_engine(Settings().resolved_database_url)
-    run_id = str(flow_run.get_id() or "")
+    with Session(engine) as session:
+        try:
+            start: ReviewStart = start_review(
+                session,
+                invoice_id=case.invoice_id,
+                operator=operator,
+                channel="prefect-ui",
+                started_at=resumed_at(run_id, pause_key),
+                flow_run_id=str(run_id),
+                pause_key=pause_key,
+            )
+        except ReviewTakenError as error:
+            # Taken on the terminal meanwhile: the decision form says by whom.
+            get_run_logger().warning("%s; the decision form shows it", error)
+        else:
+            get_run_logger().info(
+                "taken by %s at %s", start.operator, f"{start.started_at:%H:%M:%S} UTC"
+            )
+        return load_case(session, invoice_id=case.invoice_id)
+
+
+def wait_for_form(
+    form: type[FormT], *, key: str, hold_seconds: int
+) -> tuple[FormT, datetime | None]:
+    """Return the submitted ``form`` and when it was submitted (the server's time).
+
+    The process waits up to ``hold_seconds`` in a pause without a server-side timeout
+    (key ``{key}-live``), so a decision submitted meanwhile is applied at once; then it
+    resumes itself and suspends on the same form (key ``key``, no timeout): the process
+    ends, and the worker runs the flow again whenever the operator submits it.
+    """
+    run_id = _run_id()
+    live_key = f"{key}-live"
+    if hold_seconds > 0:
+        submitted = _hold(form, run_id=run_id, key=live_key, hold_seconds=hold_seconds)
+        if submitted is not None:
+            return submitted, resumed_at(run_id, live_key)
+    answer = suspend_flow_run(wait_for_input=form, key=key, timeout=None)
+    return answer, resumed_at(run_id, key)
+
+
+def _hold(form: type[FormT], *, run_id: UUID, key: str, hold_seconds: int) -> FormT | None:
+    """Pause on ``form`` for up to ``hold_seconds``; return the submitted form, or None
+    when nobody submitted it (the run is Running again then)."""
+    logger = get_run_logger()
+    proposed: State[Any] = Paused(timeout_seconds=None, reschedule=False, pause_key=key)
+    keyset = keyset_from_paused_state(proposed)
+    proposed.state_details.run_input_keyset = dict(keyset.items())
+    with get_client(sync_client=True) as client:
+        state = propose_state_sync(client=client, state=proposed, flow_run_id=run_id)
+        if state.is_paused():
+            form.save(keyset, flow_run_id=run_id)
+            logger.info("Waiting up to %d s for the decision", hold_seconds)
+            deadline = time.monotonic() + hold_seconds
+            while time.monotonic() < deadline:
+                time.sleep(HOLD_POLL_SECONDS)
+                current = client.read_flow_run(run_id).state
+                if current is None or not current.is_paused():
+                    break
+            else:
+                # Nobody came: resume the run ourselves so that it can suspend.
+                propose_state_sync(client=client, state=Running(), flow_run_id=run_id)
+        # Submitted in time, or this pause fired in an earlier process of the run (the
+        # server refused to pause again): its answer, if any, is stored under the keyset.
+        value: Any = read_flow_run_input(keyset["response"], flow_run_id=run_id)
+    return None if value is None else form.model_validate(value)
+
+
+def resumed_at(run_id: UUID, key: str) -> datetime | None:
+    """Return when the run left its pause ``key`` (the form's submit), None if it did not."""
+    with get_client(sync_client=True) as client:
+        states = sorted(client.read_flow_run_states(run_id), key=lambda state: state.timestamp)
+    for paused, after in itertools.pairwise(states):
+        if paused.type is StateType.PAUSED and paused.state_details.pause_key == key:
+            return after.timestamp
+    return None
+
+
+def _run_id() -> UUID:
+    run_id = flow_run.get_id()
+    if run_id is None:
+        raise RuntimeError("a review form needs a flow run")
+    return UUID(str(run_id))
+
+
+def _apply(invoice_id: int, form: ReviewForm, *, decided_at: datetime | None) -> ReviewDecision:
+    engine = shared_engine(Settings().resolved_database_url)
+    run_id = str(_run_id())
     with Session(engine) as session:
         try:
             return resolve_exception(
@@ -220,6 +365,7 @@ def _apply(invoice_id: int, form: ReviewForm) -> ReviewDecision:
                 comment=form.comment,
                 channel="prefect-ui",
                 flow_run_id=run_id,
+                decided_at=decided_at,
             )
         except ReviewInputError as error:
             session.rollback()

@@ -43,13 +43,27 @@ def extract(
     read_page: Annotated[
         bool, typer.Option("--read-page", help="read the page even when an XML is embedded")
     ] = False,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates",
+            help="folder of invoice2data supplier templates (default: INVOICEBOT_TEMPLATES_DIR)",
+        ),
+    ] = None,
 ) -> None:
     """Read documents and print one extraction result per document (no database)."""
     from extractors import extract_document
+    from extractors.templates import TemplateError
     from invoicebot.pipeline import extract_options
 
     documents = _expand_documents(paths)
-    options = extract_options(Settings(), read_page=read_page)
+    settings = Settings()
+    if templates is not None:
+        settings = settings.model_copy(update={"templates_dir": templates})
+    try:
+        options = extract_options(settings, read_page=read_page)
+    except TemplateError as error:  # a bad template is bad usage: say so before reading
+        raise typer.BadParameter(str(error), param_hint="--templates") from error
     for document in documents:
         result = extract_document(document, options).to_contract()
         if as_json_lines:
@@ -404,7 +418,7 @@ def _import_master(kind: str, file: Path) -> None:
 
 
 review_app = typer.Typer(
-    help="Exception invoices waiting for an operator: list them, read one, decide.",
+    help="Exception invoices waiting for an operator: list them, read one, take it, decide.",
     no_args_is_help=True,
 )
 app.add_typer(review_app, name="review")
@@ -437,6 +451,8 @@ def review_list(
                 "total_gross": _text(case.fields.total_gross),
                 "exceptions": [item.model_dump(mode="json") for item in case.exceptions],
                 "review_run_id": run.flow_run_id if run else None,
+                "taken_by": case.taken.operator if case.taken else None,
+                "review_started_at": case.taken.started_at.isoformat() if case.taken else None,
             }
             typer.echo(json.dumps(row, ensure_ascii=False))
         return
@@ -447,7 +463,7 @@ def review_list(
         run = runs[case.invoice_id]
         table.add_row(
             str(case.invoice_id),
-            case.status,
+            case.status + (f"\ntaken by {case.taken.operator}" if case.taken else ""),
             case.fields.seller_name or "",
             case.fields.invoice_number or case.file_name,
             _text(case.fields.total_gross) or "",
@@ -475,6 +491,32 @@ def review_show(invoice_id: Annotated[int, typer.Argument(help="id from `review 
     typer.echo(review_markdown(case), nl=False)
 
 
+@review_app.command("start")
+def review_start(
+    invoice_id: Annotated[int, typer.Argument(help="id from `review list`")],
+    operator: Annotated[str, typer.Option(help="who takes the case")] = "operator",
+) -> None:
+    """Take a waiting invoice: your handling time runs from now to your `review resolve`."""
+    from sqlmodel import Session
+
+    from invoicebot.review import ReviewNotPendingError, start_review
+    from invoicebot.store.engine import shared_engine
+    from invoicebot.store.review import ReviewTakenError, UnknownInvoiceError
+
+    with Session(shared_engine(Settings().resolved_database_url)) as session:
+        try:
+            start = start_review(
+                session, invoice_id=invoice_id, operator=operator, channel="terminal"
+            )
+        except (ReviewNotPendingError, ReviewTakenError, UnknownInvoiceError) as error:
+            console.print(f"[red]{error}[/]")
+            raise typer.Exit(1) from error
+    typer.echo(
+        f"Invoice {invoice_id}: taken by {start.operator} at "
+        f"{start.started_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
+
+
 @review_app.command("resolve")
 def review_resolve(
     invoice_id: Annotated[int, typer.Argument(help="id from `review list`")],
@@ -491,16 +533,21 @@ def review_resolve(
     comment: Annotated[str, typer.Option(help="why, for the audit trail")] = "",
     reviewer: Annotated[str, typer.Option(help="who decides")] = "operator",
 ) -> None:
-    """Decide on a waiting invoice: the same statuses, audit record and label as the UI form."""
+    """Decide on a waiting invoice: the same statuses, audit record and label as the UI form.
+
+    The handling time runs from `review start`, when the case was taken; without one the
+    decision is taken all the same, untimed."""
     from sqlmodel import Session
 
     from invoicebot.review import ReviewInputError, ReviewNotPendingError, resolve_exception
     from invoicebot.store.engine import shared_engine
-    from invoicebot.store.review import UnknownInvoiceError
+    from invoicebot.store.review import UnknownInvoiceError, load_case
 
     settings = Settings()
     with Session(shared_engine(settings.resolved_database_url)) as session:
         try:
+            held = load_case(session, invoice_id=invoice_id).taken
+            taken = (held.operator, held.started_at) if held is not None else None
             audit = resolve_exception(
                 session,
                 invoice_id=invoice_id,
@@ -515,6 +562,10 @@ def review_resolve(
             console.print(f"[red]{error}[/]")
             raise typer.Exit(1) from error
     typer.echo(f"Invoice {invoice_id}: {audit.decision} -> {audit.status_after}")
+    if taken is not None and audit.status_after != "exception":
+        operator, started_at = taken
+        handled = (audit.decided_at - started_at).total_seconds()
+        typer.echo(f"Handled by {operator} in {handled / 60:.1f} min (from review start)")
     if audit.rules_after:
         typer.echo(f"Still failing after the corrections: {', '.join(audit.rules_after)}")
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic.dataclasses import dataclass
 
 
 def format_decimal(value: Decimal) -> str:
@@ -176,6 +177,32 @@ class Line(BaseModel):
     tax_rate: Money | None = None
 
 
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class VatSubtotal:
+    """One line of a stated VAT breakdown (EN 16931 BG-23): the base and the VAT at one rate."""
+
+    rate: Money
+    base: Money
+    tax: Money
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class InvoiceExtras:
+    """What some documents state beyond the contract's fields (an e-invoice XML states all
+    of it): the payee's BIC (BT-86), the stated sum of the line amounts (BT-106), the
+    document-level allowances (BT-107) and charges (BT-108), the prepaid (BT-113) and
+    rounding (BT-114) amounts, the VAT breakdown (BG-23). The rules that need one of these
+    apply only when it is given."""
+
+    seller_bic: str | None = None
+    line_total: Money | None = None
+    allowance_total: Money | None = None
+    charge_total: Money | None = None
+    prepaid_amount: Money | None = None
+    rounding_amount: Money | None = None
+    vat_breakdown: tuple[VatSubtotal, ...] = ()
+
+
 class ExtractionError(BaseModel):
     """Why a document could not be read."""
 
@@ -195,10 +222,13 @@ class Extraction(BaseModel):
     lines: list[Line] = Field(default_factory=list)
     confidence: dict[str, float] = Field(default_factory=dict)
     error: ExtractionError | None = None
+    # What the document states beyond the contract (e-invoices only), for the rules; it is
+    # not part of the contract's extraction result.
+    extras: InvoiceExtras | None = None
 
     def to_contract(self) -> dict[str, Any]:
         """Return the contract's JSON-ready dict (every field key present, nulls kept)."""
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", exclude={"extras"})
 
 
 class RuleResult(BaseModel):

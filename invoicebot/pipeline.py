@@ -80,7 +80,15 @@ class PipelineContext:
 def extract_options(
     settings: Settings, *, parallel_documents: int = 1, read_page: bool = False
 ) -> ExtractOptions:
-    """Return extraction options from settings, sharing the OCR workers between documents."""
+    """Return extraction options from settings, sharing the OCR workers between documents.
+
+    Loads the supplier templates once here, so that a bad one stops the batch before its first
+    document (``TemplateError``) and documents reuse what was loaded.
+    """
+    if settings.templates_dir is not None:
+        from extractors.templates import load_templates
+
+        load_templates(settings.templates_dir)
     return ExtractOptions(
         ocr_languages=settings.ocr_languages,
         ocr_dpi=settings.ocr_dpi,
@@ -88,6 +96,7 @@ def extract_options(
         timeout_s=settings.document_timeout_s,
         max_bytes=int(settings.max_file_mb * 1024 * 1024),
         read_page=read_page,
+        templates_dir=settings.templates_dir,
     )
 
 
@@ -193,6 +202,7 @@ def _store_invoice(
             reference_date=context.settings.rules_reference_date,
             document_id=file.document_id,
             page_fields=page_fields,
+            extras=extraction.extras,
         )
         exceptions = [result for result in results if result.is_exception]
         status = InvoiceStatus.EXCEPTION if exceptions else InvoiceStatus.APPROVED

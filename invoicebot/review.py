@@ -7,6 +7,7 @@ The same functions serve the Prefect review form (``flows/review.py``) and the t
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from extractors.einvoice import read_stated_extras
 from invoicebot.model import (
     FIELD_NAMES,
     ExceptionCategory,
@@ -30,10 +32,13 @@ from invoicebot.store.repository import StoreHistory
 from invoicebot.store.review import (
     WAITING_STATUSES,
     ReviewDecision,
+    ReviewStart,
     StoredCase,
     apply_review,
     load_case,
+    take_case,
 )
+from invoicebot.store.tables import utcnow
 from validation import load_rule_config, validate
 from validation.identity import compact
 
@@ -236,6 +241,11 @@ def revalidate(
         # A value the operator typed from the document is certain.
         confidence={**case.confidence, **dict.fromkeys(corrected, 1.0)},
     )
+    # The store keeps no extras (BIC, allowances, prepaid, VAT breakdown): without them an
+    # e-invoice's allowances would fail BR-CO-10 again, so they are read from the archive.
+    extras = None
+    if extraction.method is Method.EINVOICE and case.archived_path:
+        extras = read_stated_extras(Path(case.archived_path), sha256=case.sha256)
     store = StoreHistory(session)
     return validate(
         extraction,
@@ -244,6 +254,37 @@ def revalidate(
         config=load_rule_config(settings.rules_config),
         reference_date=settings.rules_reference_date,
         document_id=case.document_id,
+        extras=extras,
+    )
+
+
+def start_review(
+    session: Session,
+    *,
+    invoice_id: int,
+    operator: str,
+    channel: str,
+    started_at: datetime | None = None,
+    flow_run_id: str | None = None,
+    pause_key: str | None = None,
+) -> ReviewStart:
+    """Record that ``operator`` takes a waiting invoice to review it; return the start.
+
+    Handling time runs from this start to the decision that ends it. Raise
+    ``ReviewNotPendingError`` when the invoice has no pending exception,
+    ``store.review.ReviewTakenError`` when another operator has taken it already.
+    """
+    case = load_case(session, invoice_id=invoice_id)
+    if case.status not in WAITING_STATUSES:
+        raise ReviewNotPendingError(invoice_id, case.status)
+    return take_case(
+        session,
+        invoice_id=invoice_id,
+        operator=operator,
+        channel=channel,
+        started_at=started_at,
+        flow_run_id=flow_run_id,
+        pause_key=pause_key,
     )
 
 
@@ -258,10 +299,14 @@ def resolve_exception(
     channel: str,
     flow_run_id: str | None = None,
     settings: Settings | None = None,
+    decided_at: datetime | None = None,
 ) -> ReviewDecision:
     """Apply an operator's decision to a waiting invoice, audit it and record the label;
     return the audit record. Raise ``ReviewInputError`` (nothing changed) for bad input,
-    ``ReviewNotPendingError`` when the invoice has no pending exception."""
+    ``ReviewNotPendingError`` when the invoice has no pending exception.
+
+    The invoice's open start (``start_review``), if any, is ended by a final decision or
+    an escalation: handling time is measured from it to ``decided_at`` (default now)."""
     case = load_case(session, invoice_id=invoice_id)
     if case.status not in WAITING_STATUSES:
         raise ReviewNotPendingError(invoice_id, case.status)
@@ -291,6 +336,7 @@ def resolve_exception(
         },
         rules_before=[item.rule for item in case.exceptions],
         rules_after=still_failing,
+        decided_at=decided_at or utcnow(),
     )
     apply_review(
         session,
@@ -412,7 +458,47 @@ def review_markdown(case: StoredCase) -> str:
     return "\n\n".join(_join_tables(parts)) + "\n"
 
 
+def take_markdown(case: StoredCase) -> str:
+    """Return the take form's description: the case in a few lines and what taking does."""
+    parts = [
+        f"## {review_run_name(case)}",
+        f"Document: {document_link(case)}",
+        "### Why it waits",
+        *[
+            f"- **{item.rule}**: {CATEGORY_WORDS[item.category]}. {item.message}"
+            for item in case.exceptions
+        ],
+        *_escalation_notice(case),
+        "### Take this case",
+        "Type your name and submit: the case is yours (nobody else can take it) and the "
+        "decision form opens on this run in a few seconds (press **Resume** again). Your "
+        "handling time runs from now to your decision.",
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _escalation_notice(case: StoredCase) -> list[str]:
+    last = case.last_decision
+    if last is not None and last.decision == Decision.ESCALATE:
+        comment = f": {last.comment}" if last.comment else ""
+        return [f"> **Escalated by {last.reviewer}**{comment}"]
+    return []
+
+
+def _taken_notice(case: StoredCase) -> list[str]:
+    if case.taken is None:
+        return []
+    return [
+        f"> Taken by **{case.taken.operator}** at {case.taken.started_at:%Y-%m-%d %H:%M:%S} "
+        f"UTC ({case.taken.channel})"
+    ]
+
+
 def _notice(case: StoredCase) -> list[str]:
+    return _taken_notice(case) + _decision_notice(case)
+
+
+def _decision_notice(case: StoredCase) -> list[str]:
     last = case.last_decision
     if last is None:
         return []

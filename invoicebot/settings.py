@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=None,
         description="YAML rule configuration (see config/rules.example.yaml); default: built-in",
     )
+    templates_dir: Path | None = Field(
+        default=None,
+        description="folder of supplier templates in invoice2data's format (YAML/JSON) whose "
+        "fields override the generic ones for the supplier they match; default: none",
+    )
     rules_reference_date: date | None = Field(
         default=None,
         description="'today' for the date rules; default: the processing date",

@@ -8,8 +8,14 @@ Run against a fresh `make serve` stack (its inbox empty, no runs yet):
     INVOICEBOT_DATA_DIR=/tmp/measure make stop
 
 Prints the seconds from the batch run's scheduled start to its end, to the last review run
-created, and to the last review run suspended on its form; and how many flow runs and task
-runs the stack holds (only the runs that ran: the schedule's future runs are left out).
+created, and to the last review run suspended on its take form; and how many flow runs and
+task runs the stack holds (only the runs that ran: the schedule's future runs are left out).
+
+With ``--decide N`` it then plays an operator on N review runs, one after the other, through
+the API as the Resume dialog does: takes the case, waits for the decision form, approves
+after ``--think`` seconds, waits for the run to complete; and prints the seconds from the
+take to the decision form and from the decision to the run's completion (median, max).
+``uv run invoicebot report`` on the stack's data dir then shows the handling times.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import tempfile
 import time
 from datetime import datetime
@@ -59,6 +66,39 @@ def review_runs(client: httpx.Client) -> list[dict[str, Any]]:
     return list(api(client, "POST", "/flow_runs/filter", body))
 
 
+def waiting_on(client: httpx.Client, run_id: str, key: str) -> bool:
+    """Return True when the run waits on the form of pause ``key``."""
+    state = api(client, "GET", f"/flow_runs/{run_id}")["state"]
+    return bool(state["type"] == "PAUSED" and state["state_details"]["pause_key"] == key)
+
+
+def take_and_decide(
+    client: httpx.Client, run_id: str, *, think: float, timeout: float
+) -> tuple[float, float]:
+    """Take one review run and approve it; return the seconds from the take to the decision
+    form, and from the decision to the run's completion."""
+    api(client, "POST", f"/flow_runs/{run_id}/resume", {"run_input": {"operator": "measure"}})
+    taken = time.monotonic()
+    wait("decision form", lambda: waiting_on(client, run_id, "decision-0-live"), timeout)
+    form_after = time.monotonic() - taken
+    time.sleep(think)
+    api(client, "POST", f"/flow_runs/{run_id}/resume", {"run_input": {"decision": "approve"}})
+    decided = time.monotonic()
+    wait(
+        "completed review",
+        lambda: api(client, "GET", f"/flow_runs/{run_id}")["state"]["type"] == "COMPLETED",
+        timeout,
+    )
+    return form_after, time.monotonic() - decided
+
+
+def summary(values: list[float]) -> dict[str, float] | None:
+    """Return the median and the maximum of ``values``, None for none."""
+    if not values:
+        return None
+    return {"median": statistics.median(values), "max": max(values)}
+
+
 def main() -> None:
     """Drop the samples in the inbox, run the batch deployment, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -66,6 +106,8 @@ def main() -> None:
     parser.add_argument("--inbox", required=True, type=Path, help="the stack's inbox")
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--decide", type=int, default=0, help="review runs to take and approve")
+    parser.add_argument("--think", type=float, default=5.0, help="seconds before deciding")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -103,6 +145,13 @@ def main() -> None:
             "flow_runs": api(client, "POST", "/flow_runs/count", ran),
             "task_runs": api(client, "POST", "/task_runs/count", {}),
         }
+        timings = [
+            take_and_decide(client, run["id"], think=args.think, timeout=args.timeout)
+            for run in reviews[: args.decide]
+        ]
+        figures["reviews_decided"] = len(timings)
+        figures["seconds_take_to_decision_form"] = summary([form for form, _ in timings])
+        figures["seconds_decision_to_completed"] = summary([done for _, done in timings])
     print(json.dumps(figures, indent=2))
 
 

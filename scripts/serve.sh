@@ -57,6 +57,9 @@ curl -fsS "$PREFECT_API_URL/health" >/dev/null || { echo "No server after 180 s"
     || "$prefect_bin" work-pool create process --type process >/dev/null
 "$prefect_bin" --no-prompt deploy --all >"$run_dir/deploy.log" 2>&1 \
     || { echo "Deploying failed; see $run_dir/deploy.log" >&2; tail -30 "$run_dir/deploy.log" >&2; exit 1; }
+# The worker asks for runs to start every 5 s rather than Prefect's 10: an operator who has
+# just taken a case waits for the worker to bring the decision form up.
+export PREFECT_WORKER_QUERY_SECONDS="${PREFECT_WORKER_QUERY_SECONDS:-5}"
 start worker "$prefect_bin" worker start --pool process --type process
 
 cat <<MSG

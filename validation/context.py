@@ -14,6 +14,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from invoicebot.model import Extraction, InvoiceFields
+
+# What a document states beyond the contract's fields is a domain type (extractors fill it
+# and never import validation); rules read it from the context, so it is re-exported here.
+from invoicebot.model import InvoiceExtras as InvoiceExtras
+from invoicebot.model import VatSubtotal as VatSubtotal
 from validation.config import RuleConfig
 
 if TYPE_CHECKING:
@@ -203,28 +208,6 @@ class EmptyMaster:
     def purchase_order(self, po_key: str) -> PurchaseOrderRecord | None:
         """Return None."""
         return None
-
-
-@dataclass(frozen=True)
-class VatSubtotal:
-    """One line of a printed VAT breakdown: the base and the VAT at one rate."""
-
-    rate: Decimal
-    base: Decimal
-    tax: Decimal
-
-
-@dataclass(frozen=True)
-class InvoiceExtras:
-    """What some documents state beyond the contract's fields (an e-invoice XML states all
-    of it); the rules that need one of these apply only when it is given."""
-
-    seller_bic: str | None = None
-    allowance_total: Decimal | None = None
-    charge_total: Decimal | None = None
-    prepaid_amount: Decimal | None = None
-    rounding_amount: Decimal | None = None
-    vat_breakdown: tuple[VatSubtotal, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,29 @@ class ReviewDecision(SQLModel, table=True):
     decided_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class ReviewStart(SQLModel, table=True):
+    """An operator taking an exception invoice to review it (the audit record of a start).
+
+    Append-only like ``ReviewDecision``: a start is open until a decision ends the operator's
+    handling of the case (a final decision or an escalation), which sets ``decision_id``; a
+    refused form or a correction that still fails leaves it open, the same operator goes on.
+    Its own table, not columns of ``review_decision``: the store has no migrations, and a
+    new table appears in an existing store where a new column would not.
+    """
+
+    __tablename__ = "review_start"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    operator: str = Field(max_length=120)
+    channel: str = Field(max_length=20)
+    flow_run_id: str | None = Field(default=None, max_length=40)
+    # The pause key of the take form in the review run, so that a re-run records it once.
+    pause_key: str | None = Field(default=None, max_length=60)
+    started_at: datetime = Field(default_factory=utcnow, index=True)
+    decision_id: int | None = Field(default=None, foreign_key="review_decision.id", index=True)
+
+
 class ReviewRun(SQLModel, table=True):
     """The Prefect review run started for an exception invoice (one per invoice)."""
 
@@ -95,6 +118,20 @@ class StoredCase(SQLModel):
     suggestion: Suggestion | None
     decisions: int
     last_decision: ReviewDecision | None
+    # The open start: who took the case and when, None while nobody has taken it.
+    taken: ReviewStart | None = None
+
+
+class ReviewTakenError(InvoiceError):
+    """Another operator has taken the invoice and not decided yet."""
+
+    def __init__(self, invoice_id: int, taken: ReviewStart) -> None:
+        super().__init__(
+            f"invoice {invoice_id} was taken by {taken.operator} at "
+            f"{taken.started_at:%Y-%m-%d %H:%M:%S} UTC ({taken.channel})"
+        )
+        self.invoice_id = invoice_id
+        self.taken = taken
 
 
 class UnknownInvoiceError(InvoiceError):
@@ -157,6 +194,7 @@ def load_case(session: Session, *, invoice_id: int) -> StoredCase:
         suggestion=_suggestion(open_exceptions),
         decisions=count,
         last_decision=last,
+        taken=open_start(session, invoice_id=invoice_id),
     )
 
 
@@ -218,6 +256,66 @@ def record_review_run(
     session.commit()
 
 
+def open_start(session: Session, *, invoice_id: int) -> ReviewStart | None:
+    """Return the invoice's open start (taken, no decision ended it yet), if any."""
+    return session.exec(
+        select(ReviewStart)
+        .where(ReviewStart.invoice_id == invoice_id)
+        .where(col(ReviewStart.decision_id).is_(None))
+        .order_by(col(ReviewStart.id).desc())
+    ).first()
+
+
+def take_case(
+    session: Session,
+    *,
+    invoice_id: int,
+    operator: str,
+    channel: str,
+    started_at: datetime | None = None,
+    flow_run_id: str | None = None,
+    pause_key: str | None = None,
+) -> ReviewStart:
+    """Record that ``operator`` starts reviewing the invoice and return the start; commit.
+
+    Taking a case again is harmless: the same operator (or the same take form of a review
+    run, seen again when the run re-runs) gets the open start back. Raise
+    ``ReviewTakenError`` when another operator holds it.
+    """
+    operator = operator.strip() or "operator"
+    held = open_start(session, invoice_id=invoice_id)
+    if held is not None:
+        same_form = pause_key is not None and (held.flow_run_id, held.pause_key) == (
+            flow_run_id,
+            pause_key,
+        )
+        if same_form or held.operator == operator:
+            return held
+        raise ReviewTakenError(invoice_id, held)
+    if pause_key is not None:
+        # The run re-runs from the top after every resume: a take form already ended by a
+        # decision must not open a new start.
+        seen = session.exec(
+            select(ReviewStart)
+            .where(ReviewStart.flow_run_id == flow_run_id)
+            .where(ReviewStart.pause_key == pause_key)
+        ).first()
+        if seen is not None:
+            return seen
+    start = ReviewStart(
+        invoice_id=invoice_id,
+        operator=operator,
+        channel=channel,
+        flow_run_id=flow_run_id,
+        pause_key=pause_key,
+        started_at=started_at or utcnow(),
+    )
+    session.add(start)
+    session.commit()
+    session.refresh(start)
+    return start
+
+
 def review_run_of(session: Session, *, invoice_id: int) -> ReviewRun | None:
     """Return the review run started for an invoice, if any."""
     return session.exec(select(ReviewRun).where(ReviewRun.invoice_id == invoice_id)).first()
@@ -238,6 +336,8 @@ def apply_review(
 
     ``exception_state`` closes the invoice's open exceptions (``escalated`` keeps them
     waiting); ``results`` replace the stored rule results, and their exceptions open anew.
+    The case's open start, if any, is ended by the decision unless it still waits as an
+    exception.
     """
     invoice = session.get_one(Invoice, case.invoice_id)
     for name, value in corrected.items():
@@ -255,6 +355,13 @@ def apply_review(
     if results is not None:
         _replace_rule_results(session, case=case, results=results)
     session.add(audit)
+    if case.taken is not None and status_after != "exception":
+        # A final decision or an escalation ends this operator's handling of the case; a
+        # correction that still fails keeps the case in the same hands.
+        session.flush()
+        start = session.get_one(ReviewStart, case.taken.id)
+        start.decision_id = audit.id
+        session.add(start)
 
 
 def _replace_rule_results(

@@ -2562,7 +2562,7 @@ def expected_extraction(plan: DocumentPlan, document: bytes) -> Extraction:
 
 def sample_record(plan: DocumentPlan, document: bytes) -> dict[str, object]:
     """Return the JSON written beside a document: the extraction plus kind and faults."""
-    record: dict[str, object] = expected_extraction(plan, document).model_dump(mode="json")
+    record: dict[str, object] = expected_extraction(plan, document).to_contract()
     record["kind"] = plan.kind.value
     record["faults"] = [fault.value for fault in plan.faults]
     if plan.duplicate_of is not None:

@@ -2,7 +2,9 @@
 
 `make serve` starts a server and a worker on a free port; the scheduled batch deployment
 runs on an inbox with one invoice whose totals do not add up; the test opens the review run
-in the UI, corrects the gross in the Resume form, submits it, and reads the store.
+in the UI, takes the case (the first Resume form: the operator's name), waits for the
+decision form on the same run, corrects the gross in it, submits it, and reads the store:
+the decision, and the start that times the operator's handling.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from playwright.sync_api import Locator, Page, sync_playwright
 from sqlmodel import Session, select
 
 from invoicebot.store.engine import make_engine
-from invoicebot.store.review import ReviewDecision
+from invoicebot.store.review import ReviewDecision, ReviewStart
 from invoicebot.store.tables import Invoice
 from tests.conftest import ROOT
 from tests.e2e.test_serve import Stack, served_stack
@@ -36,6 +38,7 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 SCREENSHOT = ROOT / "docs" / "img" / "review-form.png"
+TAKE_SCREENSHOT = ROOT / "docs" / "img" / "review-take.png"
 # A flow run's process imports the whole stack: on a busy 2-core machine it takes a while.
 RUN_TIMEOUT_S = 300
 FAULTY = pick_samples(lambda t: t["faults"] == ["BR-CO-15"] and t["kind"] == "text-pdf", 1)
@@ -70,13 +73,15 @@ def wait_for(what: str, probe: Callable[[], Any], timeout: float = RUN_TIMEOUT_S
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def suspended_review_run(stack: Stack) -> dict[str, Any] | None:
+def suspended_review_run(stack: Stack, key: str = "take-0") -> dict[str, Any] | None:
+    """Return the review run waiting on the form of pause ``key``, if one is."""
     runs = stack.api(
         "POST",
         "/flow_runs/filter",
         {"flow_runs": {"tags": {"all_": ["review"]}, "state": {"type": {"any_": ["PAUSED"]}}}},
     )
-    return runs[0] if runs else None
+    waiting = [run for run in runs if run["state"]["state_details"]["pause_key"] == key]
+    return waiting[0] if waiting else None
 
 
 def run_state(stack: Stack, run_id: str) -> str:
@@ -108,13 +113,29 @@ def test_an_operator_corrects_an_exception_in_the_review_form(stack: Stack, page
         assert invoice.total_net is not None and invoice.total_tax is not None
         right_gross = f"{invoice.total_net + invoice.total_tax:.2f}"
 
+    # The operator takes the case: the first Resume form asks for their name only.
     page.goto(f"{stack.ui_url}/runs/flow-run/{review['id']}")
     page.get_by_role("button", name="Resume").click(timeout=60_000)
     dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Take this case").wait_for()
+    form_property(dialog, "Your name").locator("textarea").fill("Camille Martin")
+    TAKE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(TAKE_SCREENSHOT))
+    dialog.get_by_role("button", name="Submit").click()
+    taken = time.monotonic()
+
+    # A worker runs the flow again; it records the take and waits on the decision form.
+    wait_for("the decision form", lambda: suspended_review_run(stack, "decision-0-live"))
+    form_after_s = time.monotonic() - taken
+    page.reload()
+    page.get_by_role("button", name="Resume").click(timeout=60_000)
+    dialog = page.get_by_role("dialog")
     dialog.get_by_text("Why it waits").wait_for()
+    assert "Taken by Camille Martin" in dialog.inner_text()
     assert "BR-CO-15" in dialog.inner_text()
     choose(page, form_property(dialog, "Decision"), "approve_with_corrections")
-    form_property(dialog, "Reviewer (your name)").locator("textarea").fill("Camille Martin")
+    reviewer = form_property(dialog, "Reviewer (your name)").locator("textarea")
+    assert reviewer.input_value() == "Camille Martin"  # the operator who took the case
     form_property(dialog, "Comment").locator("textarea").fill("Gross re-keyed from the PDF")
     form_property(dialog, "Corrected total gross (1234.56)").locator("textarea").fill(right_gross)
     form_property(dialog, "Corrected amount due (1234.56)").locator("textarea").fill(right_gross)
@@ -122,11 +143,15 @@ def test_an_operator_corrects_an_exception_in_the_review_form(stack: Stack, page
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
     dialog.get_by_role("button", name="Submit").click()
+    decided = time.monotonic()
 
+    # The process that took the case still holds: it applies the decision within seconds.
     wait_for("the review run to complete", lambda: run_state(stack, review["id"]) == "COMPLETED")
+    applied_after_s = time.monotonic() - decided
     with Session(engine) as session:
         invoice = session.exec(select(Invoice)).one()
         audit = session.exec(select(ReviewDecision)).one()
+        start = session.exec(select(ReviewStart)).one()
     assert invoice.status == "approved" and f"{invoice.total_gross:.2f}" == right_gross
     assert (audit.decision, audit.reviewer, audit.channel) == (
         "approve_with_corrections",
@@ -134,6 +159,17 @@ def test_an_operator_corrects_an_exception_in_the_review_form(stack: Stack, page
         "prefect-ui",
     )
     assert audit.flow_run_id == review["id"] and audit.rules_after == []
+    assert (start.operator, start.channel, start.decision_id) == (
+        "Camille Martin",
+        "prefect-ui",
+        audit.id,
+    )
+    handled_s = (audit.decided_at - start.started_at).total_seconds()
+    assert 0 < handled_s < (decided - taken) + 30
+    print(
+        f"\ntake -> decision form {form_after_s:.0f} s; decision -> applied "
+        f"{applied_after_s:.0f} s; handling time recorded {handled_s:.1f} s"
+    )
 
 
 def form_property(dialog: Locator, label: str) -> Locator:

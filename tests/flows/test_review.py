@@ -1,13 +1,18 @@
-"""The review flow under a real (test) Prefect server: suspend, resume with a form, apply.
+"""The review flow under a real (test) Prefect server: suspend, take, decide, apply.
 
 The batch starts the review run through the deployment; the test plays the worker's part by
-running the flow run in this process, as a process worker would in a fresh one.
+running the flow run in this process, as a process worker would in a fresh one. The runs
+here wait for the decision without holding the process (``hold_seconds=0``) except in the
+test of the hold, where a second thread plays the operator.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,10 +29,11 @@ from sqlmodel import Session, col, select
 
 from flows.process_inbox import process_inbox
 from flows.review import review_exception
+from invoicebot.kpis import handling_seconds, read_snapshot
 from invoicebot.settings import Settings
 from invoicebot.store.engine import make_engine
 from invoicebot.store.labels import OperatorDecision
-from invoicebot.store.review import ReviewDecision, ReviewRun
+from invoicebot.store.review import ReviewDecision, ReviewRun, ReviewStart
 from invoicebot.store.tables import ExceptionRecord, Invoice
 from tests.inbox import copy_into, pick_samples
 
@@ -43,19 +49,26 @@ def review_deployment() -> Iterator[UUID]:
         client.delete_deployment(deployment_id)
 
 
-def run_as_worker(flow_run_id: UUID) -> FlowRun:
+def run_as_worker(flow_run_id: UUID, *, hold_seconds: int = 0) -> FlowRun:
     """Run a scheduled or resumed flow run here, as a worker would; return it afterwards."""
     with get_client(sync_client=True) as client:
         flow_run = client.read_flow_run(flow_run_id)
+        parameters = {**flow_run.parameters, "hold_seconds": hold_seconds}
         # A suspending run ends its process with Pause; the worker's engine exits quietly.
         with contextlib.suppress(Pause):
-            run_flow(review_exception, flow_run=flow_run, parameters=flow_run.parameters)
+            run_flow(review_exception, flow_run=flow_run, parameters=parameters)
         return client.read_flow_run(flow_run_id)
 
 
+def pause_key(flow_run: FlowRun) -> str | None:
+    assert flow_run.state is not None and flow_run.state.is_paused(), flow_run.state
+    return flow_run.state.state_details.pause_key
+
+
 @pytest.fixture
-def suspended_review(data_dir: Path, tmp_path: Path, review_deployment: UUID) -> FlowRun:
-    """Return the suspended review run of a batch with one invoice whose totals are wrong."""
+def queued_review(data_dir: Path, tmp_path: Path, review_deployment: UUID) -> FlowRun:
+    """Return the review run of a batch with one invoice whose totals are wrong, suspended
+    on its take form."""
     inbox = tmp_path / "inbox"
     copy_into(inbox, FAULTY)
     summary = process_inbox(inbox=str(inbox))
@@ -63,8 +76,17 @@ def suspended_review(data_dir: Path, tmp_path: Path, review_deployment: UUID) ->
     with Session(store_engine()) as session:
         review_run = session.exec(select(ReviewRun)).one()
     flow_run = run_as_worker(UUID(review_run.flow_run_id))
-    assert flow_run.state is not None and flow_run.state.is_paused(), flow_run.state
+    assert pause_key(flow_run) == "take-0" and flow_run.state is not None
+    assert flow_run.state.name == "Suspended"
     assert flow_run.deployment_id == review_deployment
+    return flow_run
+
+
+@pytest.fixture
+def suspended_review(queued_review: FlowRun) -> FlowRun:
+    """Return the review run taken by Ana, suspended on its decision form."""
+    flow_run = resume(queued_review.id, operator="Ana")
+    assert pause_key(flow_run) == "decision-0"
     return flow_run
 
 
@@ -145,7 +167,8 @@ def test_a_correction_is_revalidated_and_approves(suspended_review: FlowRun) -> 
     invoice, [audit], [label] = stored(1)
     assert invoice.status == "approved" and invoice.total_gross == Decimal(right_gross)
     assert audit.changes["total_gross"] == [f"{read.total_gross:.2f}", right_gross]
-    assert audit.rules_after == [] and audit.reviewer == "operator"
+    # The form's reviewer starts on the operator who took the case.
+    assert audit.rules_after == [] and audit.reviewer == "Ana"
     assert label.resolution == "correct_capture"
     with Session(store_engine()) as session:
         states = set(session.exec(select(ExceptionRecord.state)).all())
@@ -155,7 +178,8 @@ def test_a_correction_is_revalidated_and_approves(suspended_review: FlowRun) -> 
 def test_a_correction_that_still_fails_asks_again(suspended_review: FlowRun) -> None:
     flow_run = resume(suspended_review.id, decision="approve_with_corrections", total_net="1.00")
 
-    assert flow_run.state is not None and flow_run.state.is_paused(), flow_run.state
+    # Still Ana's case: straight back to the decision form, no second take.
+    assert pause_key(flow_run) == "decision-1"
     invoice, [audit], [label] = stored(1)
     assert invoice.status == "exception" and audit.rules_after
     assert label.resolution == "correct_capture"
@@ -164,16 +188,99 @@ def test_a_correction_that_still_fails_asks_again(suspended_review: FlowRun) -> 
 def test_escalation_keeps_the_invoice_waiting_in_the_same_run(suspended_review: FlowRun) -> None:
     flow_run = resume(suspended_review.id, decision="escalate", comment="IBAN looks new")
 
-    assert flow_run.state is not None and flow_run.state.is_paused(), flow_run.state
+    # The senior reviewer takes it anew.
+    assert pause_key(flow_run) == "take-1"
     invoice, [_escalation], [label] = stored(1)
     assert invoice.status == "escalated" and label.resolution == "fraud_review"
 
-    flow_run = resume(suspended_review.id, decision="approve", reviewer="Lead")
+    flow_run = resume(suspended_review.id, operator="Lead")
+    assert pause_key(flow_run) == "decision-1"
+    flow_run = resume(suspended_review.id, decision="approve")
     assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
     invoice, audits, labels = stored(1)
     assert invoice.status == "approved"
-    assert [a.decision for a in audits] == ["escalate", "approve"]
+    assert [(a.decision, a.reviewer) for a in audits] == [("escalate", "Ana"), ("approve", "Lead")]
     assert [lab.resolution for lab in labels] == ["fraud_review", "approve_anyway"]
+    starts = review_starts()
+    assert [(s.operator, s.pause_key, s.decision_id) for s in starts] == [
+        ("Ana", "take-0", audits[0].id),
+        ("Lead", "take-1", audits[1].id),
+    ]
+
+
+def review_starts() -> list[ReviewStart]:
+    with Session(store_engine()) as session:
+        starts = list(session.exec(select(ReviewStart).order_by(col(ReviewStart.id))).all())
+        session.expunge_all()
+    return starts
+
+
+def test_the_take_records_who_and_when_and_times_the_decision(queued_review: FlowRun) -> None:
+    took = datetime.now(UTC)
+    resume_flow_run(queued_review.id, run_input={"operator": "  Camille "})
+    submitted = datetime.now(UTC)
+    time.sleep(1)
+    flow_run = run_as_worker(queued_review.id)
+    assert pause_key(flow_run) == "decision-0"
+    [start] = review_starts()
+    assert (start.operator, start.channel, start.flow_run_id, start.decision_id) == (
+        "Camille", "prefect-ui", str(queued_review.id), None,
+    )  # fmt: skip
+    # The server's time of the take, not the time the worker ran the flow again.
+    assert took <= start.started_at.replace(tzinfo=UTC) <= submitted
+
+    time.sleep(2)
+    flow_run = resume(queued_review.id, decision="reject", comment="duplicate")
+    assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
+    _invoice, [audit], _labels = stored(1)
+    [start] = review_starts()
+    assert start.decision_id == audit.id and audit.reviewer == "Camille"
+    with Session(store_engine()) as session:
+        snapshot = read_snapshot(session, start=took.replace(year=2000), end=datetime.now(UTC))
+    [handled] = handling_seconds(snapshot.reviews).values()
+    assert handled == (audit.decided_at - start.started_at).total_seconds() and handled >= 2
+
+
+def test_the_taken_run_holds_the_decision_and_applies_it_at_once(queued_review: FlowRun) -> None:
+    resume_flow_run(queued_review.id, run_input={"operator": "Ana"})
+
+    def operator_decides() -> None:
+        # Waits for the live pause, then submits the decision as the Resume dialog would.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with get_client(sync_client=True) as client:
+                state = client.read_flow_run(queued_review.id).state
+            if state is not None and state.state_details.pause_key == "decision-0-live":
+                resume_flow_run(queued_review.id, run_input={"decision": "approve"})
+                return
+            time.sleep(0.5)
+
+    operator = threading.Thread(target=operator_decides)
+    operator.start()
+    flow_run = run_as_worker(queued_review.id, hold_seconds=120)
+    operator.join()
+
+    # One process: taken, decided and applied without suspending again.
+    assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
+    invoice, [audit], _labels = stored(1)
+    assert invoice.status == "approved" and audit.reviewer == "Ana"
+    [start] = review_starts()
+    assert start.decision_id == audit.id
+
+
+def test_a_hold_without_a_decision_suspends_and_a_late_decision_still_applies(
+    queued_review: FlowRun,
+) -> None:
+    resume_flow_run(queued_review.id, run_input={"operator": "Ana"})
+    flow_run = run_as_worker(queued_review.id, hold_seconds=3)
+    # Nobody decided within the hold: suspended on the same form, no process waits.
+    assert pause_key(flow_run) == "decision-0" and flow_run.state is not None
+    assert flow_run.state.name == "Suspended"
+
+    flow_run = resume(queued_review.id, decision="send_back_to_supplier")
+    assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
+    invoice, [audit], _labels = stored(1)
+    assert invoice.status == "sent_back" and audit.reviewer == "Ana"
 
 
 @pytest.mark.parametrize(

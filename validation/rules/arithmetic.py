@@ -69,34 +69,41 @@ def lines_reconcile(context: RuleContext) -> bool:
 
 @rule(id="BR-CO-10", category=ExceptionCategory.ARITHMETIC)
 def lines_sum_to_net(context: RuleContext) -> Verdict | None:
-    """The line amounts add up to the total without VAT (EN 16931 BR-CO-10).
+    """The line amounts add up to the sum of the lines the document states (EN 16931 BR-CO-10).
 
-    Applies when every line amount was read and the document states no allowance or charge
-    at document level (BR-CO-13 then checks the sum). A failure usually means a line left
-    out of the totals, a line read twice, or a misread amount: compare the table with the
-    totals on the document.
+    Applies when every line amount was read. An e-invoice states that sum (BT-106); on other
+    documents the total without VAT stands for it, when the document states no allowance or
+    charge at document level (BR-CO-13 then checks the totals). A failure usually means a
+    line left out of the totals, a line read twice, or a misread amount (or, in an XML,
+    line amounts stated with VAT): compare the table with the totals on the document.
     """
     extraction = context.extraction
     line_amounts = [line.net_amount for line in extraction.lines]
-    total_net = extraction.fields.total_net
-    if not line_amounts or total_net is None or any(a is None for a in line_amounts):
+    if not line_amounts or any(a is None for a in line_amounts):
         return None
-    if context.extras.allowance_total is not None or context.extras.charge_total is not None:
+    extras = context.extras
+    if extras.line_total is not None:
+        target, name, label = extras.line_total, "line_total", "the stated sum of the lines"
+    elif extras.allowance_total is not None or extras.charge_total is not None:
+        return None
+    elif extraction.fields.total_net is not None:
+        target, name, label = extraction.fields.total_net, "total_net", "the net total"
+    else:
         return None
     lines_total = sum((a for a in line_amounts if a is not None), Decimal(0))
-    gap = total_net - lines_total
+    gap = target - lines_total
     values = {
         "lines": str(len(line_amounts)),
         "lines_total": money(lines_total),
-        "total_net": money(total_net),
+        name: money(target),
         "difference": money(gap),
     }
     if abs(gap) <= context.config.amount_tolerance:
-        return Verdict(True, "The lines add up to the net total.", values)
+        return Verdict(True, f"The lines add up to {label}.", values)
     return Verdict(
         False,
         f"The {len(line_amounts)} lines add up to {money(lines_total)}, "
-        f"but the net total is {money(total_net)} (difference {money(gap)}).",
+        f"but {label} is {money(target)} (difference {money(gap)}).",
         values,
     )
 
@@ -106,16 +113,23 @@ def net_is_lines_less_allowances_plus_charges(context: RuleContext) -> Verdict |
     """The total without VAT is the lines, less allowances, plus charges (EN 16931 BR-CO-13).
 
     Applies only when the document states document-level allowances (discounts) or charges
-    (e.g. an e-invoice XML); otherwise BR-CO-10 checks the lines against the net total.
+    (e.g. an e-invoice XML); otherwise BR-CO-10 checks the lines against the net total. The
+    lines are the sum the document states (BT-106, BR-CO-10 checks it against the lines),
+    else the sum of the line amounts read.
     """
     extras = context.extras
     total_net = context.fields.total_net
     amounts = [line.net_amount for line in context.extraction.lines]
     if extras.allowance_total is None and extras.charge_total is None:
         return None
-    if total_net is None or not amounts or any(amount is None for amount in amounts):
+    if total_net is None:
         return None
-    lines_total = sum((amount for amount in amounts if amount is not None), Decimal(0))
+    if extras.line_total is not None:
+        lines_total = extras.line_total
+    elif amounts and all(amount is not None for amount in amounts):
+        lines_total = sum((amount for amount in amounts if amount is not None), Decimal(0))
+    else:
+        return None
     allowances = extras.allowance_total or Decimal(0)
     charges = extras.charge_total or Decimal(0)
     expected = lines_total - allowances + charges
@@ -223,9 +237,11 @@ def amount_due_follows_from_gross(context: RuleContext) -> Verdict | None:
     """The amount due is the total with VAT less what was paid in advance (EN 16931 BR-CO-16).
 
     When the document states the prepaid amount, the amount due must equal gross - prepaid
-    (+ rounding). Otherwise a deposit may explain a smaller amount due, but the amount due
-    can never exceed the gross total nor have the opposite sign: that would be paying more
-    than was invoiced.
+    (+ rounding); a credit (a negative result) may instead state that nothing is due, as
+    ZUGFeRD 1 corrections do: it is settled otherwise and nothing is paid. Without the
+    prepaid amount a deposit may explain a smaller amount due, but the amount due can never
+    exceed the gross total nor have the opposite sign: that would be paying more than was
+    invoiced.
     """
     fields = context.fields
     gross, due = fields.total_gross, fields.amount_due
@@ -235,18 +251,23 @@ def amount_due_follows_from_gross(context: RuleContext) -> Verdict | None:
     prepaid = context.extras.prepaid_amount
     values = {"total_gross": money(gross), "amount_due": money(due)}
     if prepaid is not None:
-        rounding = context.extras.rounding_amount or Decimal(0)
-        expected = gross - prepaid + rounding
+        rounding = context.extras.rounding_amount
+        expected = gross - prepaid + (rounding or Decimal(0))
         gap = due - expected
         values |= {"prepaid": money(prepaid), "expected_due": money(expected)}
+        if rounding is not None:
+            values["rounding"] = money(rounding)
         if abs(gap) <= tolerance:
             return Verdict(
                 True, "The amount due is the gross total less the prepaid amount.", values
             )
+        if expected < 0 and due == 0:
+            return Verdict(True, "A credit: the document asks for no payment.", values)
+        rounded = f" + rounding {money(rounding)}" if rounding is not None else ""
         return Verdict(
             False,
-            f"Gross {money(gross)} - prepaid {money(prepaid)} = {money(expected)}, but the "
-            f"amount due is {money(due)} (difference {money(gap)}).",
+            f"Gross {money(gross)} - prepaid {money(prepaid)}{rounded} = {money(expected)}, "
+            f"but the amount due is {money(due)} (difference {money(gap)}).",
             values,
         )
     low, high = (Decimal(0), gross) if gross >= 0 else (gross, Decimal(0))

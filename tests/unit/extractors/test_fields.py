@@ -290,6 +290,28 @@ def test_the_recipient_window_gives_the_buyer_when_no_label_does() -> None:
     assert reading.fields.seller_name == "Berger Bürotechnik GmbH"
 
 
+def test_the_window_holds_its_last_line_when_ocr_merges_a_line_with_the_next_column() -> None:
+    # "Kundennummer", half a line lower, joins the "70565 Stuttgart" row and stretches it
+    # down to the VAT number's line: the window is measured on its own words.
+    reading = read_invoice(
+        [
+            page(
+                (360, 40, "Berger Bürotechnik GmbH"),
+                (50, 120, "Berger Bürotechnik GmbH · Leopoldstraße 28 · 80802 München"),
+                (50, 135, "Keller Maschinenbau GmbH"),
+                (50, 150, "Industriestraße 12"),
+                (50, 165, "70565 Stuttgart"),
+                (360, 169, "Kundennummer: C2549"),
+                (50, 179, "USt-IdNr.: DE687718848"),
+                (40, 760, "Berger Bürotechnik GmbH USt-IdNr. DE941622943"),
+                ocr=0.9,
+            )
+        ]
+    )
+    assert reading.fields.buyer_vat_id == "DE687718848"
+    assert reading.fields.seller_vat_id == "DE941622943"
+
+
 def test_a_party_name_may_stand_right_of_its_label_across_a_gap() -> None:
     reading = read_invoice(
         [

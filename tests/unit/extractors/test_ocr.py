@@ -7,14 +7,17 @@ import io
 import time
 from pathlib import Path
 
+import numpy as np
 import pytesseract
 import pytest
 from PIL import Image, ImageDraw
 
 from extractors.base import Deadline, DocumentKind, ExtractOptions, SourceDocument
 from extractors.ocr import (
+    TESSERACT,
     OcrEngineUnavailableError,
     OcrExtractor,
+    _on_long_vertical_run,
     estimate_skew,
     load_image_pages,
     ocr_images,
@@ -87,6 +90,7 @@ def test_no_page_is_started_after_the_deadline(invoice_image: Image.Image) -> No
 def test_a_missing_tesseract_names_the_package_to_install(
     invoice_image: Image.Image, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(TESSERACT, "in_process", False)  # the command line, the fallback
     monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
 
     with pytest.raises(OcrEngineUnavailableError, match="tesseract-ocr"):
@@ -163,6 +167,30 @@ def test_column_rules_are_whitened_and_text_kept() -> None:
     assert cleaned.getpixel((800, 500)) == 255
     assert cleaned.getpixel((400, 300)) == 0
     assert cleaned.crop(text_box).tobytes() == page.crop(text_box).tobytes()
+
+
+def runs_by_scanning(ink: np.ndarray, length: int) -> np.ndarray:
+    """The plain definition: each vertical run of ink at least ``length`` long, marked."""
+    marked = np.zeros_like(ink)
+    for column in range(ink.shape[1]):
+        start = None
+        for row in [*range(ink.shape[0]), ink.shape[0]]:
+            inked = row < ink.shape[0] and ink[row, column]
+            if inked and start is None:
+                start = row
+            elif not inked and start is not None:
+                if row - start >= length:
+                    marked[start:row, column] = True
+                start = None
+    return marked
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 7, 20])
+def test_long_vertical_runs_are_those_of_the_plain_definition(length: int) -> None:
+    generator = np.random.default_rng(length)
+    ink = generator.random((60, 40)) < 0.85
+
+    assert np.array_equal(_on_long_vertical_run(ink, length), runs_by_scanning(ink, length))
 
 
 def test_the_extractor_reads_image_files(invoice_image: Image.Image) -> None:

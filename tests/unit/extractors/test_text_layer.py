@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import pypdf
 import pypdfium2
 import pytest
 from PIL import Image
@@ -174,3 +175,152 @@ def test_pages_without_text_are_ocrd_in_a_mixed_pdf(monkeypatch: pytest.MonkeyPa
     (pages,) = read
     assert [(page.number, page.method) for page in pages] == [(1, "text"), (2, "ocr")]
     assert "CONDITIONS" in [word.text for word in pages[1].words]
+
+
+def draw_pdf(draw: Callable[[Canvas], None], *, rotation: int = 0) -> bytes:
+    """Return a one-page A4 PDF drawn by ``draw``, shown turned ``rotation`` degrees clockwise."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    draw(canvas)
+    canvas.showPage()
+    canvas.save()
+    if not rotation:
+        return buffer.getvalue()
+    writer = pypdf.PdfWriter()
+    for page in pypdf.PdfReader(buffer).pages:
+        writer.add_page(page.rotate(rotation))
+    rotated = io.BytesIO()
+    writer.write(rotated)
+    return rotated.getvalue()
+
+
+def test_a_word_box_is_one_font_size_tall() -> None:
+    (page,) = read_text_pages(make_pdf([INVOICE_LINES], font_size=12))
+
+    assert page is not None
+    for word in page.words:
+        assert word.bottom - word.top == pytest.approx(12, abs=0.01)
+
+
+def test_words_are_split_at_spaces_and_lines_but_not_inside_a_word() -> None:
+    def draw(canvas: Canvas) -> None:
+        canvas.setFont("Helvetica", 10)
+        canvas.drawString(72, 760, "Rechnungsnummer RE-2026/0042 vom 05.03.2026")
+        # A second text object right after the first, on the same line: one word.
+        canvas.drawString(72, 740, "Summe")
+        canvas.drawString(72 + canvas.stringWidth("Summe", "Helvetica", 10), 740, "12,50")
+        canvas.drawString(72, 720, "Seite 1 von 1 mit Rechnungssumme und Datum")
+
+    (page,) = read_text_pages(draw_pdf(draw))
+
+    assert page is not None
+    assert [word.text for word in page.words][:5] == [
+        "Rechnungsnummer",
+        "RE-2026/0042",
+        "vom",
+        "05.03.2026",
+        "Summe12,50",
+    ]
+
+
+def test_text_drawn_twice_for_a_bold_look_is_read_once() -> None:
+    def draw(canvas: Canvas) -> None:
+        canvas.setFont("Helvetica", 12)
+        for offset in (0, 0.3):
+            canvas.drawString(72 + offset, 760, "Rechnungsnummer 2026-0042 Summe 1234,56 EUR")
+
+    (page,) = read_text_pages(draw_pdf(draw))
+
+    assert page is not None
+    assert [word.text for word in page.words] == [
+        "Rechnungsnummer",
+        "2026-0042",
+        "Summe",
+        "1234,56",
+        "EUR",
+    ]
+
+
+def test_a_hyphen_ending_a_line_is_kept() -> None:
+    def draw(canvas: Canvas) -> None:
+        canvas.setFont("Helvetica", 12)
+        canvas.drawString(72, 760, "Facture F2026-0042 pour les Positions-")
+        canvas.drawString(72, 746, "nummer 12 et suivantes, Total 1 481,47 EUR")
+
+    (page,) = read_text_pages(draw_pdf(draw))
+
+    assert page is not None
+    assert "Positions-" in [word.text for word in page.words]
+
+
+def test_an_amount_after_a_euro_sign_starts_after_it() -> None:
+    def draw(canvas: Canvas) -> None:
+        canvas.setFont("Helvetica", 12)
+        canvas.drawString(72, 760, "Montant total €1234.56 pour la facture numéro 42")
+
+    (page,) = read_text_pages(draw_pdf(draw))
+
+    assert page is not None
+    amount = next(word for word in page.words if word.text == "€1234.56")
+    digits = Canvas(io.BytesIO()).stringWidth("1234.56", "Helvetica", 12)
+    # pdfminer gave the euro sign no width, so the digits after it overlapped it.
+    assert amount.x1 - amount.x0 > digits + 5
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_words_are_placed_on_the_page_as_it_is_shown(rotation: int) -> None:
+    def draw(canvas: Canvas) -> None:
+        # Text turned against the page's rotation, so that it reads upright when shown.
+        width, height = A4
+        origin = {0: (0, 0), 90: (width, 0), 180: (width, height), 270: (0, height)}
+        canvas.translate(*origin[rotation])
+        canvas.rotate(rotation)
+        canvas.setFont("Helvetica", 12)
+        shown_height = height if rotation in (0, 180) else width
+        for row, line in enumerate(INVOICE_LINES):
+            canvas.drawString(72, shown_height - 100 - row * 24, line)
+
+    (page,) = read_text_pages(draw_pdf(draw, rotation=rotation))
+
+    assert page is not None
+    shown = (595, 842) if rotation in (0, 180) else (842, 595)
+    assert (round(page.width), round(page.height)) == shown
+    assert [word.text for word in page.words][:3] == ["FACTURE", "N°", "F2026-0042"]
+    first = page.words[0]
+    assert first.x0 == pytest.approx(72, abs=0.5)
+    # The baseline is 100 pt from the top; the box spans the font's descent to an em above.
+    assert 88 < first.top < 92 < 100 < first.bottom < 104
+
+
+def pdf_with_unnamed_glyphs(count: int = 60) -> bytes:
+    """Return a PDF showing ``count`` glyphs of a font whose glyph names (``/g0``...) map to
+    no Unicode character: text a viewer draws but cannot copy."""
+    codes = bytes(range(33, 33 + count))
+    content = b"BT /F1 12 Tf 72 760 Td <" + codes.hex().encode() + b"> Tj ET"
+    names = b" ".join(b"/g%d" % index for index in range(count))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+        b"/Encoding << /Type /Encoding /Differences [33 " + names + b"] >> >>",
+    ]
+    pdf = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    pdf += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(pdf)
+
+
+def test_a_page_of_glyphs_without_unicode_is_not_usable_text() -> None:
+    assert read_text_pages(pdf_with_unnamed_glyphs()) == [None]

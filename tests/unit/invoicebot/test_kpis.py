@@ -36,7 +36,7 @@ from invoicebot.kpis import (
 )
 from invoicebot.model import InvoiceOutcome, InvoiceStatus
 from invoicebot.store import init_store, make_engine
-from invoicebot.store.review import ReviewDecision
+from invoicebot.store.review import ReviewDecision, ReviewStart
 from invoicebot.store.tables import BatchRun, Document, ExceptionRecord, Invoice
 
 
@@ -152,6 +152,25 @@ def test_first_pass_accuracy_and_handling_time() -> None:
     assert handling_seconds(REVIEWS) == {3: 600.0, 4: 1200.0}
     untimed = ReviewRow(document_id=9, started_at=None, decided_at=T0, fields_reviewed=15)
     assert handling_seconds([untimed]) == {}
+    # Escalated after 4 min by one operator, decided 6 min after a senior took it.
+    escalated = ReviewRow(document_id=8, started_at=T0, decided_at=T0 + 6 * MIN,
+                          earlier_handling_seconds=240.0)  # fmt: skip
+    assert handling_seconds([escalated]) == {8: 600.0}
+
+
+def test_handling_figures_count_the_decisions_without_a_start() -> None:
+    untimed = ReviewRow(document_id=7, started_at=None, decided_at=T0 + HOUR)
+    snapshot = KpiSnapshot(start=SNAPSHOT.start, end=NOW, documents=DOCUMENTS,
+                           reviews=(*REVIEWS, untimed), machine_seconds=120.0)  # fmt: skip
+    report = compute_kpis(snapshot, PARAMETERS, now=NOW)
+    median, p90 = report.figure("handling_minutes"), report.figure("handling_p90_minutes")
+    assert (median.formatted(), p90.formatted()) == ("15.0 min", "19.0 min")
+    assert median.basis == (
+        "2 of 3 decided reviews timed, review start to decision (1 decided with no recorded start)"
+    )
+    # Documents 3 and 4 measured (10 + 20 min), 5, 6 and 7 at 12 min (7's decision untimed):
+    # 1 - (120 + 600 + 1200 + 3 x 720) / (7 x 720).
+    assert report.figure("time_saved").value == pytest.approx(1 - 4080 / 5040)
 
 
 def test_cycle_time_median_and_p90() -> None:
@@ -211,6 +230,7 @@ def test_compute_kpis_states_values_and_counts() -> None:
         "quarantine_rate": 1 / 7,
         "first_pass_accuracy": 28 / 30,
         "handling_minutes": 15.0,
+        "handling_p90_minutes": 19.0,  # 10 + 0.9 x (20 - 10)
         "cycle_median_hours": (2 / 60 + 5.0) / 2,
         "cycle_p90_hours": 36.5,
         "sla_attainment": 0.6,
@@ -308,3 +328,47 @@ def test_batch_kpi_markdown_leads_with_the_headline_and_its_inputs() -> None:
         "**Processing time cut by 65% vs manual keying** — 90 s machine + 3 touched invoices "
         "x 12 min, against 9 invoices x 12 min of manual keying."
     )
+
+
+def timed(invoice_id: int, minutes: int, status_after: str, **extra: Any) -> ReviewDecision:
+    return ReviewDecision(invoice_id=invoice_id, decision="approve", reviewer="ana",
+                          channel="ui", status_before="exception", status_after=status_after,
+                          decided_at=T0 + minutes * MIN, **extra)  # fmt: skip
+
+
+def test_read_snapshot_times_reviews_from_their_starts(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    init_store(engine)
+    with Session(engine) as session:
+        for number in (1, 2, 3):
+            session.add(Document(id=number, sha256=str(number), source=f"{number}.pdf",
+                                 file_name=f"{number}.pdf", size_bytes=1, status="exception",
+                                 claimed_at=T0, processed_at=T0 + MIN))  # fmt: skip
+            session.add(Invoice(id=number, document_id=number, status="exception"))
+        session.commit()
+        # 1: taken at 1 h, escalated at 1 h 04; a senior takes it at 3 h, approves at 3 h 06.
+        # 2: taken at 2 h; a correction still fails at 2 h 05 (same hands); rejected 2 h 12.
+        # 3: decided with no start.
+        session.add_all([
+            timed(1, 64, "escalated", id=1),
+            timed(1, 186, "approved", id=2),
+            timed(2, 125, "exception", id=3),
+            timed(2, 132, "rejected", id=4),
+            timed(3, 240, "approved", id=5),
+        ])  # fmt: skip
+        session.commit()
+        session.add_all([
+            ReviewStart(invoice_id=1, operator="ana", channel="terminal",
+                        started_at=T0 + HOUR, decision_id=1),
+            ReviewStart(invoice_id=1, operator="lead", channel="terminal",
+                        started_at=T0 + 3 * HOUR, decision_id=2),
+            ReviewStart(invoice_id=2, operator="ben", channel="prefect-ui",
+                        started_at=T0 + 2 * HOUR, decision_id=4),
+        ])  # fmt: skip
+        session.commit()
+        snapshot = read_snapshot(session, start=T0 - HOUR, end=T0 + 24 * HOUR)
+    assert handling_seconds(snapshot.reviews) == {1: 600.0, 2: 720.0}
+    report = compute_kpis(snapshot, PARAMETERS, now=T0 + 24 * HOUR)
+    assert report.figure("handling_minutes").value == pytest.approx(11.0)
+    assert report.figure("handling_p90_minutes").value == pytest.approx(11.8)
+    assert "(1 decided with no recorded start)" in report.figure("handling_minutes").basis

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from invoicebot.cli import app
+from invoicebot.kpis import handling_seconds, read_snapshot
 from invoicebot.model import Extraction, InvoiceStatus
 from invoicebot.review import (
     ReviewInputError,
@@ -20,12 +21,13 @@ from invoicebot.review import (
     parse_corrections,
     resolve_exception,
     review_markdown,
+    start_review,
 )
 from invoicebot.settings import Settings
 from invoicebot.store.engine import init_store, make_engine
 from invoicebot.store.labels import OperatorDecision
 from invoicebot.store.repository import StoreHistory, claim_document, record_invoice
-from invoicebot.store.review import ReviewDecision, load_case, waiting_invoice_ids
+from invoicebot.store.review import ReviewDecision, ReviewStart, load_case, waiting_invoice_ids
 from invoicebot.store.tables import Invoice
 from tests.inbox import pick_samples
 from validation import validate
@@ -160,3 +162,70 @@ def test_bad_input_changes_nothing(engine: Engine) -> None:
                 comment="", channel="terminal",
             )  # fmt: skip
         assert session.exec(select(ReviewDecision)).one().reviewer == "operator"
+
+
+def test_review_start_takes_the_case_and_resolve_times_it(engine: Engine) -> None:
+    runner = CliRunner()
+    taken = runner.invoke(app, ["review", "start", "1", "--operator", "Ana"])
+    assert taken.exit_code == 0, taken.output
+    assert taken.stdout.startswith("Invoice 1: taken by Ana at ")
+    assert runner.invoke(app, ["review", "start", "1", "--operator", "Ana"]).exit_code == 0
+    other = runner.invoke(app, ["review", "start", "1", "--operator", "Ben"])
+    assert other.exit_code == 1 and "taken by Ana" in other.output
+    with Session(engine) as session:
+        assert "Taken by **Ana**" in review_markdown(load_case(session, invoice_id=1))
+    [row] = [
+        json.loads(line)
+        for line in runner.invoke(app, ["review", "list", "--json"]).stdout.splitlines()
+    ]
+    assert row["taken_by"] == "Ana" and row["review_started_at"]
+
+    resolved = runner.invoke(app, ["review", "resolve", "1", "--decision", "reject",
+                                   "--reviewer", "Ana"])  # fmt: skip
+    assert resolved.exit_code == 0, resolved.output
+    assert "Handled by Ana in " in resolved.stdout
+    with Session(engine) as session:
+        audit = session.exec(select(ReviewDecision)).one()
+        start = session.exec(select(ReviewStart)).one()
+    assert (start.operator, start.channel, start.decision_id) == ("Ana", "terminal", audit.id)
+    assert start.started_at <= audit.decided_at
+    again = runner.invoke(app, ["review", "start", "1", "--operator", "Ben"])
+    assert again.exit_code == 1 and "not waiting" in again.output
+
+
+def test_handling_time_runs_from_the_start_to_the_decision_that_ends_it(engine: Engine) -> None:
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    with Session(engine) as session:
+        start_review(session, invoice_id=1, operator="Ana", channel="terminal", started_at=t0)
+        # A correction that still fails keeps the case in Ana's hands.
+        still = resolve_exception(
+            session, invoice_id=1, decision="approve_with_corrections",
+            corrections={"total_net": "1.00"}, reviewer="Ana", comment="", channel="terminal",
+            decided_at=t0 + timedelta(minutes=3),
+        )  # fmt: skip
+        assert still.status_after == "exception"
+        assert load_case(session, invoice_id=1).taken is not None
+        resolve_exception(
+            session, invoice_id=1, decision="escalate", corrections={}, reviewer="Ana",
+            comment="IBAN looks new", channel="terminal", decided_at=t0 + timedelta(minutes=4),
+        )  # fmt: skip
+        assert load_case(session, invoice_id=1).taken is None
+        start_review(session, invoice_id=1, operator="Lead", channel="terminal",
+                     started_at=t0 + timedelta(hours=2))  # fmt: skip
+        resolve_exception(
+            session, invoice_id=1, decision="reject", corrections={}, reviewer="Lead",
+            comment="", channel="terminal", decided_at=t0 + timedelta(hours=2, minutes=6),
+        )  # fmt: skip
+        snapshot = read_snapshot(session, start=t0 - timedelta(days=1), end=t0 + timedelta(days=1))
+    # Ana: 4 min to her escalation; Lead: 6 min to the final decision.
+    assert handling_seconds(snapshot.reviews) == {1: 600.0}
+
+
+def test_a_decision_without_a_start_is_taken_untimed(engine: Engine) -> None:
+    with Session(engine) as session:
+        resolve_exception(session, invoice_id=1, decision="reject", corrections={},
+                          reviewer="Ana", comment="", channel="terminal")  # fmt: skip
+        now = datetime.now(UTC)
+        snapshot = read_snapshot(session, start=now - timedelta(days=1), end=now + timedelta(1))
+    [review] = snapshot.reviews
+    assert review.started_at is None and handling_seconds(snapshot.reviews) == {}
