@@ -121,7 +121,8 @@ def _run_extractors(document: SourceDocument, options: ExtractOptions) -> Extrac
     for extractor in EXTRACTORS:
         extraction = extractor.extract(document, options)
         if extraction is not None:
-            return apply_templates(document, extraction, options)
+            # The words were kept for the templates only: they do not leave the cascade.
+            return apply_templates(document, extraction, options).with_page_words(())
     raise DocumentError(
         document.source, ErrorCode.UNSUPPORTED_FORMAT, "no extractor could read this document"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -55,9 +56,17 @@ class FieldReading(BaseModel):
     confidence: dict[str, float] = Field(default_factory=dict)
     language: str | None = None
 
-    def to_extraction(self, document: SourceDocument, *, method: Method, pages: int) -> Extraction:
-        """Return the extraction of ``document`` that this reading makes."""
-        return Extraction(
+    def to_extraction(
+        self,
+        document: SourceDocument,
+        *,
+        method: Method,
+        pages: int,
+        page_words: Sequence[PageWords] = (),
+    ) -> Extraction:
+        """Return the extraction of ``document`` that this reading makes, carrying the
+        ``page_words`` it was read from for the supplier templates."""
+        extraction = Extraction(
             source=document.source,
             sha256=document.sha256,
             method=method,
@@ -67,6 +76,7 @@ class FieldReading(BaseModel):
             lines=self.lines,
             confidence=self.confidence,
         )
+        return extraction.with_page_words(page_words)
 
 
 @dataclass(frozen=True)

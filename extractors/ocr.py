@@ -126,7 +126,9 @@ class OcrExtractor:
         second = OCR_ENGINES.get(SECOND_ENGINE) if SECOND_ENGINE else None
         if second is not None and needs_second_reading(pages, reading) and second.available():
             reading = _with_second_reading(reading, second, images, options, deadline)
-        return reading.to_extraction(document, method=Method.OCR, pages=len(pages))
+        return reading.to_extraction(
+            document, method=Method.OCR, pages=len(pages), page_words=pages
+        )
 
 
 def _with_second_reading(

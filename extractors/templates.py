@@ -581,8 +581,8 @@ def apply_templates(
         return extraction
     templates = load_templates(options.templates_dir)
     try:
-        found = match_document(document, templates, options)
-    except DocumentError as error:  # out of time reading it again: keep the generic reading
+        found = match_document(document, templates, options, page_words=extraction.page_words)
+    except DocumentError as error:  # out of time reading it: keep the generic reading
         logger.warning("%s: supplier templates not tried: %s", document.source, error.reason)
         return extraction
     if found is None:
@@ -602,16 +602,23 @@ def apply_templates(
 
 
 def match_document(
-    document: SourceDocument, templates: TemplateSet, options: ExtractOptions
+    document: SourceDocument,
+    templates: TemplateSet,
+    options: ExtractOptions,
+    *,
+    page_words: Sequence[PageWords] = (),
 ) -> TemplateMatch | None:
     """Return what the first template matching one of the document's texts reads, preferring
     a text on which the template finds all its required fields (invoice2data's cascade).
+
+    ``page_words`` are the words the extractor already read: a scan's text is laid out from
+    them rather than OCR'd again (none given: the pages are OCR'd here).
 
     Unlike invoice2data, a PDF whose PDFium text no template matches is not laid out again to
     try once more: that costs a pdfminer pass (0.5 s a page) on every document of a supplier
     without a template, for keywords that rarely depend on the layout.
     """
-    texts = _DocumentTexts(document, options)
+    texts = _DocumentTexts(document, options, page_words)
     best: TemplateMatch | None = None
     for backend in texts.backends():
         text = texts.text(backend)
@@ -642,12 +649,19 @@ class _DocumentTexts:
     """The document's texts, each made once and only when asked for.
 
     PDFs: PDFium's text (invoice2data's default backend), then a laid-out text like
-    ``pdftotext -layout``'s; scans and images: OCR'd words laid out the same way.
+    ``pdftotext -layout``'s; scans and images: OCR'd words laid out the same way, those the
+    extractor read (``page_words``) when it kept them.
     """
 
-    def __init__(self, document: SourceDocument, options: ExtractOptions) -> None:
+    def __init__(
+        self,
+        document: SourceDocument,
+        options: ExtractOptions,
+        page_words: Sequence[PageWords] = (),
+    ) -> None:
         self.document = document
         self.options = options
+        self.page_words = page_words
         self.deadline = document.deadline(options)
         self._texts: dict[str, str] = {}
 
@@ -670,7 +684,8 @@ class _DocumentTexts:
             return pdfium_text(self.document.data)
         if backend == "layout":
             return layout_text_of_pdf(self.document.data)
-        # The extractor's own OCR words are not kept: the pages are read again.
+        if self.page_words:
+            return layout_text_of_words(self.page_words)
         from extractors.ocr import load_image_pages, ocr_images, ocr_pdf_pages
 
         if self.document.kind is DocumentKind.IMAGE:

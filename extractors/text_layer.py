@@ -99,7 +99,9 @@ class TextLayerExtractor:
             return None
         pages = _ocr_missing_pages(document, text_pages, options, deadline)
         reading = read_invoice(pages)
-        return reading.to_extraction(document, method=Method.TEXT, pages=len(pages))
+        return reading.to_extraction(
+            document, method=Method.TEXT, pages=len(pages), page_words=pages
+        )
 
 
 def read_text_pages(

@@ -6,13 +6,17 @@ Money, quantities and rates are ``Decimal`` and serialise as plain decimal strin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr
 from pydantic.dataclasses import dataclass
+
+if TYPE_CHECKING:
+    from extractors.base import PageWords
 
 
 def format_decimal(value: Decimal) -> str:
@@ -225,10 +229,25 @@ class Extraction(BaseModel):
     # What the document states beyond the contract (e-invoices only), for the rules; it is
     # not part of the contract's extraction result.
     extras: InvoiceExtras | None = None
+    # The words the extractor read on each page, for the supplier templates to lay out instead
+    # of OCR'ing a scan again. Private, so never dumped; the extraction cascade drops them
+    # before it returns.
+    _page_words: tuple[PageWords, ...] = PrivateAttr(default=())
 
     def to_contract(self) -> dict[str, Any]:
         """Return the contract's JSON-ready dict (every field key present, nulls kept)."""
         return self.model_dump(mode="json", exclude={"extras"})
+
+    @property
+    def page_words(self) -> tuple[PageWords, ...]:
+        """Return the words the extractor read, page by page (empty once extraction is done)."""
+        return self._page_words
+
+    def with_page_words(self, pages: Sequence[PageWords]) -> Extraction:
+        """Return a copy of this extraction carrying ``pages`` as its words (none: dropped)."""
+        extraction = self.model_copy()
+        extraction._page_words = tuple(pages)
+        return extraction
 
 
 class RuleResult(BaseModel):

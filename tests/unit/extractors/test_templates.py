@@ -9,10 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from extractors import extract_document
-from extractors.base import ExtractOptions, PageWords, Word
+from extractors import ocr as ocr_module
+from extractors.base import Deadline, ExtractOptions, PageWords, Word
 from extractors.templates import (
     GIVEN_CONFIDENCE,
     INCOMPLETE_CONFIDENCE,
@@ -29,7 +31,7 @@ from extractors.templates import (
     run_template,
 )
 from invoicebot.cli import app
-from invoicebot.model import Method
+from invoicebot.model import Extraction, Method
 from tests.unit.extractors.test_text_layer import make_pdf, render_page
 
 ACME_LINES = [
@@ -275,6 +277,51 @@ def test_a_template_applies_to_a_scan_on_its_ocr_text(tmp_path: Path) -> None:
     assert extraction.fields.invoice_number == "ACM-2026/0042"
     assert extraction.fields.total_gross == Decimal("1481.47")
     assert extraction.fields.currency == "GBP"
+
+
+class CountingEngine:
+    """Tesseract, counting the page images it is asked to read."""
+
+    def __init__(self, engine: ocr_module.TesseractEngine) -> None:
+        self.engine = engine
+        self.name = engine.name
+        self.calls = 0
+
+    def available(self) -> bool:
+        return self.engine.available()
+
+    def read_words(self, image: Image.Image, languages: str, deadline: Deadline) -> list[Word]:
+        self.calls += 1
+        return self.engine.read_words(image, languages, deadline)
+
+
+def test_a_scan_with_templates_is_ocred_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    templates_dir = tmp_path / "templates"
+    write(templates_dir, "acme.yml", ACME_TEMPLATE)
+    scan = tmp_path / "scan.png"
+    render_page(make_pdf([ACME_LINES], font_size=12), dpi=200).save(scan)
+    engine = CountingEngine(ocr_module.TESSERACT)
+    monkeypatch.setattr(ocr_module, "TESSERACT", engine)
+    # The second engine reads only poorly read scans; here it would only add calls of its own.
+    monkeypatch.setattr(ocr_module, "SECOND_ENGINE", None)
+    extraction = extract_document(scan, ExtractOptions(templates_dir=templates_dir))
+    assert engine.calls == 1  # the template read the extractor's words, not a second OCR
+    assert extraction.fields.invoice_number == "ACM-2026/0042"
+    assert extraction.fields.currency == "GBP"
+    # The words stay inside the cascade: not in the result, nor in its contract JSON.
+    assert extraction.page_words == ()
+
+
+def test_page_words_are_never_dumped() -> None:
+    page = PageWords(number=1, width=100, height=100, method="ocr", words=[])
+    bare = Extraction(source="a.png", sha256="0" * 64)
+    carrying = bare.with_page_words([page])
+    assert carrying.page_words == (page,)
+    assert bare.page_words == ()
+    assert carrying.to_contract() == bare.to_contract()
+    assert carrying.model_dump_json() == bare.model_dump_json()
 
 
 def test_a_template_whose_keywords_do_not_match_changes_nothing(tmp_path: Path) -> None:
