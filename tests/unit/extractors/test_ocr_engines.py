@@ -114,15 +114,11 @@ class FakeEngine:
         return _line_words([[10, 10], [200, 10], [200, 30], [10, 30]], "TOTAL 14.10", 0.9)
 
 
-def test_the_extractor_asks_the_second_engine_when_tesseract_finds_no_total(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    assert SECOND_ENGINE is not None
-    fake = FakeEngine()
-    monkeypatch.setitem(OCR_ENGINES, SECOND_ENGINE, fake)
+def receipt_without_total() -> SourceDocument:
+    """Return a PNG receipt whose only line is its seller's name: tesseract finds no total."""
     buffer = io.BytesIO()
     render_page(make_pdf([["ACME TRADING SDN BHD"]], font_size=24), dpi=100).save(buffer, "PNG")
-    document = SourceDocument(
+    return SourceDocument(
         path=Path("receipt.png"),
         source="receipt.png",
         data=buffer.getvalue(),
@@ -130,7 +126,15 @@ def test_the_extractor_asks_the_second_engine_when_tesseract_finds_no_total(
         kind=DocumentKind.IMAGE,
     )
 
-    extraction = OcrExtractor().extract(document, FAST_OCR)
+
+def test_the_extractor_asks_the_second_engine_when_tesseract_finds_no_total(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert SECOND_ENGINE is not None
+    fake = FakeEngine()
+    monkeypatch.setitem(OCR_ENGINES, SECOND_ENGINE, fake)
+
+    extraction = OcrExtractor().extract(receipt_without_total(), FAST_OCR)
 
     assert extraction is not None
     assert fake.pages == 1
@@ -152,17 +156,8 @@ def test_the_time_limit_passing_in_the_second_reading_keeps_the_tesseract_readin
     assert SECOND_ENGINE is not None
     engine = OutOfTimeEngine()
     monkeypatch.setitem(OCR_ENGINES, SECOND_ENGINE, engine)
-    buffer = io.BytesIO()
-    render_page(make_pdf([["ACME TRADING SDN BHD"]], font_size=24), dpi=100).save(buffer, "PNG")
-    document = SourceDocument(
-        path=Path("receipt.png"),
-        source="receipt.png",
-        data=buffer.getvalue(),
-        sha256="x",
-        kind=DocumentKind.IMAGE,
-    )
 
-    extraction = OcrExtractor().extract(document, FAST_OCR)
+    extraction = OcrExtractor().extract(receipt_without_total(), FAST_OCR)
 
     assert engine.pages == 1
     assert extraction is not None
