@@ -7,13 +7,15 @@ PYTHON ?= python3
 export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: help setup uv deps tesseract demo test lint format typecheck browser serve stop
+.PHONY: help setup uv deps tesseract demo test lint format typecheck browser serve stop docs-images train-reader
 
 help:
 	@echo "make demo   set up, then run the batch flow on generated sample invoices"
 	@echo "make test   set up, then run lint, type checks and every test"
 	@echo "make serve  start the local Prefect stack (server, work pool, deployments, worker)"
 	@echo "make stop   stop what make serve started"
+	@echo "make docs-images  refresh docs/img/*.png from the browser test of the review form"
+	@echo "make train-reader  rebuild the learned field reader's model (extractors/reader/trained)"
 
 setup: deps tesseract
 
@@ -56,3 +58,13 @@ format:
 
 test: setup browser lint typecheck
 	$(UV) run pytest
+
+# Tests write their screenshots to a temporary folder; this is the one command that rewrites
+# the tracked docs images, from the browser test of the review form.
+docs-images: setup browser
+	INVOICEBOT_SCREENSHOT_DIR=$(CURDIR)/docs/img $(UV) run pytest tests/e2e/test_ui.py -q
+
+# The learned field reader's model, rebuilt from the generator's tuning families (and half of
+# ../shared/datasets when present) with a fixed seed: the same inputs give the same model.
+train-reader: setup
+	$(UV) run python scripts/train_reader.py --seed 2026

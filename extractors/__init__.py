@@ -1,13 +1,17 @@
 """The extraction cascade: e-invoice XML first, then the PDF text layer, then OCR.
 
 ``EXTRACTORS`` is the registry, tried in order; the first extractor that applies to a document
-reads it. ``extract_document`` never raises for a bad document: it returns an ``Extraction``
-whose ``error`` says why the document could not be read.
+reads it. Plug-ins named in ``ExtractOptions.plugins`` (``module:attribute``) are tried first.
+``extract_document`` never raises for a bad document: it returns an ``Extraction`` whose
+``error`` says why the document could not be read. The batch reads each document in a process
+of its own, with a hard time limit and a memory cap: ``extractors.isolation``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import logging
 from pathlib import Path
 
@@ -16,9 +20,16 @@ from extractors.einvoice import EInvoiceExtractor
 from extractors.ocr import OcrExtractor
 from extractors.templates import apply_templates
 from extractors.text_layer import TextLayerExtractor
-from invoicebot.model import DocumentError, ErrorCode, Extraction, ExtractionError
+from invoicebot.model import DocumentError, ErrorCode, Extraction, ExtractionError, InvoiceError
 
-__all__ = ["EXTRACTORS", "extract_document", "load_document", "sniff_kind"]
+__all__ = [
+    "EXTRACTORS",
+    "ExtractorPluginError",
+    "extract_document",
+    "extractor_chain",
+    "load_document",
+    "sniff_kind",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +51,41 @@ IMAGE_SIGNATURES = (
 BYTE_ORDER_MARKS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
+class ExtractorPluginError(InvoiceError):
+    """An extractor plug-in (``module:attribute``) cannot be imported or is no extractor."""
+
+    def __init__(self, plugin: str, reason: str) -> None:
+        super().__init__(f"extractor plug-in {plugin!r}: {reason}")
+        self.plugin = plugin
+        self.reason = reason
+
+
+def extractor_chain(options: ExtractOptions) -> tuple[Extractor, ...]:
+    """Return the extractors to try, in order: the options' plug-ins, then ``EXTRACTORS``."""
+    return tuple(load_plugin(plugin) for plugin in options.plugins) + EXTRACTORS
+
+
+@functools.cache
+def load_plugin(plugin: str) -> Extractor:
+    """Return the extractor a ``module:attribute`` path names (a class is instantiated)."""
+    module_name, _, attribute = plugin.partition(":")
+    try:
+        found = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise ExtractorPluginError(plugin, f"cannot be imported: {error}") from error
+    extractor = found() if isinstance(found, type) else found
+    if not callable(getattr(extractor, "extract", None)) or not hasattr(extractor, "name"):
+        raise ExtractorPluginError(plugin, "has no name and extract(document, options)")
+    plugged: Extractor = extractor
+    return plugged
+
+
 def extract_document(
-    path: Path, options: ExtractOptions | None = None, *, source: str | None = None
+    path: Path,
+    options: ExtractOptions | None = None,
+    *,
+    source: str | None = None,
+    data: bytes | None = None,
 ) -> Extraction:
     """Return what the first applicable extractor reads from the file at ``path``.
 
@@ -49,12 +93,14 @@ def extract_document(
     cannot be read gives an extraction with ``error`` set and every field null. A missing OCR
     engine is a setup problem, not the document's: it raises ``OcrEngineUnavailableError``; so
     is an invalid folder of supplier templates (``options.templates_dir``): ``TemplateError``.
+    ``data``, when given, is the file's bytes as already read (the batch reads a file once, when
+    it claims it): the file is not read again.
     """
     options = options or ExtractOptions()
     source = str(path) if source is None else source
     sha256 = ""
     try:
-        document = load_document(path, options, source=source)
+        document = load_document(path, options, source=source, data=data)
         sha256 = document.sha256
         return _run_extractors(document, options)
     except DocumentError as error:
@@ -67,21 +113,36 @@ def extract_document(
 
 
 def load_document(
-    path: Path, options: ExtractOptions, *, source: str | None = None
+    path: Path, options: ExtractOptions, *, source: str | None = None, data: bytes | None = None
 ) -> SourceDocument:
-    """Return the file's bytes, digest and kind; raise ``DocumentError`` when it is refused."""
+    """Return the file's bytes (``data`` when already read), digest and kind; raise
+    ``DocumentError`` when it is refused."""
     source = str(path) if source is None else source
+    if data is not None:
+        if len(data) > options.max_bytes:
+            raise DocumentError(
+                source, ErrorCode.TOO_LARGE, f"{len(data)} bytes, more than {options.max_bytes}"
+            )
+        return _source_document(path, source, data)
     try:
         size = path.stat().st_size
         if size > options.max_bytes:
             raise DocumentError(
                 source, ErrorCode.TOO_LARGE, f"{size} bytes, more than {options.max_bytes}"
             )
-        data = path.read_bytes()
+        # At most one byte over the limit is read, should the file have grown since.
+        with path.open("rb") as file:
+            data = file.read(options.max_bytes + 1)
+        if len(data) > options.max_bytes:
+            raise DocumentError(source, ErrorCode.TOO_LARGE, f"more than {options.max_bytes} bytes")
     except OSError as error:
         raise DocumentError(
             source, ErrorCode.UNREADABLE, f"cannot read the file: {error}"
         ) from error
+    return _source_document(path, source, data)
+
+
+def _source_document(path: Path, source: str, data: bytes) -> SourceDocument:
     if not data:
         raise DocumentError(source, ErrorCode.EMPTY, "the file is empty")
     kind = sniff_kind(data)
@@ -118,7 +179,7 @@ def _looks_like_xml(data: bytes) -> bool:
 
 
 def _run_extractors(document: SourceDocument, options: ExtractOptions) -> Extraction:
-    for extractor in EXTRACTORS:
+    for extractor in extractor_chain(options):
         extraction = extractor.extract(document, options)
         if extraction is not None:
             # The words were kept for the templates only: they do not leave the cascade.

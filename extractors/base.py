@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from invoicebot.model import DocumentError, ErrorCode, Extraction, InvoiceFields, Line, Method
 
 # PDFium is not thread-safe, not even across documents: every pypdfium2 call (opening, rendering,
-# closing) holds this lock, in whichever thread it runs.
+# closing) holds this lock, in whichever thread it runs. Each document is read in a process of
+# its own (``extractors.isolation``), so the lock serialises the threads of one document only.
 PDFIUM_LOCK = threading.RLock()
 
 
@@ -99,6 +100,23 @@ class ExtractOptions:
     max_bytes: int = 50 * 1024 * 1024
     read_page: bool = False
     templates_dir: Path | None = None
+    # Image files: more pixels in a frame, or more frames, and they are refused undecoded.
+    max_image_pixels: int = 50_000_000
+    max_image_frames: int = 50
+    # Address-space cap (MB) of the process that reads a document (``extractors.isolation``).
+    memory_mb: int = 3072
+    # Extra extractors tried before the built-in ones, as ``module:attribute`` import paths:
+    # strings, so that the reading process (``extractors.isolation``) finds them too.
+    plugins: tuple[str, ...] = ()
+
+    @property
+    def hard_limit_s(self) -> float:
+        """Return the wall-clock limit after which the process reading a document is killed.
+
+        ``timeout_s`` is checked by the extractors between steps (and handed to tesseract); the
+        hard limit leaves them a quarter of it, and at least a second, to notice it themselves.
+        """
+        return self.timeout_s + max(1.0, self.timeout_s / 4)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ from extractors.labels import (
     detect_language,
     rows_of_page,
 )
+from extractors.line_arithmetic import read_lines_by_arithmetic
 from extractors.line_repair import repair_misread_lines
 from extractors.lines import find_item_headers, read_lines_from_rows
 from extractors.normalize import (
@@ -82,7 +83,8 @@ from extractors.normalize import (
     parse_date,
     parse_percent,
 )
-from invoicebot.model import AMOUNT_FIELDS, InvoiceFields
+from extractors.reader import READER_FIELDS, ReaderModel, read_fields, reader_model
+from invoicebot.model import AMOUNT_FIELDS, InvoiceFields, Line
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +148,8 @@ SUM_MISMATCH = 0.3
 DUE_IS_GROSS = 0.8
 TAXLESS_BONUS = 0.3
 SUM_TOLERANCE = Decimal("0.011")
+# The confidence of a finder's value that the learned reader did not choose.
+UNCONFIRMED = 0.5
 MAX_QUALIFIER_GAP = 12  # characters between a total and its qualifier ("Total Sales (incl...")
 MAX_TAX_PARTS_TRIED = 6
 
@@ -261,17 +265,41 @@ class Block:
 def read_invoice(pages: Sequence[PageWords]) -> FieldReading:
     """Return the fields, lines, confidences and language read from the pages' words.
 
+    The label-based finder reads first; the learned reader (``extractors.reader``) then
+    decides the fields it reads, with the finder's choices among its features.
+
     Never raises: odd input gives empty fields, and a failure of the finder itself is
     logged and gives an empty reading rather than losing the document.
     """
     try:
-        return _read_invoice(pages)
+        found = find_fields(pages)
+        return apply_reader(found)
     except Exception:  # the finder must not take a batch down with one odd page
         logger.exception("the field finder failed; returning an empty reading")
         return FieldReading(fields=InvoiceFields())
 
 
-def _read_invoice(pages: Sequence[PageWords]) -> FieldReading:
+@dataclass
+class FinderResult:
+    """What the label-based finder read, with the rows and reading settings it used."""
+
+    document: Document
+    values: dict[str, Value]
+    confidence: dict[str, float]
+    lines: list[Line]
+    language: str | None
+
+    def reading(self) -> FieldReading:
+        return FieldReading(
+            fields=InvoiceFields.model_validate(self.values),
+            lines=self.lines,
+            confidence=self.confidence,
+            language=self.language,
+        )
+
+
+def find_fields(pages: Sequence[PageWords]) -> FinderResult:
+    """Return what the label-based finder reads from the pages' words."""
     rows = [row for index, page in enumerate(pages) for row in rows_of_page(page, index)]
     language = detect_language(rows)
     languages = _date_languages(language)
@@ -301,12 +329,72 @@ def _read_invoice(pages: Sequence[PageWords]) -> FieldReading:
     total_net = values.get("total_net")
     if any(row.ocr for row in rows) and isinstance(total_net, Decimal):
         lines = repair_misread_lines(lines, total_net)
+    return FinderResult(document, values, confidence, lines, language)
+
+
+def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> FieldReading:
+    """Return the finder's reading with the learned reader's fields in place of its own
+    (``model``: the shipped one by default), and the lines that add up to the net.
+
+    A field the reader leaves empty keeps the finder's value, but no more than
+    ``UNCONFIRMED`` sure: the reader saw it and did not choose it.
+    """
+    model = model or reader_model()
+    document = found.document
+    by_arithmetic = read_lines_by_arithmetic(document.rows)
+    values, confidence = dict(found.values), dict(found.confidence)
+    if model is not None:
+        line_totals = [_sum_of(lines) for lines in (found.lines, by_arithmetic)]
+        choices = read_fields(
+            model,
+            document.pages,
+            document.rows,
+            finder=found.values,
+            finder_confidence=found.confidence,
+            languages=document.languages,
+            day_first=document.day_first,
+            line_totals=[total for total in line_totals if total is not None],
+        )
+        for name in READER_FIELDS:
+            choice = choices.get(name)
+            if choice is not None:
+                values[name] = choice.value
+                # As sure as the decoding, times how sure OCR was of the words themselves.
+                sure = choice.confidence * choice.candidate.ocr_confidence
+                confidence[name] = round(sure, 3)
+            elif name in values:
+                confidence[name] = min(confidence.get(name, 0.0), UNCONFIRMED)
+    total_net = values.get("total_net")
+    lines = found.lines
+    ocr = any(row.ocr for row in document.rows)
+    if ocr and isinstance(total_net, Decimal) and total_net != found.values.get("total_net"):
+        raw_lines = read_lines_from_rows(document.rows, document.item_headers)
+        lines = repair_misread_lines(raw_lines, total_net)
+    if isinstance(total_net, Decimal):
+        lines = _lines_adding_up(lines, by_arithmetic, total_net)
     return FieldReading(
         fields=InvoiceFields.model_validate(values),
         lines=lines,
         confidence=confidence,
-        language=language,
+        language=found.language,
     )
+
+
+def _lines_adding_up(
+    by_headers: list[Line], by_arithmetic: list[Line], total_net: Decimal
+) -> list[Line]:
+    """Return the lines read under the table's headers unless only the lines found by
+    their own arithmetic add up to the net total."""
+    if _sum_of(by_headers) == total_net or not by_arithmetic:
+        return by_headers
+    return by_arithmetic if _sum_of(by_arithmetic) == total_net else by_headers
+
+
+def _sum_of(lines: Sequence[Line]) -> Decimal | None:
+    amounts = [line.net_amount for line in lines]
+    if not amounts or any(amount is None for amount in amounts):
+        return None
+    return sum((amount for amount in amounts if amount is not None), Decimal(0))
 
 
 def _key_labels(row: TextRow) -> list[LabelHit]:

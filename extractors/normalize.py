@@ -257,7 +257,33 @@ def parse_date(
     stripped = text.strip().rstrip(",;:")
     if not looks_like_date(stripped):
         return None
+    numeric = _numeric_date(stripped, day_first)
+    if numeric is not None:
+        return numeric
     return _parse_date_cached(stripped, tuple(languages), day_first)
+
+
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})([./\-])(\d{1,2})\2(\d{4})\.?$")
+_YEAR_MONTH_DAY = re.compile(r"^(\d{4})([./\-])(\d{1,2})\2(\d{1,2})$")
+
+
+def _numeric_date(text: str, day_first: bool) -> date | None:
+    """Return the date of "13.03.2026", "03/13/2026" or "2026-03-13" read in the requested
+    order without dateparser (the common case, and the costly one to ask it), or None to
+    leave the text to dateparser (two-digit years, an impossible date in that order)."""
+    match = _YEAR_MONTH_DAY.match(text)
+    if match:
+        year, month, day = int(match.group(1)), int(match.group(3)), int(match.group(4))
+    else:
+        match = _DAY_MONTH_YEAR.match(text)
+        if match is None:
+            return None
+        first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+        day, month = (first, second) if day_first else (second, first)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 _SLASHED_DATE = re.compile(r"(?<!\d)(\d{1,2})[/\-](\d{1,2})[/\-](?:\d{4}|\d{2})(?!\d)")

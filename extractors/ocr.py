@@ -70,6 +70,10 @@ PAGE_SEGMENTATION_MODE = 3
 # Renders are capped at this many pixels (A4 at 600 dpi is 35 M): a huge page is drawn at a lower
 # resolution rather than exhausting memory.
 MAX_RENDER_PIXELS = 50_000_000
+# Image files: a frame with more pixels, or more frames, and the file is refused undecoded
+# (``ExtractOptions.max_image_pixels`` and ``max_image_frames`` override these).
+MAX_IMAGE_PIXELS = 50_000_000
+MAX_IMAGE_FRAMES = 50
 # Deskew by projection profile: search ±2° by 0.25° on a copy 800 px wide, turn the page when it
 # is 0.5° or more off. On the scans above it leaves the header fields even (459 against 462
 # without) and lifts line-item F1 from 0.53 to 0.68: the rows of a table stay rows for the
@@ -114,7 +118,13 @@ class OcrExtractor:
         deadline = document.deadline(options)
         images: Callable[[], Iterator[tuple[int, Image.Image]]]
         if document.kind is DocumentKind.IMAGE:
-            images = functools.partial(load_image_pages, document.data, document.source)
+            images = functools.partial(
+                load_image_pages,
+                document.data,
+                document.source,
+                max_pixels=options.max_image_pixels,
+                max_frames=options.max_image_frames,
+            )
         elif document.kind is DocumentKind.PDF and not _has_usable_text(document, deadline):
             images = functools.partial(
                 render_pdf_pages, document.data, None, options.ocr_dpi, deadline
@@ -420,11 +430,29 @@ def _pdfium_error(source: str, error: pypdfium2.PdfiumError) -> DocumentError:
     return DocumentError(source, ErrorCode.UNREADABLE, f"cannot open the PDF: {error}")
 
 
-def load_image_pages(data: bytes, source: str) -> Iterator[tuple[int, Image.Image]]:
-    """Yield ``(page number, grayscale image)`` for each frame of an image file, upright."""
+def load_image_pages(
+    data: bytes,
+    source: str,
+    *,
+    max_pixels: int = MAX_IMAGE_PIXELS,
+    max_frames: int = MAX_IMAGE_FRAMES,
+) -> Iterator[tuple[int, Image.Image]]:
+    """Yield ``(page number, grayscale image)`` for each frame of an image file, upright.
+
+    An image with more than ``max_frames`` frames, or a frame of more than ``max_pixels``
+    pixels, raises ``DocumentError(TOO_LARGE)`` before that frame is decoded: a few hundred
+    kilobytes of PNG can declare a 13,000 x 13,000 canvas (500 MB once decoded).
+    """
     try:
         with Image.open(io.BytesIO(data)) as image:
+            # Only headers are read so far: the frame count walks the TIFF directories.
+            frames = int(getattr(image, "n_frames", 1))
+            if frames > max_frames:
+                raise DocumentError(
+                    source, ErrorCode.TOO_LARGE, f"{frames} frames, more than {max_frames}"
+                )
             for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+                _check_pixels(frame, number, source, max_pixels)
                 yield number, _grayscale(ImageOps.exif_transpose(frame))
     except Image.DecompressionBombError as error:
         raise DocumentError(source, ErrorCode.TOO_LARGE, str(error)) from error
@@ -433,6 +461,18 @@ def load_image_pages(data: bytes, source: str) -> Iterator[tuple[int, Image.Imag
         raise DocumentError(
             source, ErrorCode.UNREADABLE, f"cannot decode the image: {error}"
         ) from error
+
+
+def _check_pixels(frame: Image.Image, number: int, source: str, max_pixels: int) -> None:
+    """Raise ``DocumentError(TOO_LARGE)`` when the frame's header declares too many pixels."""
+    width, height = frame.size
+    if width * height > max_pixels:
+        raise DocumentError(
+            source,
+            ErrorCode.TOO_LARGE,
+            f"frame {number} is {width} x {height} pixels, more than {max_pixels:,} "
+            "(it is not decoded)",
+        )
 
 
 def _grayscale(image: Image.Image) -> Image.Image:

@@ -20,6 +20,7 @@ from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 from sqlmodel import Session
 
+from extractors.base import ExtractOptions
 from flows.review import start_review_runs
 from invoicebot.kpis import batch_kpis, status_counts
 from invoicebot.model import (
@@ -30,12 +31,23 @@ from invoicebot.model import (
     InvoiceStatus,
 )
 from invoicebot.pipeline import PipelineContext, discover_inbox, extract_options, process_document
+from invoicebot.privacy import mask_text
 from invoicebot.settings import Settings
 from invoicebot.store.engine import shared_engine
 from invoicebot.store.repository import finish_batch, start_batch
 
 # One document per core at a time; inside a document, OCR shares out the remaining workers.
 PARALLEL_DOCUMENTS = os.cpu_count() or 2
+# Beyond the two hard limits of a document's readings (the e-invoice XML, then its printed
+# page), what storing and archiving may take before the task is stopped as a backstop.
+STORE_ALLOWANCE_S = 120.0
+
+
+def task_timeout_s(settings: Settings) -> float:
+    """Return the process-document task's timeout: a backstop behind the reading process's
+    hard limit, which stops a hung document first."""
+    hard_limit_s = ExtractOptions(timeout_s=settings.document_timeout_s).hard_limit_s
+    return 2 * hard_limit_s + STORE_ALLOWANCE_S
 
 
 # No caching: processing moves files and writes the store, it must run every time.
@@ -47,7 +59,10 @@ def process_document_task(path: Path, batch_id: int) -> InvoiceOutcome | None:
         settings=settings,
         engine=shared_engine(settings.resolved_database_url),
         batch_id=batch_id,
-        options=extract_options(settings, parallel_documents=PARALLEL_DOCUMENTS),
+        # A bad template is each document's transient failure (counted), not the task's.
+        options=extract_options(
+            settings, parallel_documents=PARALLEL_DOCUMENTS, check_templates=False
+        ),
     )
     return process_document(path, context)
 
@@ -67,7 +82,8 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
         batch_id = start_batch(session, inbox=inbox, flow_run_id=flow_run.get_id())
     logger.info("%d documents in %s (batch %d)", len(paths), inbox, batch_id)
     started = time.perf_counter()
-    futures = [process_document_task.submit(path, batch_id) for path in paths]
+    process = process_document_task.with_options(timeout_seconds=task_timeout_s(settings))
+    futures = [process.submit(path, batch_id) for path in paths]
     outcomes, failures = _collect(paths, futures)
     machine_seconds = time.perf_counter() - started
     kpis = batch_kpis(
@@ -131,10 +147,13 @@ def _publish_artifacts(
             {
                 "file": Path(outcome.source).name,
                 "status": outcome.status.value,
-                "number": outcome.invoice_number or "",
-                "seller": outcome.seller_name or "",
+                "number": mask_text(outcome.invoice_number or ""),
+                "seller": mask_text(outcome.seller_name or ""),
                 "gross": str(outcome.total_gross) if outcome.total_gross is not None else "",
-                "exceptions": "; ".join(f"{e.rule}: {e.message}" for e in outcome.exceptions),
+                # Bank details masked: artifacts live in the Prefect database, kept and shown.
+                "exceptions": mask_text(
+                    "; ".join(f"{e.rule}: {e.message}" for e in outcome.exceptions)
+                ),
             }
             for outcome in outcomes
         ],

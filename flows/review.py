@@ -45,9 +45,12 @@ from pydantic import Field, create_model
 from sqlmodel import Session
 
 from invoicebot.model import FIELD_NAMES
+from invoicebot.privacy import install_log_masking, mask_text, mask_values
 from invoicebot.review import (
     DecisionName,
     ReviewInputError,
+    ReviewNotPendingError,
+    escape_markdown,
     fields_to_correct,
     record_refusal,
     resolve_exception,
@@ -61,7 +64,9 @@ from invoicebot.review import (
 from invoicebot.settings import Settings
 from invoicebot.store.engine import shared_engine
 from invoicebot.store.review import (
+    PERSON_NAME_MAX,
     WAITING_STATUSES,
+    ReviewConflictError,
     ReviewDecision,
     ReviewStart,
     ReviewTakenError,
@@ -72,6 +77,9 @@ from invoicebot.store.review import (
     review_history,
 )
 
+# No log record of a flow run (the Prefect database keeps them) carries an IBAN in clear.
+install_log_masking()
+
 REVIEW_DEPLOYMENT = "review-exception/review"
 # How long the process started after a take waits for the decision before it suspends.
 HOLD_SECONDS = 900
@@ -79,6 +87,10 @@ HOLD_SECONDS = 900
 HOLD_POLL_SECONDS = 2.0
 
 FormT = TypeVar("FormT", bound=RunInput)
+# What a form leaves in the Prefect database that may hold bank details (the schema holds
+# the field titles and the pre-filled decision and reviewer only).
+SCRUBBED_PARTS = ("description", "response")
+PAUSE_STATE_NAMES = ("suspended", "paused")
 
 # Patterns the server checks before it resumes a run, so that a mistyped date or amount is
 # refused in the dialog and the run keeps waiting. Blank means "keep what was read".
@@ -109,7 +121,7 @@ CORRECTION_TITLES: dict[str, tuple[str, str | None]] = {
 class TakeForm(RunInput):
     """An operator taking the case: the first form of a review run."""
 
-    operator: str = Field(default="", title="Your name", min_length=1, max_length=120)
+    operator: str = Field(default="", title="Your name", min_length=1, max_length=PERSON_NAME_MAX)
 
 
 def take_form_for(case: StoredCase) -> type[TakeForm]:
@@ -121,7 +133,12 @@ class ReviewForm(RunInput):
     """The operator's decision on an exception invoice; ``form_for`` adds the corrections."""
 
     decision: DecisionName = Field(default="approve", title="Decision")
-    reviewer: str = Field(default="operator", title="Reviewer (your name)")
+    reviewer: str = Field(
+        default="operator",
+        title="Reviewer (your name)",
+        min_length=1,
+        max_length=PERSON_NAME_MAX,
+    )
     comment: str = Field(default="", title="Comment")
 
     def corrections(self) -> dict[str, str]:
@@ -140,11 +157,19 @@ def form_for(case: StoredCase) -> type[ReviewForm]:
         # The operator who took the case decides; with_initial_data would drop the title.
         boxes["reviewer"] = (
             str,
-            Field(default=case.taken.operator, title="Reviewer (your name)"),
+            Field(
+                default=case.taken.operator,
+                title="Reviewer (your name)",
+                min_length=1,
+                max_length=PERSON_NAME_MAX,
+            ),
         )
     form = create_model("ReviewForm", __base__=ReviewForm, **boxes)
+    # The decision form shows a bank-detail exception's IBANs in full (the operator
+    # confirms them with the supplier); scrub_form_inputs removes them once decided.
     return form.with_initial_data(
-        description=review_markdown(case), decision=suggested_decision(case).value
+        description=review_markdown(case, reveal_bank_details=True),
+        decision=suggested_decision(case).value,
     )
 
 
@@ -226,7 +251,7 @@ def _publish_started(names: list[str]) -> None:
                 "In the UI: Runs, filter on the tag `review` (state Suspended), open a run "
                 "and press Resume.",
                 "",
-                *[f"- {name}" for name in names],
+                *[f"- {escape_markdown(name)}" for name in names],
             ]
         )
         + "\n",
@@ -244,6 +269,8 @@ def review_exception(invoice_id: int, hold_seconds: int = HOLD_SECONDS) -> str:
         with Session(engine) as session:
             case = load_case(session, invoice_id=invoice_id)
         if case.status not in WAITING_STATUSES:
+            # Decided elsewhere (the terminal) while a decision form was submitted here.
+            _refuse_unapplied_answers(case)
             break
         # Keys count the decisions already taken: on the re-run after a resume, the keys of
         # earlier forms are past and each returns its submitted form at once.
@@ -257,6 +284,7 @@ def review_exception(invoice_id: int, hold_seconds: int = HOLD_SECONDS) -> str:
             form_for(case), key=decision_key, hold_seconds=hold_seconds
         )
         audit = _apply(invoice_id, form, decided_at=decided_at)
+        scrub_form_inputs(_run_id(), decision_key)
         logger.info("%s by %s: now %s", audit.decision, audit.reviewer, audit.status_after)
     _publish_summary(invoice_id)
     return case.status
@@ -367,7 +395,9 @@ def _apply(invoice_id: int, form: ReviewForm, *, decided_at: datetime | None) ->
                 flow_run_id=run_id,
                 decided_at=decided_at,
             )
-        except ReviewInputError as error:
+        except (ReviewInputError, ReviewNotPendingError, ReviewConflictError) as error:
+            # Bad input, the four-eyes rule, or a decision taken meanwhile on the terminal
+            # (or by another run): nothing changed; audited, and the run asks again or ends.
             session.rollback()
             get_run_logger().warning("form not applied: %s", error)
             return record_refusal(
@@ -388,16 +418,19 @@ def _publish_summary(invoice_id: int) -> None:
         case = load_case(session, invoice_id=invoice_id)
         history = review_history(session, invoice_id=invoice_id)
     rows = [
-        f"| {d.decided_at:%Y-%m-%d %H:%M} UTC | {d.reviewer} | {d.decision} | "
-        f"{d.status_before} -> {d.status_after} | {_changes(d)} | {d.comment or ''} |"
+        f"| {d.decided_at:%Y-%m-%d %H:%M} UTC | {escape_markdown(d.reviewer)} | "
+        f"{escape_markdown(d.decision)} | {d.status_before} -> {d.status_after} | "
+        f"{_changes(d)} | {escape_markdown(mask_text(d.comment or ''))} |"
         for d in history
     ]
+    title = escape_markdown(
+        f"{case.fields.seller_name or case.file_name} {case.fields.invoice_number or ''}"
+    )
     create_markdown_artifact(
         key=f"review-invoice-{invoice_id}",
         markdown="\n".join(
             [
-                f"# Review of {case.fields.seller_name or case.file_name} "
-                f"{case.fields.invoice_number or ''}",
+                f"# Review of {title}",
                 "",
                 f"Final status: **{case.status}**",
                 "",
@@ -412,6 +445,71 @@ def _publish_summary(invoice_id: int) -> None:
 
 
 def _changes(decision: ReviewDecision) -> str:
+    """Return a decision's changes for the artifact: escaped, bank details masked."""
     if decision.refused_reason:
-        return f"not applied: {decision.refused_reason}"
-    return ", ".join(f"{name}: {old} -> {new}" for name, (old, new) in decision.changes.items())
+        return f"not applied: {escape_markdown(mask_text(decision.refused_reason))}"
+    masked = mask_values(decision.changes)
+    return ", ".join(
+        escape_markdown(f"{name}: {old} -> {new}") for name, (old, new) in masked.items()
+    )
+
+
+def _refuse_unapplied_answers(case: StoredCase) -> None:
+    """Audit as refused every decision form answered on this run but never applied (the
+    invoice was decided meanwhile on the terminal), then scrub it. An applied answer is
+    scrubbed as soon as it is applied, so what is left was not."""
+    run_id = _run_id()
+    with get_client(sync_client=True) as client:
+        answered = [
+            item
+            for state in PAUSE_STATE_NAMES
+            for item in client.filter_flow_run_input(
+                flow_run_id=run_id, key_prefix=f"{state}-decision-", limit=50, exclude_keys=set()
+            )
+            if item.key.endswith("-response")
+        ]
+    if not answered:
+        return
+    engine = shared_engine(Settings().resolved_database_url)
+    with Session(engine) as session:
+        last = review_history(session, invoice_id=case.invoice_id)[-1:]
+        by = f" by {last[0].reviewer} ({last[0].channel})" if last else ""
+        for item in answered:
+            answer = ReviewForm.model_validate(item.decoded_value)
+            audit = record_refusal(
+                session,
+                invoice_id=case.invoice_id,
+                decision=answer.decision,
+                reviewer=answer.reviewer,
+                comment=answer.comment,
+                reason=f"invoice {case.invoice_id} was decided meanwhile{by}: it is "
+                f"{case.status} now; nothing changed",
+                channel="prefect-ui",
+                flow_run_id=str(run_id),
+            )
+            get_run_logger().warning("form not applied: %s", audit.refused_reason)
+    for item in answered:
+        key = item.key.removesuffix("-response").split("-", 1)[1].removesuffix("-live")
+        scrub_form_inputs(run_id, key)
+
+
+def scrub_form_inputs(run_id: UUID, key: str) -> list[str]:
+    """Delete from the Prefect database the description and the answer of the decision
+    form ``key`` (and of its live pause) once the decision is in the store: a bank-detail
+    form shows IBANs in full, and a corrected IBAN is typed in full. Return the keys deleted.
+    """
+    # Prefect names a form's inputs after the pause's state: "suspended-decision-0-...",
+    # "paused-decision-0-live-..." (prefect.input.run_input.keyset_from_paused_state).
+    bases = [f"{state}-{pause}" for state in PAUSE_STATE_NAMES for pause in (key, f"{key}-live")]
+    wanted = {f"{base}-{part}" for base in bases for part in SCRUBBED_PARTS}
+    deleted: list[str] = []
+    with get_client(sync_client=True) as client:
+        for prefix in PAUSE_STATE_NAMES:
+            stored = client.filter_flow_run_input(
+                flow_run_id=run_id, key_prefix=f"{prefix}-{key}", limit=50, exclude_keys=set()
+            )
+            for item in stored:
+                if item.key in wanted:
+                    client.delete_flow_run_input(flow_run_id=run_id, key=item.key)
+                    deleted.append(item.key)
+    return deleted

@@ -7,7 +7,7 @@ import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,8 +18,24 @@ from invoicebot.settings import Settings
 
 if TYPE_CHECKING:
     from invoicebot.kpis import KpiReport
+    from invoicebot.retention import PrefectSide
 
-app = typer.Typer(
+
+class _Command(typer.Typer):
+    """The command; a store whose schema this version cannot use ends it with one line that
+    says what to do (``invoicebot db upgrade``), not a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from invoicebot.store.schema import StoreSchemaError
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except StoreSchemaError as error:
+            console.print(f"[red]{error}[/]")
+            raise SystemExit(1) from error
+
+
+app = _Command(
     help="invoicebot: accounts-payable invoice processing on Prefect.",
     no_args_is_help=True,
     add_completion=False,
@@ -114,6 +130,57 @@ def _run_batch(inbox: Path, batch_size: int | None) -> BatchSummary:
     from flows.process_inbox import process_inbox
 
     return process_inbox(inbox=str(inbox.resolve()), batch_size=batch_size)
+
+
+@app.command()
+def requeue(
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="ids of quarantined documents", show_default=False)
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="every quarantined document with this error code (e.g. timeout)"),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="every quarantined document")] = False,
+    inbox: Annotated[
+        Path | None,
+        typer.Option(
+            help="put the files here (default: the inbox each came from)", file_okay=False
+        ),
+    ] = None,
+    operator: Annotated[
+        str, typer.Option("--by", help="who requeues, for the audit (default: $USER)")
+    ] = "",
+) -> None:
+    """Put quarantined documents back in the inbox, to be read afresh by the next run (audited)."""
+    from invoicebot.requeue import ArchivedFileMissingError
+    from invoicebot.requeue import requeue as requeue_documents
+    from invoicebot.store.engine import shared_engine
+    from invoicebot.store.retries import NotQuarantinedError
+
+    if not ids and reason is None and not every:
+        raise typer.BadParameter("name document ids, a --reason, or --all", param_hint="IDS")
+    if every and (ids or reason is not None):
+        raise typer.BadParameter("--all takes no ids and no --reason", param_hint="--all")
+    who = operator or os.environ.get("USER") or "operator"
+    try:
+        done = requeue_documents(
+            shared_engine(Settings().resolved_database_url),
+            operator=who,
+            ids=ids or None,
+            reason=reason,
+            inbox=inbox,
+        )
+    except (NotQuarantinedError, ArchivedFileMissingError) as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+    table = Table("document", "file", "was quarantined for", "back in")
+    for item in done:
+        table.add_row(
+            str(item.document_id), item.file_name, item.error_code or "", str(item.moved_to)
+        )
+    Console().print(table)
+    typer.echo(f"{len(done)} document(s) requeued by {who}: the next run reads them.")
 
 
 @app.command()
@@ -488,7 +555,8 @@ def review_show(invoice_id: Annotated[int, typer.Argument(help="id from `review 
         except UnknownInvoiceError as error:
             console.print(f"[red]{error}[/]")
             raise typer.Exit(1) from error
-    typer.echo(review_markdown(case), nl=False)
+    # As the decision form: a bank-detail exception's IBANs in full, to confirm them.
+    typer.echo(review_markdown(case, reveal_bank_details=True), nl=False)
 
 
 @review_app.command("start")
@@ -499,7 +567,7 @@ def review_start(
     """Take a waiting invoice: your handling time runs from now to your `review resolve`."""
     from sqlmodel import Session
 
-    from invoicebot.review import ReviewNotPendingError, start_review
+    from invoicebot.review import ReviewInputError, ReviewNotPendingError, start_review
     from invoicebot.store.engine import shared_engine
     from invoicebot.store.review import ReviewTakenError, UnknownInvoiceError
 
@@ -508,7 +576,12 @@ def review_start(
             start = start_review(
                 session, invoice_id=invoice_id, operator=operator, channel="terminal"
             )
-        except (ReviewNotPendingError, ReviewTakenError, UnknownInvoiceError) as error:
+        except (
+            ReviewInputError,
+            ReviewNotPendingError,
+            ReviewTakenError,
+            UnknownInvoiceError,
+        ) as error:
             console.print(f"[red]{error}[/]")
             raise typer.Exit(1) from error
     typer.echo(
@@ -539,9 +612,14 @@ def review_resolve(
     decision is taken all the same, untimed."""
     from sqlmodel import Session
 
-    from invoicebot.review import ReviewInputError, ReviewNotPendingError, resolve_exception
+    from invoicebot.review import (
+        ReviewInputError,
+        ReviewNotPendingError,
+        record_refusal,
+        resolve_exception,
+    )
     from invoicebot.store.engine import shared_engine
-    from invoicebot.store.review import UnknownInvoiceError, load_case
+    from invoicebot.store.review import ReviewConflictError, UnknownInvoiceError, load_case
 
     settings = Settings()
     with Session(shared_engine(settings.resolved_database_url)) as session:
@@ -558,8 +636,24 @@ def review_resolve(
                 channel="terminal",
                 settings=settings,
             )
-        except (ReviewInputError, ReviewNotPendingError, UnknownInvoiceError) as error:
+        except UnknownInvoiceError as error:
             console.print(f"[red]{error}[/]")
+            raise typer.Exit(1) from error
+        except (ReviewInputError, ReviewNotPendingError, ReviewConflictError) as error:
+            # Refused as the review form refuses it: nothing changed, and audited (a race
+            # with the UI, the four-eyes rule, bad input).
+            session.rollback()
+            record_refusal(
+                session,
+                invoice_id=invoice_id,
+                decision=decision,
+                reviewer=reviewer,
+                comment=comment,
+                reason=str(error),
+                channel="terminal",
+                flow_run_id=None,
+            )
+            console.print(f"[red]Refused (audited): {error}[/]")
             raise typer.Exit(1) from error
     typer.echo(f"Invoice {invoice_id}: {audit.decision} -> {audit.status_after}")
     if taken is not None and audit.status_after != "exception":
@@ -568,6 +662,111 @@ def review_resolve(
         typer.echo(f"Handled by {operator} in {handled / 60:.1f} min (from review start)")
     if audit.rules_after:
         typer.echo(f"Still failing after the corrections: {', '.join(audit.rules_after)}")
+
+
+@app.command()
+def purge(
+    older_than: Annotated[
+        int | None,
+        typer.Option(
+            "--older-than",
+            metavar="DAYS",
+            min=1,
+            help="delete documents received more than DAYS ago "
+            "(default: INVOICEBOT_RETENTION_DAYS)",
+        ),
+    ] = None,
+    operator: Annotated[str, typer.Option(help="who purges, for the audit")] = "operator",
+    store_only: Annotated[
+        bool,
+        typer.Option("--store-only", help="leave the Prefect server alone (it does not answer)"),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Delete old documents: store rows, archive files, their Prefect runs and artifacts.
+
+    Invoices still waiting for an operator are kept. Audited (`privacy_action`)."""
+    settings = Settings()
+    days = older_than if older_than is not None else settings.retention_days
+    if not yes:
+        typer.confirm(f"Delete every document received more than {days} days ago?", abort=True)
+    _retention_command("purge", settings, operator=operator, store_only=store_only, days=days)
+
+
+@app.command()
+def erase(
+    supplier: Annotated[
+        str,
+        typer.Option(
+            help="the supplier: vendor id (SUP-003), VAT number, SIREN/SIRET or seller key"
+        ),
+    ],
+    operator: Annotated[str, typer.Option(help="who erases, for the audit")] = "operator",
+    store_only: Annotated[
+        bool,
+        typer.Option("--store-only", help="leave the Prefect server alone (it does not answer)"),
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Erase a supplier's personal data (a sole trader's right to erasure): names,
+    identifiers and IBANs replaced in the store, archived files and Prefect runs deleted.
+
+    Amounts, dates and invoice numbers stay for the books. Audited (`privacy_action`)."""
+    if not yes:
+        typer.confirm(f"Erase the personal data of supplier {supplier}?", abort=True)
+    _retention_command("erase", Settings(), operator=operator, store_only=store_only, key=supplier)
+
+
+def _retention_command(
+    action: str,
+    settings: Settings,
+    *,
+    operator: str,
+    store_only: bool,
+    days: int = 0,
+    key: str = "",
+) -> None:
+    from sqlmodel import Session
+
+    from invoicebot import retention
+    from invoicebot.store.engine import shared_engine
+    from invoicebot.store.retention import UnknownSupplierError
+
+    cleaner: retention.PrefectCleaner
+    if store_only:
+        cleaner = _untouched_prefect
+    else:
+        from flows.retention import delete_runs_and_artifacts
+
+        def cleaner(runs: list[str], artifacts_of: list[str]) -> retention.PrefectSide:
+            return delete_runs_and_artifacts(delete_runs=runs, strip_artifacts_of=artifacts_of)
+
+    with Session(shared_engine(settings.resolved_database_url)) as session:
+        try:
+            if action == "purge":
+                done = retention.purge(
+                    session, settings, older_than_days=days, operator=operator, prefect=cleaner
+                )
+            else:
+                done = retention.erase(
+                    session, settings, supplier_key=key, operator=operator, prefect=cleaner
+                )
+        except (UnknownSupplierError, retention.PrefectUnreachableError) as error:
+            console.print(f"[red]{error}[/]")
+            raise typer.Exit(1) from error
+    audit = done.audit
+    counted = ", ".join(f"{name} {count}" for name, count in sorted(audit.counts.items()))
+    typer.echo(
+        f"{action} #{audit.id}: {audit.criterion}: {len(done.selection.document_ids)} "
+        f"document(s); {counted}"
+    )
+    typer.echo(f"Prefect: {audit.prefect}")
+
+
+def _untouched_prefect(_runs: list[str], _artifacts_of: list[str]) -> PrefectSide:
+    from invoicebot.retention import PrefectSide
+
+    return PrefectSide("--store-only: the Prefect server was not touched", {})
 
 
 def _parse_assignments(assignments: list[str]) -> dict[str, str]:
@@ -584,3 +783,45 @@ def _parse_assignments(assignments: list[str]) -> dict[str, str]:
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+db_app = typer.Typer(
+    help="The store's schema: its version and its migrations.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the store (INVOICEBOT_DATABASE_URL, or the data dir's SQLite file) to the
+    schema this invoicebot needs; a store of invoicebot 0.1.0 is recognised and migrated."""
+    from invoicebot.store.engine import make_engine
+    from invoicebot.store.schema import StoreSchemaError, upgrade_store
+
+    engine = make_engine(Settings().resolved_database_url)
+    try:
+        done = upgrade_store(engine)
+    except StoreSchemaError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+    finally:
+        engine.dispose()
+    if done.changed:
+        typer.echo(f"Store upgraded from {done.before or 'invoicebot 0.1.0'} to {done.after}.")
+    else:
+        typer.echo(f"Store already at {done.after}.")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the store's schema revision and the one this invoicebot needs."""
+    from invoicebot.store.engine import make_engine
+    from invoicebot.store.schema import current_revision, head_revision
+
+    engine = make_engine(Settings().resolved_database_url)
+    try:
+        with engine.connect() as connection:
+            current = current_revision(connection)
+    finally:
+        engine.dispose()
+    typer.echo(f"store: {current or 'none'}; needed: {head_revision()}")

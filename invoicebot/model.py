@@ -56,14 +56,45 @@ class Method(StrEnum):
 
 
 class ErrorCode(StrEnum):
-    """Why a document could not be read (contract: ``error.code``)."""
+    """Why a document could not be read (contract: ``error.code``).
+
+    ``transient`` codes name a cause outside the document (the machine's load or setup, the
+    store): the file stays in the inbox for a later run, up to ``Settings.max_attempts``. The
+    others are the document's own and quarantine it at once.
+    """
 
     UNREADABLE = "unreadable"
     ENCRYPTED = "encrypted"
     UNSUPPORTED_FORMAT = "unsupported_format"
     TOO_LARGE = "too_large"
+    # The document's time limit passed. Transient when the extractor noticed it itself (a slow
+    # page under load); a reading process killed at the hard limit (a hang) is quarantined.
     TIMEOUT = "timeout"
     EMPTY = "empty"
+    # The reading process died (a segfault in PDFium or tesseract, an abort).
+    CRASHED = "crashed"
+    # The reading process went over its memory cap.
+    OUT_OF_MEMORY = "out_of_memory"
+    # Setup problems: an OCR language model missing, a supplier template invalid.
+    OCR_UNAVAILABLE = "ocr_unavailable"
+    BAD_TEMPLATE = "bad_template"
+    # The store could not record the document.
+    STORE_UNAVAILABLE = "store_unavailable"
+
+    @property
+    def transient(self) -> bool:
+        """Return True when the cause lies outside the document, so a later run may succeed."""
+        return self in TRANSIENT_ERROR_CODES
+
+
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        ErrorCode.TIMEOUT,
+        ErrorCode.OCR_UNAVAILABLE,
+        ErrorCode.BAD_TEMPLATE,
+        ErrorCode.STORE_UNAVAILABLE,
+    }
+)
 
 
 class ExceptionCategory(StrEnum):
@@ -333,6 +364,36 @@ class DocumentError(InvoiceError):
         self.source = source
         self.code = code
         self.reason = reason
+
+
+class DocumentTimeoutError(DocumentError):
+    """The process reading a document did not answer within the hard limit and was killed."""
+
+    def __init__(self, source: str, limit_s: float) -> None:
+        super().__init__(
+            source,
+            ErrorCode.TIMEOUT,
+            f"the reading process hung: no answer within the hard limit of {limit_s:g} s, killed",
+        )
+        self.limit_s = limit_s
+
+
+class DocumentCrashedError(DocumentError):
+    """The process reading a document died; ``exit_code`` is negative for a signal."""
+
+    def __init__(self, source: str, exit_code: int | None, detail: str) -> None:
+        super().__init__(source, ErrorCode.CRASHED, detail)
+        self.exit_code = exit_code
+
+
+class DocumentOutOfMemoryError(DocumentError):
+    """Reading a document needed more memory than the reading process's cap."""
+
+    def __init__(self, source: str, limit_mb: int, detail: str) -> None:
+        super().__init__(
+            source, ErrorCode.OUT_OF_MEMORY, f"over the memory cap of {limit_mb} MB ({detail})"
+        )
+        self.limit_mb = limit_mb
 
 
 def invoice_number_key(number: str) -> str:

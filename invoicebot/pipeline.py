@@ -5,10 +5,8 @@ The flow in ``flows/process_inbox.py`` runs ``process_document`` as one task per
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import shutil
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -16,18 +14,30 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError, StatementError
 from sqlmodel import Session
 
 from classifiers.cases import ExceptionCase
 from classifiers.model import cached_model
-from extractors import extract_document
 from extractors.base import ExtractOptions
+from extractors.isolation import DocumentReader, SetupError, shared_reader
+from invoicebot.archive import archive_file, finish_interrupted_move
+from invoicebot.inbox import (
+    Clock,
+    FileNotReadyError,
+    InboxFile,
+    SystemClock,
+    read_once,
+    stable_files,
+)
 from invoicebot.model import (
+    DocumentError,
     ErrorCode,
     ExceptionCategory,
     ExceptionItem,
     Extraction,
     ExtractionError,
+    InvoiceError,
     InvoiceFields,
     InvoiceOutcome,
     InvoiceStatus,
@@ -36,18 +46,24 @@ from invoicebot.model import (
     Suggestion,
     seller_key,
 )
+from invoicebot.privacy import mask_values
 from invoicebot.settings import Settings
 from invoicebot.store.labels import extraction_case, store_exception_case
+from invoicebot.store.limits import fit_to_columns, storable_file_name, storable_text
 from invoicebot.store.repository import (
     Claim,
     ClaimOutcome,
     StoreHistory,
+    begin_write,
     claim_document,
     lock_seller,
     record_invoice,
     record_quarantine,
+    record_unclaimable,
     release_claim,
+    set_archived_path,
 )
+from invoicebot.store.retries import AttemptHistory, clear_attempts, record_attempt
 from validation import load_rule_config, validate
 
 logger = logging.getLogger(__name__)
@@ -59,8 +75,8 @@ ARCHIVE_FOLDERS: dict[InvoiceStatus, str] = {
     InvoiceStatus.DUPLICATE: "duplicates",
 }
 
-# A claim that has not finished after this long belongs to a run that died: take it over.
-STALE_CLAIM = timedelta(hours=1)
+# Why the store refused a claim, as kept with the file's attempts.
+UNCLAIMABLE = "unclaimable"
 
 # Validation reads earlier invoices (duplicates) and storing adds one: in one process, do
 # both under one lock so two invoices of a batch cannot miss each other.
@@ -69,23 +85,54 @@ _validate_and_store = threading.Lock()
 
 @dataclass(frozen=True)
 class PipelineContext:
-    """What processing a document needs: settings, the store's engine, the batch, options."""
+    """What processing a document needs: settings, the store's engine, the batch, options.
+
+    ``reader`` reads each document in a process of its own (default: the process's shared one).
+    """
 
     settings: Settings
     engine: Engine
     batch_id: int | None
     options: ExtractOptions
+    reader: DocumentReader | None = None
+
+
+class TransientFailureError(InvoiceError):
+    """A document failed for a cause outside it: it stays in the inbox for the next run.
+
+    Carries the error code, the reason and the attempts so far (the file is quarantined with
+    every reason at ``max_attempts``).
+    """
+
+    def __init__(
+        self, source: str, code: ErrorCode, reason: str, *, attempts: int, max_attempts: int
+    ) -> None:
+        super().__init__(
+            f"{source}: {code.value}: {reason} (attempt {attempts} of {max_attempts}; "
+            "the file stays in the inbox for the next run)"
+        )
+        self.source = source
+        self.code = code
+        self.reason = reason
+        self.attempts = attempts
+        self.max_attempts = max_attempts
 
 
 def extract_options(
-    settings: Settings, *, parallel_documents: int = 1, read_page: bool = False
+    settings: Settings,
+    *,
+    parallel_documents: int = 1,
+    read_page: bool = False,
+    check_templates: bool = True,
 ) -> ExtractOptions:
     """Return extraction options from settings, sharing the OCR workers between documents.
 
-    Loads the supplier templates once here, so that a bad one stops the batch before its first
-    document (``TemplateError``) and documents reuse what was loaded.
+    With ``check_templates``, loads the supplier templates once here, so that a bad one stops
+    the command before its first document (``TemplateError``). The batch leaves the check to
+    the reading of each document: there a bad template is a transient failure, counted, and the
+    files stay in the inbox until it is fixed (or quarantined, to be requeued).
     """
-    if settings.templates_dir is not None:
+    if check_templates and settings.templates_dir is not None:
         from extractors.templates import load_templates
 
         load_templates(settings.templates_dir)
@@ -97,80 +144,180 @@ def extract_options(
         max_bytes=int(settings.max_file_mb * 1024 * 1024),
         read_page=read_page,
         templates_dir=settings.templates_dir,
+        max_image_pixels=settings.max_image_pixels,
+        max_image_frames=settings.max_image_frames,
+        memory_mb=settings.document_memory_mb,
+        plugins=tuple(settings.extractor_plugins),
     )
 
 
-def discover_inbox(inbox: Path) -> list[Path]:
-    """Return the inbox's files in name order, leaving out hidden and partial files."""
-    return sorted(
-        path
-        for path in inbox.iterdir()
-        if path.is_file() and not path.name.startswith(".") and not path.name.endswith(".part")
-    )
+def discover_inbox(
+    inbox: Path, *, stable_seconds: float | None = None, clock: Clock | None = None
+) -> list[Path]:
+    """Return the inbox's complete files in name order: not hidden, not ``.part``, not empty,
+    and unchanged across ``stable_seconds`` (default: ``INVOICEBOT_STABLE_SECONDS``)."""
+    seconds = Settings().stable_seconds if stable_seconds is None else stable_seconds
+    return stable_files(inbox, stable_seconds=seconds, clock=clock or SystemClock())
+
+
+class ClaimRefusedError(InvoiceError):
+    """The store refused to claim a file (not for being unavailable): it stays in the inbox
+    until ``max_attempts`` refusals, then it is quarantined with every reason."""
+
+    def __init__(self, source: str, reason: str, *, attempts: int, max_attempts: int) -> None:
+        super().__init__(
+            f"{source}: the store refused the claim: {reason} (attempt {attempts} of "
+            f"{max_attempts}; the file stays in the inbox for the next run)"
+        )
+        self.source = source
+        self.reason = reason
+        self.attempts = attempts
+        self.max_attempts = max_attempts
 
 
 def process_document(path: Path, context: PipelineContext) -> InvoiceOutcome | None:
     """Process one inbox file; return its outcome, or None when another run holds it."""
     started = time.perf_counter()
-    data = path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
-    with Session(context.engine) as session:
-        claim = claim_document(
-            session,
-            sha256=sha256,
-            source=str(path),
-            file_name=path.name,
-            size_bytes=len(data),
-            batch_id=context.batch_id,
-            stale_after=STALE_CLAIM,
-        )
+    try:
+        # Read once: these bytes are claimed, and these bytes are extracted.
+        inbox_file = read_once(path, max_bytes=context.options.max_bytes)
+    except FileNotReadyError as not_ready:
+        logger.info("%s", not_ready)
+        return None
+    except FileNotFoundError:
+        logger.info("%s: taken by another run", storable_file_name(str(path)))
+        return None
+    sha256 = inbox_file.sha256
+    try:
+        with Session(context.engine) as session:
+            claim = claim_document(
+                session,
+                sha256=sha256,
+                source=storable_file_name(str(path)),
+                file_name=storable_file_name(path.name),
+                size_bytes=inbox_file.size,
+                batch_id=context.batch_id,
+                stale_after=timedelta(seconds=context.settings.claim_lease_s),
+            )
+    except (StatementError, UnicodeError, ValueError) as refused:
+        if isinstance(refused, OperationalError | InterfaceError):
+            raise  # the store is unavailable, not refusing this file
+        return _claim_refused(inbox_file, refused, context)
     if claim.outcome is ClaimOutcome.IN_PROGRESS:
         return None
     if claim.outcome is ClaimOutcome.ALREADY_PROCESSED:
-        return _set_aside_known_bytes(path, sha256, claim, context.settings)
+        return _set_aside_known_bytes(path, sha256, claim, context)
+    stored = StoredFile(
+        path=path, sha256=sha256, document_id=claim.document_id, data=inbox_file.data
+    )
     try:
-        extraction = _extract_or_explain(path, sha256, context.options)
+        extraction, transient = _read(stored, context, context.options)
         seconds = time.perf_counter() - started
-        stored = StoredFile(path=path, sha256=sha256, document_id=claim.document_id)
+        if transient:
+            return _retry_later(stored, extraction, context, seconds)
         if extraction.error is not None:
             return _quarantine(stored, extraction, context, seconds)
-        page_fields = _printed_page_fields(stored, extraction, context.options)
+        page_fields = _printed_page_fields(stored, extraction, context)
         seconds = time.perf_counter() - started
         return _store_invoice(stored, extraction, context, seconds, page_fields)
-    except BaseException:
-        # The store or the archive failed: give the claim back so that the next run
-        # processes the file, which is still in the inbox.
+    except BaseException as failure:
+        # A transient cause, or the store or the archive failed: give the claim back so that
+        # the next run processes the file, which is still in the inbox.
+        if isinstance(failure, SQLAlchemyError | OSError):
+            _count_store_failure(stored, failure, context)
         with Session(context.engine) as session:
             release_claim(session, document_id=claim.document_id)
         raise
 
 
-def _extract_or_explain(path: Path, sha256: str, options: ExtractOptions) -> Extraction:
-    # extract_document turns bad documents into error results itself; anything raised here
-    # is a defect in an extractor, and one defective document must not stop the batch nor
-    # be lost: it is quarantined with the defect as its reason, and logged with its trace.
+def _read(
+    file: StoredFile, context: PipelineContext, options: ExtractOptions
+) -> tuple[Extraction, bool]:
+    """Return the document's extraction (errors as results) and whether its error is
+    transient, read in a process of its own under the hard time limit and memory cap."""
+    reader = context.reader if context.reader is not None else shared_reader()
+    source = file.source
     try:
-        return extract_document(path, options, source=str(path))
-    except Exception as defect:
-        logger.exception("extraction of %s failed", path)
-        return Extraction(
-            source=str(path),
-            sha256=sha256,
-            error=ExtractionError(
-                code=ErrorCode.UNREADABLE,
-                message=f"internal error while reading the document: {defect!r}",
-            ),
+        extraction = reader.read(file.path, options, source=source, data=file.data)
+    except SetupError as error:  # a missing OCR language, a bad template
+        return _failed(file, error.code, error.reason), True
+    except DocumentError as error:  # hung past the hard limit, crashed, out of memory
+        logger.error("%s", error)
+        return _failed(file, error.code, error.reason), False
+    if extraction.error is None:
+        if extraction.sha256 != file.sha256:
+            # Hash what is extracted: never store fields read from other bytes than claimed.
+            raise FileNotReadyError(file.path, "the bytes extracted are not the bytes claimed")
+        return extraction, False
+    # The extractor stopped at the cooperative time limit: a slow reading under load.
+    return extraction.model_copy(update={"sha256": file.sha256}), extraction.error.code.transient
+
+
+def _failed(file: StoredFile, code: ErrorCode, reason: str) -> Extraction:
+    return Extraction(
+        source=file.source,
+        sha256=file.sha256,
+        error=ExtractionError(code=code, message=reason),
+    )
+
+
+def _retry_later(
+    file: StoredFile, extraction: Extraction, context: PipelineContext, seconds: float
+) -> InvoiceOutcome:
+    """Count a transient failure: raise ``TransientFailureError`` (the file stays in the inbox)
+    until the ``max_attempts``-th, which quarantines the file with every reason."""
+    assert extraction.error is not None  # the caller checked
+    error = extraction.error
+    with Session(context.engine) as session:
+        history = record_attempt(
+            session,
+            sha256=file.sha256,
+            file_name=storable_file_name(file.path.name),
+            code=error.code.value,
+            message=error.message,
         )
+    limit = context.settings.max_attempts
+    if history.attempts < limit:
+        raise TransientFailureError(
+            file.source, error.code, error.message, attempts=history.attempts, max_attempts=limit
+        )
+    return _quarantine(file, _every_reason(extraction, history), context, seconds)
+
+
+def _every_reason(extraction: Extraction, history: AttemptHistory) -> Extraction:
+    assert extraction.error is not None  # the caller checked
+    message = f"failed in {history.attempts} runs for a transient cause: {history.describe()}"
+    error = ExtractionError(code=extraction.error.code, message=message)
+    return extraction.model_copy(update={"error": error})
+
+
+def _count_store_failure(file: StoredFile, failure: Exception, context: PipelineContext) -> None:
+    """Count a store or archive failure as a transient attempt, when the store can record it."""
+    try:
+        with Session(context.engine) as session:
+            record_attempt(
+                session,
+                sha256=file.sha256,
+                file_name=storable_file_name(file.path.name),
+                code=ErrorCode.STORE_UNAVAILABLE.value,
+                message=storable_text(repr(failure)),
+            )
+    except Exception as unrecorded:
+        logger.error("%s: the failure %r could not be counted: %r", file.path, failure, unrecorded)
 
 
 def _printed_page_fields(
-    file: StoredFile, extraction: Extraction, options: ExtractOptions
+    file: StoredFile, extraction: Extraction, context: PipelineContext
 ) -> InvoiceFields | None:
-    """Return what the page of a hybrid e-invoice says, for the page-versus-XML rule."""
+    """Return what the page of a hybrid e-invoice says, for the page-versus-XML rule (None
+    when the page cannot be read: the XML's fields stand)."""
     if extraction.method is not Method.EINVOICE or extraction.pages == 0:
         return None
-    page = _extract_or_explain(file.path, file.sha256, replace(options, read_page=True))
-    return page.fields if page.error is None else None
+    page, _transient = _read(file, context, replace(context.options, read_page=True))
+    if page.error is not None:
+        logger.warning("%s: the printed page is not compared: %s", file.path, page.error.message)
+        return None
+    return page.fields
 
 
 @dataclass(frozen=True)
@@ -180,6 +327,13 @@ class StoredFile:
     path: Path
     sha256: str
     document_id: int
+    # The bytes read when the file was claimed (None above the size limit: never read whole).
+    data: bytes | None = None
+
+    @property
+    def source(self) -> str:
+        """Return the file's path as text every store and artifact accepts."""
+        return storable_file_name(str(self.path))
 
 
 def _store_invoice(
@@ -189,7 +343,11 @@ def _store_invoice(
     seconds: float,
     page_fields: InvoiceFields | None,
 ) -> InvoiceOutcome:
+    # Values their columns cannot hold are set aside, each a FIELD-LIMIT exception.
+    extraction, limit_results = fit_to_columns(extraction)
     with _validate_and_store, Session(context.engine) as session:
+        # The write lock before the duplicate checks: another process's batch waits (SQLite).
+        begin_write(session)
         key = seller_key(extraction.fields)
         if key is not None:
             lock_seller(session, seller_key=key)
@@ -204,6 +362,7 @@ def _store_invoice(
             page_fields=page_fields,
             extras=extraction.extras,
         )
+        results = [*limit_results, *results]
         exceptions = [result for result in results if result.is_exception]
         status = InvoiceStatus.EXCEPTION if exceptions else InvoiceStatus.APPROVED
         # What the classifier sees now is kept: a review later overwrites the invoice.
@@ -212,6 +371,7 @@ def _store_invoice(
         )
         suggestion = _suggest(case, context) if case is not None else None
         target = archive_target(file.path, file.sha256, status, context.settings)
+        clear_attempts(session, sha256=file.sha256)
         record_invoice(
             session,
             document_id=file.document_id,
@@ -225,10 +385,10 @@ def _store_invoice(
             store_exception_case(
                 session, document_id=file.document_id, case=case, suggestion=suggestion
             )
-    _move(file.path, target)
+    _archive(file, target, context)
     fields = extraction.fields
     return InvoiceOutcome(
-        source=str(file.path),
+        source=file.source,
         status=status,
         exceptions=[_exception_item(result) for result in exceptions],
         suggestion=suggestion,
@@ -251,7 +411,12 @@ def _quarantine(
     assert extraction.error is not None  # the caller checked
     message = f"{extraction.error.code.value}: {extraction.error.message}"
     target = archive_target(file.path, file.sha256, InvoiceStatus.QUARANTINED, context.settings)
+    # The reason travels with the file, for whoever opens the quarantine folder; written
+    # first, so that a run that dies after storing leaves it there for the move to finish.
+    # Bank details masked: the quarantine folder is read by whoever opens it.
+    reason = _write_reason(target, mask_values(extraction.to_contract()))
     with Session(context.engine) as session:
+        clear_attempts(session, sha256=file.sha256)
         record_quarantine(
             session,
             document_id=file.document_id,
@@ -260,12 +425,11 @@ def _quarantine(
             archived_path=str(target),
             seconds=seconds,
         )
-    _move(file.path, target)
-    # The reason travels with the file, for whoever opens the quarantine folder.
-    reason = target.with_name(target.name + ".reason.json")
-    reason.write_text(json.dumps(extraction.to_contract(), indent=2, ensure_ascii=False))
+    final = _archive(file, target, context)
+    if final != target:
+        reason.rename(_reason_path(final))
     return InvoiceOutcome(
-        source=str(file.path),
+        source=file.source,
         status=InvoiceStatus.QUARANTINED,
         exceptions=[
             ExceptionItem(rule="UNREADABLE", category=ExceptionCategory.UNREADABLE, message=message)
@@ -274,30 +438,106 @@ def _quarantine(
     )
 
 
+def _reason_path(archived: Path) -> Path:
+    return archived.with_name(archived.name + ".reason.json")
+
+
+def _write_reason(target: Path, reason: object) -> Path:
+    path = _reason_path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Bank details masked in every reason (a store error can quote the value it refused).
+    masked = mask_values(reason)
+    path.write_text(json.dumps(masked, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _claim_refused(file: InboxFile, refused: Exception, context: PipelineContext) -> InvoiceOutcome:
+    """Count a claim the store refused (a value it cannot hold); raise ``ClaimRefusedError``
+    (the file stays in the inbox) until the ``max_attempts``-th, which quarantines the file
+    with every reason."""
+    source = storable_file_name(str(file.path))
+    reason = storable_text(f"{type(refused).__name__}: {refused}")[:2000]
+    logger.error("%s: the store refused the claim: %s", source, reason)
+    with Session(context.engine) as session:
+        history = record_attempt(
+            session,
+            sha256=file.sha256,
+            file_name=storable_file_name(file.path.name),
+            code=UNCLAIMABLE,
+            message=reason,
+        )
+    limit = context.settings.max_attempts
+    if history.attempts < limit:
+        raise ClaimRefusedError(
+            source, reason, attempts=history.attempts, max_attempts=limit
+        ) from refused
+    reasons = [message for _code, message in history.reasons]
+    target = archive_target(file.path, file.sha256, InvoiceStatus.QUARANTINED, context.settings)
+    _write_reason(target, {"source": source, "sha256": file.sha256, "unclaimable": reasons})
+    final = archive_file(file.path, target, sha256=file.sha256)
+    if final != target:
+        _reason_path(target).rename(_reason_path(final))
+    with Session(context.engine) as session:
+        record_unclaimable(
+            session,
+            sha256=file.sha256,
+            size_bytes=file.size,
+            reasons=reasons,
+            archived_path=str(final),
+            batch_id=context.batch_id,
+        )
+        clear_attempts(session, sha256=file.sha256)
+        session.commit()
+    message = f"{UNCLAIMABLE}: refused {history.attempts} times: {history.describe()}"
+    return InvoiceOutcome(
+        source=source,
+        status=InvoiceStatus.QUARANTINED,
+        exceptions=[
+            ExceptionItem(rule="UNREADABLE", category=ExceptionCategory.UNREADABLE, message=message)
+        ],
+    )
+
+
 def _set_aside_known_bytes(
-    path: Path, sha256: str, claim: Claim, settings: Settings
-) -> InvoiceOutcome:
-    # A run that stored the row but died before moving the file: finish its move. Otherwise
-    # the file is a re-sent copy of known bytes: keep it with the duplicates.
-    if claim.archived_path and not Path(claim.archived_path).exists():
-        _move(path, Path(claim.archived_path))
-    else:
-        _move(path, archive_target(path, sha256, InvoiceStatus.DUPLICATE, settings))
-    return InvoiceOutcome(source=str(path), status=InvoiceStatus.DUPLICATE)
+    path: Path, sha256: str, claim: Claim, context: PipelineContext
+) -> InvoiceOutcome | None:
+    """Finish the move of a run that stored the document and died (None), or keep a re-sent
+    copy of known bytes with the duplicates."""
+    archived = Path(claim.archived_path) if claim.archived_path else None
+    try:
+        if archived is not None and not archived.exists():
+            stored = StoredFile(path=path, sha256=sha256, document_id=claim.document_id)
+            _archive(stored, archived, context)
+            return None
+        if archived is not None and finish_interrupted_move(path, archived, sha256):
+            return None
+        target = archive_target(path, sha256, InvoiceStatus.DUPLICATE, context.settings)
+        archive_file(path, target, sha256=sha256)
+    except FileNotFoundError:
+        logger.info("%s: taken by another run", storable_file_name(str(path)))
+        return None
+    return InvoiceOutcome(source=storable_file_name(str(path)), status=InvoiceStatus.DUPLICATE)
 
 
 def archive_target(path: Path, sha256: str, status: InvoiceStatus, settings: Settings) -> Path:
-    """Return where ``path`` goes in the archive for ``status``, never over another file."""
+    """Return where ``path`` goes in the archive for ``status`` (its name made storable),
+    suffixed when the name is taken; ``archive_file`` suffixes again should it be taken by
+    the time the file moves."""
     folder = settings.archive_dir / ARCHIVE_FOLDERS[status]
-    target = folder / path.name
+    target = folder / storable_file_name(path.name)
     if target.exists():
-        target = folder / f"{path.stem}-{sha256[:12]}{path.suffix}"
+        target = folder / f"{target.stem}-{sha256[:12]}{target.suffix}"
     return target
 
 
-def _move(path: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(path, target)
+def _archive(file: StoredFile, target: Path, context: PipelineContext) -> Path:
+    """Move a stored document's file into the archive; record the name it took when
+    another file took ``target`` meanwhile; return where it went."""
+    final = archive_file(file.path, target, sha256=file.sha256)
+    if final != target:
+        with Session(context.engine) as session:
+            set_archived_path(session, document_id=file.document_id, archived_path=str(final))
+    return final
 
 
 def _exception_item(result: RuleResult) -> ExceptionItem:

@@ -6,7 +6,9 @@ The same functions serve the Prefect review form (``flows/review.py``) and the t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -26,10 +28,13 @@ from invoicebot.model import (
     Resolution,
     RuleResult,
 )
+from invoicebot.privacy import mask_iban, mask_text
 from invoicebot.settings import Settings
 from invoicebot.store.labels import record_label
+from invoicebot.store.limits import field_problems
 from invoicebot.store.repository import StoreHistory
 from invoicebot.store.review import (
+    PERSON_NAME_MAX,
     WAITING_STATUSES,
     ReviewDecision,
     ReviewStart,
@@ -130,12 +135,56 @@ FIELDS_BY_CATEGORY: dict[ExceptionCategory, tuple[str, ...]] = {
     ExceptionCategory.VENDOR: ("seller_name", "seller_vat_id", "seller_siret", "seller_iban"),
     ExceptionCategory.PURCHASE_ORDER: ("po_number", "total_net"),
 }
+# Longest decision name the audit trail holds.
+DECISION_MAX = 40
 # Below this confidence a field is offered for correction on a low-confidence exception.
 DOUBTFUL_CONFIDENCE = 0.9
 
 
+# Decisions that release the invoice for payment: the four-eyes rule applies to them.
+APPROVALS = frozenset({Decision.APPROVE, Decision.APPROVE_WITH_CORRECTIONS})
+# Rules about bank details: their decision form shows the IBANs in full, to be confirmed.
+BANK_DETAIL_RULES = frozenset({"VENDOR-BANK-DETAILS", "IBAN-CHECK", "BIC-CHECK"})
+
+
 class ReviewInputError(InvoiceError):
     """A submitted decision cannot be applied; nothing was changed."""
+
+
+class PersonNameError(ReviewInputError):
+    """An operator or reviewer name is empty or longer than the audit trail holds."""
+
+    def __init__(self, role: str, name: str) -> None:
+        length = len(name.strip())
+        problem = "is empty" if not length else f"is {length} characters long"
+        super().__init__(f"the {role} name {problem}: give 1 to {PERSON_NAME_MAX} characters")
+        self.role = role
+        self.length = length
+
+
+class FourEyesError(ReviewInputError):
+    """An approval the four-eyes rule refuses: nobody else has handled the case yet, or the
+    approver is one of those who took or escalated it."""
+
+    def __init__(
+        self, invoice_id: int, *, approver: str, involved: list[str], rules: list[str]
+    ) -> None:
+        concerned = ", ".join(rules)
+        if not involved:
+            why = (
+                "needs a second person: escalate it, and a reviewer who has not handled it "
+                "approves it"
+            )
+        else:
+            why = (
+                f"must be approved by someone other than {', '.join(involved)} (who took or "
+                f"escalated it), not by {approver}"
+            )
+        super().__init__(f"four-eyes rule: invoice {invoice_id} ({concerned}) {why}")
+        self.invoice_id = invoice_id
+        self.approver = approver
+        self.involved = involved
+        self.rules = rules
 
 
 class ReviewNotPendingError(InvoiceError):
@@ -171,6 +220,11 @@ def parse_corrections(raw: Mapping[str, str], current: InvoiceFields) -> dict[st
             for problem in error.errors()
         )
         raise ReviewInputError(f"corrected values are not valid: {problems}") from None
+    # A corrected value must fit its column like a read one: refused here, not by the database.
+    too_long = [problem for problem in field_problems(merged) if problem.field in typed]
+    if too_long:
+        reasons = "; ".join(f"{problem.field}: {problem.reason}" for problem in too_long)
+        raise ReviewInputError(f"corrected values do not fit: {reasons}")
     return {
         name: getattr(merged, name)
         for name in typed
@@ -213,6 +267,51 @@ def check_consistency(decision: Decision, corrected: Mapping[str, Any]) -> None:
     if decision is not Decision.APPROVE_WITH_CORRECTIONS and corrected:
         raise ReviewInputError(
             f"corrected fields are only applied with approve_with_corrections, not {decision}"
+        )
+
+
+def check_person_name(name: str, *, role: str) -> str:
+    """Return ``name`` stripped; raise ``PersonNameError`` when it is empty or longer than
+    the audit trail holds (the form refuses it before; the terminal gets the same answer)."""
+    stripped = name.strip()
+    if not stripped or len(stripped) > PERSON_NAME_MAX:
+        raise PersonNameError(role, name)
+    return stripped
+
+
+def _person_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def four_eyes_rules(case: StoredCase, scope: Iterable[str]) -> list[str]:
+    """Return the rules raised on the invoice that the four-eyes rule covers, by their id or
+    their category, whatever became of their exceptions since."""
+    wanted = set(scope)
+    raised = case.raised_rules | {item.rule: item.category.value for item in case.exceptions}
+    return sorted(rule for rule, category in raised.items() if {rule, category} & wanted)
+
+
+def check_four_eyes(
+    case: StoredCase, decision: Decision, *, reviewer: str, scope: Iterable[str]
+) -> None:
+    """Raise ``FourEyesError`` when ``reviewer`` may not approve the invoice alone.
+
+    For an invoice with an exception the rule covers (by default vendor and bank-detail
+    exceptions), an approval needs a second person: someone must have escalated it before,
+    and neither the approver nor the operator holding the case now may be one of those who
+    escalated it or had taken it when it was escalated. Other decisions (reject, send back,
+    escalate) stop a payment and are anyone's.
+    """
+    if decision not in APPROVALS:
+        return
+    rules = four_eyes_rules(case, scope)
+    if not rules:
+        return
+    earlier = {_person_key(person) for person in case.involved}
+    deciding = [reviewer] + ([case.taken.operator] if case.taken is not None else [])
+    if not earlier or any(_person_key(person) in earlier for person in deciding):
+        raise FourEyesError(
+            case.invoice_id, approver=reviewer.strip(), involved=case.involved, rules=rules
         )
 
 
@@ -274,6 +373,7 @@ def start_review(
     ``ReviewNotPendingError`` when the invoice has no pending exception,
     ``store.review.ReviewTakenError`` when another operator has taken it already.
     """
+    operator = check_person_name(operator.strip() or "operator", role="operator")
     case = load_case(session, invoice_id=invoice_id)
     if case.status not in WAITING_STATUSES:
         raise ReviewNotPendingError(invoice_id, case.status)
@@ -302,29 +402,34 @@ def resolve_exception(
     decided_at: datetime | None = None,
 ) -> ReviewDecision:
     """Apply an operator's decision to a waiting invoice, audit it and record the label;
-    return the audit record. Raise ``ReviewInputError`` (nothing changed) for bad input,
-    ``ReviewNotPendingError`` when the invoice has no pending exception.
+    return the audit record. Raise ``ReviewInputError`` (nothing changed) for bad input (a
+    ``FourEyesError`` for an approval the four-eyes rule refuses), ``ReviewNotPendingError``
+    when the invoice has no pending exception, ``store.review.ReviewConflictError`` when
+    another decision was applied meanwhile (the caller rolls the session back).
 
     The invoice's open start (``start_review``), if any, is ended by a final decision or
     an escalation: handling time is measured from it to ``decided_at`` (default now)."""
+    settings = settings or Settings()
+    reviewer = check_person_name(reviewer.strip() or "operator", role="reviewer")
     case = load_case(session, invoice_id=invoice_id)
     if case.status not in WAITING_STATUSES:
         raise ReviewNotPendingError(invoice_id, case.status)
     chosen = parse_decision(decision)
     corrected = parse_corrections(corrections, case.fields)
     check_consistency(chosen, corrected)
+    check_four_eyes(case, chosen, reviewer=reviewer, scope=settings.four_eyes_scope)
     status_after = STATUS_AFTER[chosen]
     results: list[RuleResult] | None = None
     still_failing: list[str] = []
     if chosen is Decision.APPROVE_WITH_CORRECTIONS:
-        results = revalidate(session, case, corrected, settings or Settings())
+        results = revalidate(session, case, corrected, settings)
         still_failing = [result.rule for result in results if result.is_exception]
         if still_failing:
             status_after = "exception"
     audit = ReviewDecision(
         invoice_id=invoice_id,
         decision=chosen.value,
-        reviewer=reviewer.strip() or "operator",
+        reviewer=reviewer,
         comment=comment,
         channel=channel,
         flow_run_id=flow_run_id,
@@ -370,12 +475,15 @@ def record_refusal(
     channel: str,
     flow_run_id: str | None,
 ) -> ReviewDecision:
-    """Audit a submitted form that could not be applied (nothing else changes); commit."""
+    """Audit a submitted form that could not be applied (nothing else changes); commit.
+
+    A name or decision too long for the audit trail is cut to fit (the reason says why the
+    form was refused)."""
     case = load_case(session, invoice_id=invoice_id)
     audit = ReviewDecision(
         invoice_id=invoice_id,
-        decision=decision,
-        reviewer=reviewer.strip() or "operator",
+        decision=decision[:DECISION_MAX],
+        reviewer=_fit(reviewer.strip() or "operator", PERSON_NAME_MAX),
         comment=comment,
         channel=channel,
         flow_run_id=flow_run_id,
@@ -389,6 +497,10 @@ def record_refusal(
     session.commit()
     session.refresh(audit)
     return audit
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _as_text(value: Any) -> str | None:
@@ -422,30 +534,54 @@ def suggested_decision(case: StoredCase) -> Decision:
         return Decision.APPROVE
 
 
+# Characters markdown gives a meaning to inside a line (CommonMark lets each be escaped with
+# a backslash), and ``:``, ``.`` and ``@``, which make a bare URL or address a link (GFM
+# autolinks). Escaped text never starts a line here, so list and heading markers need not.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#!|~:@&.])")
+
+
+def escape_markdown(text: str) -> str:
+    """Return ``text`` (from a document or an operator) as literal markdown on one line: no
+    heading, quote, link, image, emphasis, table cell or HTML can come out of it, and
+    invisible formatting characters (bidi overrides, zero-width) are dropped."""
+    visible = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in text
+        if unicodedata.category(ch) != "Cf"
+    )
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(visible.split()))
+
+
 def document_link(case: StoredCase) -> str:
     """Return a link to the archived document, or its name when it was not archived."""
+    name = escape_markdown(case.file_name)
     if not case.archived_path:
-        return case.file_name
-    return f"[{case.file_name}]({Path(case.archived_path).resolve().as_uri()})"
+        return name
+    # as_uri() percent-encodes the path (spaces, brackets): nothing in it can end the link.
+    return f"[{name}]({Path(case.archived_path).resolve().as_uri()})"
 
 
-def review_markdown(case: StoredCase) -> str:
-    """Return the form's description: why the invoice waits, what was read, the lines."""
+def review_markdown(case: StoredCase, *, reveal_bank_details: bool = False) -> str:
+    """Return the form's description: why the invoice waits, what was read, the lines.
+
+    Every text from the document or typed by an operator is escaped. Bank details are masked
+    (``FR76…6071``); with ``reveal_bank_details`` (the decision form and the terminal) an
+    invoice with a bank-detail exception also lists the IBANs in full, for the operator to
+    confirm them with the supplier."""
     parts = [
-        f"## {review_run_name(case)}",
+        f"## {escape_markdown(review_run_name(case))}",
         f"Document: {document_link(case)} (read by {case.method or 'nothing'})",
         *_notice(case),
         "### Why it waits",
-        *[
-            f"- **{item.rule}**: {CATEGORY_WORDS[item.category]}. {item.message}"
-            for item in case.exceptions
-        ],
+        *_why_lines(case),
+        *(_bank_detail_lines(case) if reveal_bank_details else []),
         *_suggestion_lines(case),
         "### What was read",
         "| field | value | confidence |",
         "|---|---|---|",
         *[
-            f"| {name} | {_cell(getattr(case.fields, name))} | {_confidence(case, name)} |"
+            f"| {name} | {_field_cell(name, getattr(case.fields, name))} "
+            f"| {_confidence(case, name)} |"
             for name in FIELD_NAMES
         ],
         *_line_table(case),
@@ -461,13 +597,10 @@ def review_markdown(case: StoredCase) -> str:
 def take_markdown(case: StoredCase) -> str:
     """Return the take form's description: the case in a few lines and what taking does."""
     parts = [
-        f"## {review_run_name(case)}",
+        f"## {escape_markdown(review_run_name(case))}",
         f"Document: {document_link(case)}",
         "### Why it waits",
-        *[
-            f"- **{item.rule}**: {CATEGORY_WORDS[item.category]}. {item.message}"
-            for item in case.exceptions
-        ],
+        *_why_lines(case),
         *_escalation_notice(case),
         "### Take this case",
         "Type your name and submit: the case is yours (nobody else can take it) and the "
@@ -477,11 +610,44 @@ def take_markdown(case: StoredCase) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def _why_lines(case: StoredCase) -> list[str]:
+    return [
+        f"- **{item.rule}**: {CATEGORY_WORDS[item.category]}. "
+        f"{escape_markdown(mask_text(item.message))}"
+        for item in case.exceptions
+    ]
+
+
+def _bank_detail_lines(case: StoredCase) -> list[str]:
+    """Return the full bank details of a bank-detail exception, to confirm with the supplier."""
+    failed = sorted(BANK_DETAIL_RULES & {item.rule for item in case.exceptions})
+    if not failed:
+        return []
+    shown: dict[str, str] = {}
+    if case.fields.seller_iban:
+        shown["IBAN on the invoice"] = case.fields.seller_iban
+    for rule in failed:
+        values = case.exception_values.get(rule, {})
+        if values.get("master_ibans"):
+            shown["IBAN(s) in the vendor master"] = str(values["master_ibans"])
+        if values.get("seller_bic"):
+            shown["BIC on the invoice"] = str(values["seller_bic"])
+    return [
+        "### Bank details to confirm",
+        "Shown in full on this form only (masked everywhere else, removed from the Prefect "
+        "database once your decision is applied). Confirm them by phone on a number from "
+        "the vendor master, never one from the invoice.",
+        "| detail | value |",
+        "|---|---|",
+        *[f"| {label} | `{escape_markdown(value)}` |" for label, value in shown.items()],
+    ]
+
+
 def _escalation_notice(case: StoredCase) -> list[str]:
     last = case.last_decision
     if last is not None and last.decision == Decision.ESCALATE:
-        comment = f": {last.comment}" if last.comment else ""
-        return [f"> **Escalated by {last.reviewer}**{comment}"]
+        comment = f": {escape_markdown(mask_text(last.comment))}" if last.comment else ""
+        return [f"> **Escalated by {escape_markdown(last.reviewer)}**{comment}"]
     return []
 
 
@@ -489,8 +655,8 @@ def _taken_notice(case: StoredCase) -> list[str]:
     if case.taken is None:
         return []
     return [
-        f"> Taken by **{case.taken.operator}** at {case.taken.started_at:%Y-%m-%d %H:%M:%S} "
-        f"UTC ({case.taken.channel})"
+        f"> Taken by **{escape_markdown(case.taken.operator)}** at "
+        f"{case.taken.started_at:%Y-%m-%d %H:%M:%S} UTC ({case.taken.channel})"
     ]
 
 
@@ -503,16 +669,15 @@ def _decision_notice(case: StoredCase) -> list[str]:
     if last is None:
         return []
     if last.refused_reason:
-        return [f"> **Your last submission was not applied**: {last.refused_reason}"]
+        reason = escape_markdown(mask_text(last.refused_reason))
+        return [f"> **Your last submission was not applied**: {reason}"]
     if last.decision == Decision.APPROVE_WITH_CORRECTIONS and last.rules_after:
         return [
-            "> **Corrected, but rules still fail**: " + ", ".join(last.rules_after) + ". "
-            "Correct further, or take another decision."
+            "> **Corrected, but rules still fail**: "
+            + ", ".join(last.rules_after)
+            + ". Correct further, or take another decision."
         ]
-    if last.decision == Decision.ESCALATE:
-        comment = f": {last.comment}" if last.comment else ""
-        return [f"> **Escalated by {last.reviewer}**{comment}"]
-    return []
+    return _escalation_notice(case)
 
 
 def _suggestion_lines(case: StoredCase) -> list[str]:
@@ -556,10 +721,19 @@ def _join_tables(parts: list[str]) -> list[str]:
     return joined
 
 
+def _field_cell(name: str, value: Any) -> str:
+    if name == "seller_iban" and value:
+        return escape_markdown(mask_iban(str(value)))
+    return _cell(value)
+
+
 def _cell(value: Any) -> str:
     if value is None or value == "":
         return "—"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    if isinstance(value, str):
+        return escape_markdown(mask_text(value))
+    # Amounts, rates and dates: their own characters only.
+    return str(value)
 
 
 def _confidence(case: StoredCase, name: str) -> str:

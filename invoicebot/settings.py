@@ -28,6 +28,43 @@ class Settings(BaseSettings):
     ocr_workers: int = Field(default=2, ge=1, description="pages OCR'd in parallel")
     document_timeout_s: float = Field(default=120.0, gt=0, description="per-document time limit")
     max_file_mb: float = Field(default=50.0, gt=0, description="larger files are refused")
+    stable_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="a file is taken only when its size and modification time are the same "
+        "across this many seconds (0: files arrive as NAME.part renamed when complete)",
+    )
+    claim_lease_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="a claim not finished after this many seconds belongs to a run that died: "
+        "the next run takes the file over (keep it well above the per-document time limit)",
+    )
+    document_memory_mb: int = Field(
+        default=3072,
+        ge=256,
+        description="address-space cap of the process that reads one document (RLIMIT_AS); "
+        "a document that needs more is quarantined as out_of_memory",
+    )
+    max_image_pixels: int = Field(
+        default=50_000_000,
+        gt=0,
+        description="image files with more pixels in a frame are refused before decoding",
+    )
+    max_image_frames: int = Field(
+        default=50, ge=1, description="image files (TIFF) with more frames are refused"
+    )
+    max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="runs a document failing for a transient cause (missing OCR language, bad "
+        "template, timeout under load, store unavailable) is tried in before it is quarantined",
+    )
+    extractor_plugins: list[str] = Field(
+        default_factory=list,
+        description="extra extractors tried before the built-in ones, as 'module:attribute' "
+        "import paths (a JSON list)",
+    )
     batch_workers: int = Field(default=2, ge=1, description="invoices processed at once")
     manual_minutes_per_invoice: float = Field(
         default=12.0, gt=0, description="manual keying time an invoice would take (APQC: 5-17)"
@@ -51,6 +88,19 @@ class Settings(BaseSettings):
         default=None,
         description="'today' for the date rules; default: the processing date",
     )
+    retention_days: int = Field(
+        default=3653,
+        ge=1,
+        description="documents received longer ago than this are deleted by `invoicebot purge` "
+        "(store rows, archive files, Prefect runs); default 10 years, the French commercial "
+        "code's retention of accounting documents",
+    )
+    four_eyes: str = Field(
+        default="vendor,IBAN-CHECK,BIC-CHECK",
+        description="exception categories and rule ids (comma-separated) whose approval needs "
+        "a second person: the approver differs from whoever took or escalated the case before; "
+        "empty: no four-eyes rule",
+    )
 
     @cached_property
     def resolved_database_url(self) -> str:
@@ -58,6 +108,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'invoicebot.db').resolve()}"
+
+    @property
+    def four_eyes_scope(self) -> frozenset[str]:
+        """Return the categories and rule ids under the four-eyes rule."""
+        return frozenset(item.strip() for item in self.four_eyes.split(",") if item.strip())
 
     @property
     def resolution_model_dir(self) -> Path:

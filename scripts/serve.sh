@@ -6,6 +6,11 @@
 #   PREFECT_SERVER_DATABASE_CONNECTION_URL  PostgreSQL for the server (default: SQLite)
 #   INVOICEBOT_DATA_DIR                     store, archive, run files (default .invoicebot)
 #   INVOICEBOT_INBOX                        folder the scheduled batch reads (default: data dir/inbox)
+#
+# The server asks for basic authentication: the credential (user:password) is generated once
+# into $INVOICEBOT_DATA_DIR/prefect-auth (mode 0600, outside the repository) and given to the
+# server (PREFECT_SERVER_API_AUTH_STRING) and to the CLI, the worker and its flow runs
+# (PREFECT_API_AUTH_STRING). The UI asks for it once per browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +30,17 @@ export PREFECT_API_URL="http://127.0.0.1:$port/api"
 # Without it the UI served on another port would still call the API on 4200.
 export PREFECT_UI_API_URL="$PREFECT_API_URL"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
+
+auth_file="$data_dir/prefect-auth"
+if [[ ! -s "$auth_file" ]]; then
+    # 24 random bytes, URL-safe: nothing a shell or the UI's login field would mangle.
+    password="$(head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    (umask 077 && printf 'invoicebot:%s\n' "$password" >"$auth_file")
+fi
+chmod 600 "$auth_file"
+auth_string="$(head -n 1 "$auth_file")"
+export PREFECT_SERVER_API_AUTH_STRING="$auth_string"
+export PREFECT_API_AUTH_STRING="$auth_string"
 
 prefect_bin="$(uv run --frozen python -c 'import shutil; print(shutil.which("prefect"))')"
 
@@ -65,9 +81,11 @@ start worker "$prefect_bin" worker start --pool process --type process
 cat <<MSG
 invoicebot's Prefect stack is up:
   UI:       http://127.0.0.1:$port  (reviews: Runs, tag "review", state Suspended)
+  login:    the UI asks for a password: paste the line of $auth_file (user:password)
   API:      $PREFECT_API_URL
   inbox:    $INVOICEBOT_INBOX (processed on the process-inbox schedule)
   logs:     $run_dir/*.log
-To use it from a shell: export PREFECT_API_URL=$PREFECT_API_URL INVOICEBOT_DATA_DIR=$data_dir
+To use it from a shell: export PREFECT_API_URL=$PREFECT_API_URL INVOICEBOT_DATA_DIR=$data_dir \
+    PREFECT_API_AUTH_STRING="\$(cat $auth_file)"
 Stop it with: make stop
 MSG

@@ -34,10 +34,11 @@ def copy_into(inbox: Path, samples: list[tuple[Path, Truth]]) -> None:
 
 
 def write_bad_files(inbox: Path, pdf_to_truncate: Path) -> dict[str, str]:
-    """Write a truncated PDF, an empty file and a text file named .pdf; return their codes."""
+    """Write a truncated PDF, an empty file and a text file named .pdf; return the codes of
+    those a batch quarantines (an empty file is a copy in progress: a batch never takes it)."""
     inbox.mkdir(parents=True, exist_ok=True)
     data = pdf_to_truncate.read_bytes()
     (inbox / "truncated.pdf").write_bytes(data[: len(data) // 3])
     (inbox / "empty.pdf").write_bytes(b"")
     (inbox / "notes.pdf").write_text("Ceci n'est pas une facture.\n")
-    return {"truncated.pdf": "unreadable", "empty.pdf": "empty", "notes.pdf": "unsupported_format"}
+    return {"truncated.pdf": "unreadable", "notes.pdf": "unsupported_format"}

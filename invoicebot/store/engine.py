@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 # Imported to register their tables on SQLModel.metadata.
-from invoicebot.store import labels, master, review, tables  # noqa: F401
+from invoicebot.store import labels, master, retention, retries, review, tables  # noqa: F401
+from invoicebot.store.schema import ensure_schema
 
 
 def normalise_database_url(url: str) -> str:
@@ -45,12 +46,16 @@ def _configure_sqlite(connection: Any, _record: Any) -> None:
 
 @cache
 def shared_engine(url: str) -> Engine:
-    """Return one engine per URL for the whole process, with the tables created."""
+    """Return one engine per URL for the whole process, its schema created or checked."""
     engine = make_engine(url)
     init_store(engine)
     return engine
 
 
 def init_store(engine: Engine) -> None:
-    """Create the store's tables where they do not exist yet."""
-    SQLModel.metadata.create_all(engine)
+    """Create a new store at the newest schema revision, or check an existing one is at it.
+
+    Raises ``StoreSchemaOutdatedError`` (it names ``invoicebot db upgrade``) for a store made
+    by an older invoicebot, ``StoreSchemaTooNewError`` for one made by a newer one.
+    """
+    ensure_schema(engine)

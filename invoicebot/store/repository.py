@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, or_, text, update
@@ -17,12 +18,14 @@ from sqlmodel import Session, col, select
 
 from invoicebot.model import (
     Extraction,
+    InvoiceError,
     InvoiceStatus,
     RuleResult,
     invoice_number_key,
     seller_key,
 )
 from invoicebot.store import master
+from invoicebot.store.limits import check_fits
 from invoicebot.store.tables import (
     BatchRun,
     Document,
@@ -36,6 +39,10 @@ from validation.context import PriorInvoice, PurchaseOrderRecord, VendorRecord
 from validation.lookups import GrossLookup, IdentifierLookup, LookupPlan, NumberLookup
 
 PROCESSING = "processing"
+
+
+class StoreUsageError(InvoiceError):
+    """A repository function was called out of the order it needs."""
 
 
 class ClaimOutcome(StrEnum):
@@ -152,8 +159,13 @@ def record_invoice(
     archived_path: str,
     seconds: float,
 ) -> int:
-    """Store an extraction, its rule results and exceptions in one transaction; return its id."""
+    """Store an extraction, its rule results and exceptions in one transaction; return its id.
+
+    Raises ``ColumnLimitError`` for a field its column cannot hold (``fit_to_columns`` sets
+    such values aside before validation), rather than a database error.
+    """
     fields = extraction.fields
+    check_fits(fields)
     invoice = Invoice(
         document_id=document_id,
         status=status.value,
@@ -388,17 +400,81 @@ def net_invoiced_on_order(
     return Decimal(0) if total is None else Decimal(total).quantize(Decimal("0.01"))
 
 
+def begin_write(session: Session) -> None:
+    """Take the database's write lock now, before the duplicate checks of this transaction.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``: another process's batch (a
+    scheduled run and a manual ``invoicebot run``) waits for this one to commit before it
+    reads for its own duplicate checks, so neither misses the other's invoice. It must be the
+    session's first write; reads before it are allowed (they were outside any transaction).
+    PostgreSQL takes its per-seller advisory lock instead (``lock_seller``).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    connection = session.connection()
+    driver_connection = connection.connection.dbapi_connection
+    if driver_connection is not None and driver_connection.in_transaction:
+        raise StoreUsageError("begin_write must come before the transaction's first write")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def lock_seller(session: Session, *, seller_key: str) -> None:
     """Serialise, until this transaction ends, the duplicate checks of one seller's invoices.
 
     On PostgreSQL a transaction-scoped advisory lock keeps workers in other processes from
-    storing the same invoice twice unseen; SQLite serialises its writers itself.
+    storing the same invoice twice unseen; on SQLite ``begin_write`` took the whole database's
+    write lock already.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
     digest = hashlib.blake2b(seller_key.encode(), digest_size=8).digest()
     key = int.from_bytes(digest, "big", signed=True)
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def set_archived_path(session: Session, *, document_id: int, archived_path: str) -> None:
+    """Record where a document's file went, when the archive gave it another name."""
+    session.execute(
+        update(Document).where(col(Document.id) == document_id).values(archived_path=archived_path)
+    )
+    session.commit()
+
+
+def record_unclaimable(
+    session: Session,
+    *,
+    sha256: str,
+    size_bytes: int,
+    reasons: Sequence[str],
+    archived_path: str,
+    batch_id: int | None,
+) -> int:
+    """Store a quarantined document whose claim the store refused, with storable values
+    only (its name is in ``archived_path``'s file); return its id."""
+    message = "the store refused to claim this file: " + " | ".join(reasons)
+    document = Document(
+        sha256=sha256,
+        source=archived_path,
+        file_name=Path(archived_path).name,
+        size_bytes=size_bytes,
+        batch_id=batch_id,
+        status=InvoiceStatus.QUARANTINED.value,
+        processed_at=utcnow(),
+        archived_path=archived_path,
+        error_code="unclaimable",
+        error_message=message,
+        processing_seconds=0.0,
+    )
+    session.add(document)
+    session.flush()
+    assert document.id is not None  # set by the flush
+    session.add(
+        ExceptionRecord(
+            document_id=document.id, rule="UNREADABLE", category="unreadable", message=message
+        )
+    )
+    session.commit()
+    return document.id
 
 
 class StoreHistory:

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, delete, update
+from sqlalchemy import JSON, Column, CursorResult, delete, update
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from invoicebot.model import (
@@ -37,6 +37,8 @@ CENT = Decimal("0.01")
 
 # Invoice statuses that still wait for an operator.
 WAITING_STATUSES = ("exception", "escalated")
+# Longest operator or reviewer name the audit tables hold.
+PERSON_NAME_MAX = 120
 
 
 class ReviewDecision(SQLModel, table=True):
@@ -120,6 +122,14 @@ class StoredCase(SQLModel):
     last_decision: ReviewDecision | None
     # The open start: who took the case and when, None while nobody has taken it.
     taken: ReviewStart | None = None
+    # Decisions applied so far (refused forms left out): the compare-and-set's version.
+    applied_decisions: int = 0
+    # Every rule ever raised on the invoice, with its category, whatever became of it.
+    raised_rules: dict[str, str] = {}
+    # Who escalated the case, and who had taken it when it was escalated (four-eyes).
+    involved: list[str] = []
+    # The values each failed rule compared, in full (for the bank-detail decision form).
+    exception_values: dict[str, dict[str, str | None]] = {}
 
 
 class ReviewTakenError(InvoiceError):
@@ -132,6 +142,33 @@ class ReviewTakenError(InvoiceError):
         )
         self.invoice_id = invoice_id
         self.taken = taken
+
+
+class ReviewConflictError(InvoiceError):
+    """Another decision was applied to the invoice since it was read: this one is not."""
+
+    def __init__(
+        self,
+        invoice_id: int,
+        *,
+        expected_status: str,
+        actual_status: str,
+        by: ReviewDecision | None,
+    ) -> None:
+        meanwhile = (
+            f" by {by.reviewer} ({by.channel}, {by.decision}) at "
+            f"{by.decided_at:%Y-%m-%d %H:%M:%S} UTC"
+            if by is not None
+            else ""
+        )
+        super().__init__(
+            f"invoice {invoice_id} was decided meanwhile{meanwhile}: it is {actual_status} "
+            f"now, not {expected_status} as when this decision was prepared; nothing changed"
+        )
+        self.invoice_id = invoice_id
+        self.expected_status = expected_status
+        self.actual_status = actual_status
+        self.by = by
 
 
 class UnknownInvoiceError(InvoiceError):
@@ -155,6 +192,9 @@ def load_case(session: Session, *, invoice_id: int) -> StoredCase:
         .order_by(col(InvoiceLine.position))
     ).all()
     open_exceptions = _open_exceptions(session, invoice_id=invoice_id)
+    raised = session.exec(
+        select(ExceptionRecord).where(ExceptionRecord.invoice_id == invoice_id)
+    ).all()
     last = session.exec(
         select(ReviewDecision)
         .where(ReviewDecision.invoice_id == invoice_id)
@@ -195,7 +235,43 @@ def load_case(session: Session, *, invoice_id: int) -> StoredCase:
         decisions=count,
         last_decision=last,
         taken=open_start(session, invoice_id=invoice_id),
+        applied_decisions=_applied_decisions(session, invoice_id=invoice_id),
+        raised_rules={row.rule: row.category for row in raised},
+        involved=_involved(session, invoice_id=invoice_id),
+        exception_values={
+            row.rule: dict(row.compared or {})
+            for row in session.exec(
+                select(RuleResultRow)
+                .where(RuleResultRow.invoice_id == invoice_id)
+                .where(col(RuleResultRow.passed).is_(False))
+            ).all()
+        },
     )
+
+
+def _applied_decisions(session: Session, *, invoice_id: int) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(ReviewDecision)
+        .where(ReviewDecision.invoice_id == invoice_id)
+        .where(col(ReviewDecision.refused_reason).is_(None))
+    ).one()
+
+
+def _involved(session: Session, *, invoice_id: int) -> list[str]:
+    """Return who escalated the invoice and who had taken it then, in order, once each."""
+    escalations = session.exec(
+        select(ReviewDecision)
+        .where(ReviewDecision.invoice_id == invoice_id)
+        .where(ReviewDecision.decision == "escalate")
+        .where(col(ReviewDecision.refused_reason).is_(None))
+        .order_by(col(ReviewDecision.id))
+    ).all()
+    ids = [decision.id for decision in escalations]
+    takers = session.exec(
+        select(ReviewStart.operator).where(col(ReviewStart.decision_id).in_(ids))
+    ).all()
+    return list(dict.fromkeys([*takers, *(decision.reviewer for decision in escalations)]))
 
 
 def _tidy(value: Any) -> Any:
@@ -338,8 +414,26 @@ def apply_review(
     waiting); ``results`` replace the stored rule results, and their exceptions open anew.
     The case's open start, if any, is ended by the decision unless it still waits as an
     exception.
+
+    The status is written with a compare-and-set: only if the invoice still has the status
+    and the number of applied decisions it had when ``case`` was read. Otherwise another
+    channel decided meanwhile (the UI and the terminal race) and ``ReviewConflictError`` is
+    raised, nothing written: the caller rolls back. The update takes the row's write lock
+    first (PostgreSQL) or the database's (SQLite), so the second writer waits for the first
+    to commit and then sees its decision.
     """
+    swapped: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Invoice)
+        .where(col(Invoice.id) == case.invoice_id)
+        .where(col(Invoice.status) == case.status)
+        .values(status=status_after)
+    )
+    if swapped.rowcount != 1 or (
+        _applied_decisions(session, invoice_id=case.invoice_id) != case.applied_decisions
+    ):
+        raise _conflict(session, case)
     invoice = session.get_one(Invoice, case.invoice_id)
+    session.refresh(invoice)
     for name, value in corrected.items():
         setattr(invoice, name, value)
     if corrected:
@@ -362,6 +456,19 @@ def apply_review(
         start = session.get_one(ReviewStart, case.taken.id)
         start.decision_id = audit.id
         session.add(start)
+
+
+def _conflict(session: Session, case: StoredCase) -> ReviewConflictError:
+    current = session.exec(select(Invoice.status).where(col(Invoice.id) == case.invoice_id)).one()
+    last = session.exec(
+        select(ReviewDecision)
+        .where(ReviewDecision.invoice_id == case.invoice_id)
+        .where(col(ReviewDecision.refused_reason).is_(None))
+        .order_by(col(ReviewDecision.id).desc())
+    ).first()
+    return ReviewConflictError(
+        case.invoice_id, expected_status=case.status, actual_status=current, by=last
+    )
 
 
 def _replace_rule_results(

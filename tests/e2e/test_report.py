@@ -15,11 +15,10 @@ from sqlmodel import Session
 from invoicebot.report import OPERATOR_COLOUR, TOUCHLESS_COLOUR
 from invoicebot.store import init_store, make_engine
 from invoicebot.store.tables import BatchRun, Document, ExceptionRecord
-from tests.conftest import ROOT
 from tests.e2e.test_cli import invoicebot, isolated_env
 
 CHROMIUM = shutil.which("chromium")
-SCREENSHOT = ROOT / ".invoicebot" / "screenshots" / "kpi-report.png"
+SCREENSHOT = "kpi-report.png"  # in ``screenshot_dir`` (tests/e2e/conftest.py)
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
@@ -65,7 +64,7 @@ def colour_pixels(image: Image.Image, colour: str) -> int:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium: `make test` installs it")
-def test_report_renders_in_chromium_with_its_charts(tmp_path: Path) -> None:
+def test_report_renders_in_chromium_with_its_charts(tmp_path: Path, screenshot_dir: Path) -> None:
     env = isolated_env(tmp_path)
     fill_store(Path(env["INVOICEBOT_DATA_DIR"]))
     page, table = tmp_path / "report.html", tmp_path / "invoices.csv"
@@ -79,10 +78,10 @@ def test_report_renders_in_chromium_with_its_charts(tmp_path: Path) -> None:
     assert dom.count('src="data:image/png;base64,') == 5
     assert "9 of 12 invoices approved with no human touch" in dom
 
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    chromium("--window-size=1100,3200", f"--screenshot={SCREENSHOT}", page.as_uri(),
+    screenshot = screenshot_dir / SCREENSHOT
+    chromium("--window-size=1100,3200", f"--screenshot={screenshot}", page.as_uri(),
              profile=tmp_path / "chrome")  # fmt: skip
-    with Image.open(SCREENSHOT) as shot:
+    with Image.open(screenshot) as shot:
         rgb = shot.convert("RGB")
     # The bars are drawn in these colours and nothing else on the page is: decoded charts.
     assert colour_pixels(rgb, TOUCHLESS_COLOUR) > 500

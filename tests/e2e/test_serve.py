@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,9 +41,22 @@ class Stack:
         """Return the API's address."""
         return f"{self.ui_url}/api"
 
+    @property
+    def auth_file(self) -> Path:
+        """Return the file ``make serve`` keeps the server's credential in."""
+        return self.data_dir / "prefect-auth"
+
+    @property
+    def auth_string(self) -> str:
+        """Return the credential (``user:password``) the server asks for."""
+        return self.auth_file.read_text(encoding="utf-8").strip()
+
     def api(self, method: str, path: str, body: Any = None) -> Any:
-        """Call the Prefect REST API and return its JSON answer."""
-        response = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=30)
+        """Call the Prefect REST API with the stack's credential; return its JSON answer."""
+        user, _, password = self.auth_string.partition(":")
+        response = httpx.request(
+            method, f"{self.api_url}{path}", json=body, timeout=30, auth=(user, password)
+        )
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -125,6 +139,24 @@ def test_make_serve_starts_the_stack_and_make_stop_stops_it(tmp_path: Path) -> N
         assert alive(server) and alive(worker)
         html = httpx.get(stack.ui_url, timeout=30).text
         assert "<html" in html.lower()
+        # Basic authentication: nothing but the health probe answers without the credential,
+        # which lives in the data dir, readable by its owner only, outside the repository.
+        assert httpx.get(f"{stack.api_url}/health", timeout=30).status_code == 200
+        denied = httpx.post(f"{stack.api_url}/deployments/filter", json={}, timeout=30)
+        assert denied.status_code == 401
+        wrong = httpx.post(
+            f"{stack.api_url}/deployments/filter", json={}, timeout=30, auth=("invoicebot", "x")
+        )
+        assert wrong.status_code == 401
+        assert stat.S_IMODE(stack.auth_file.stat().st_mode) == 0o600
+        user, _, password = stack.auth_string.partition(":")
+        assert user == "invoicebot" and len(password) >= 30
+        assert not stack.auth_file.resolve().is_relative_to(ROOT)
+        credential = stack.auth_string
+        # A second `make serve` keeps the credential (a browser logged in stays so).
+        again = make("serve", stack.env, SERVE_TIMEOUT_S)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert stack.auth_string == credential and str(stack.auth_file) in again.stdout
 
     assert not alive(server) and not alive(worker)
     assert not (stack.data_dir / "run" / "server.pid").exists()

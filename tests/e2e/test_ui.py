@@ -23,7 +23,6 @@ from sqlmodel import Session, select
 from invoicebot.store.engine import make_engine
 from invoicebot.store.review import ReviewDecision, ReviewStart
 from invoicebot.store.tables import Invoice
-from tests.conftest import ROOT
 from tests.e2e.test_serve import Stack, served_stack
 from tests.inbox import pick_samples
 
@@ -37,8 +36,9 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOT = ROOT / "docs" / "img" / "review-form.png"
-TAKE_SCREENSHOT = ROOT / "docs" / "img" / "review-take.png"
+# In ``screenshot_dir`` (tests/e2e/conftest.py): docs/img only through `make docs-images`.
+SCREENSHOT = "review-form.png"
+TAKE_SCREENSHOT = "review-take.png"
 # A flow run's process imports the whole stack: on a busy 2-core machine it takes a while.
 RUN_TIMEOUT_S = 300
 FAULTY = pick_samples(lambda t: t["faults"] == ["BR-CO-15"] and t["kind"] == "text-pdf", 1)
@@ -94,7 +94,9 @@ def start_scheduled_batch(stack: Stack) -> str:
     return str(run["id"])
 
 
-def test_an_operator_corrects_an_exception_in_the_review_form(stack: Stack, page: Page) -> None:
+def test_an_operator_corrects_an_exception_in_the_review_form(
+    stack: Stack, page: Page, screenshot_dir: Path
+) -> None:
     inbox = stack.data_dir / "inbox"
     source, truth = FAULTY[0]
     shutil.copy2(source, inbox / source.name)
@@ -113,14 +115,15 @@ def test_an_operator_corrects_an_exception_in_the_review_form(stack: Stack, page
         assert invoice.total_net is not None and invoice.total_tax is not None
         right_gross = f"{invoice.total_net + invoice.total_tax:.2f}"
 
+    # The server asks for its credential once per browser (basic authentication).
+    log_in(page, stack)
     # The operator takes the case: the first Resume form asks for their name only.
     page.goto(f"{stack.ui_url}/runs/flow-run/{review['id']}")
     page.get_by_role("button", name="Resume").click(timeout=60_000)
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("Take this case").wait_for()
     form_property(dialog, "Your name").locator("textarea").fill("Camille Martin")
-    TAKE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(TAKE_SCREENSHOT))
+    page.screenshot(path=str(screenshot_dir / TAKE_SCREENSHOT))
     dialog.get_by_role("button", name="Submit").click()
     taken = time.monotonic()
 
@@ -140,8 +143,7 @@ def test_an_operator_corrects_an_exception_in_the_review_form(stack: Stack, page
     form_property(dialog, "Corrected total gross (1234.56)").locator("textarea").fill(right_gross)
     form_property(dialog, "Corrected amount due (1234.56)").locator("textarea").fill(right_gross)
     dialog.get_by_text("Why it waits").scroll_into_view_if_needed()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    page.screenshot(path=str(screenshot_dir / SCREENSHOT))
     dialog.get_by_role("button", name="Submit").click()
     decided = time.monotonic()
 
@@ -170,6 +172,16 @@ def test_an_operator_corrects_an_exception_in_the_review_form(stack: Stack, page
         f"\ntake -> decision form {form_after_s:.0f} s; decision -> applied "
         f"{applied_after_s:.0f} s; handling time recorded {handled_s:.1f} s"
     )
+
+
+def log_in(page: Page, stack: Stack) -> None:
+    """Log in to the UI with the credential ``make serve`` wrote into the data dir."""
+    page.goto(stack.ui_url)
+    login = page.locator("input[type=password]")
+    login.wait_for(timeout=60_000)
+    login.fill(stack.auth_string)
+    page.get_by_role("button", name="Login").click()
+    login.wait_for(state="detached", timeout=60_000)
 
 
 def form_property(dialog: Locator, label: str) -> Locator:

@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from flows.process_inbox import process_inbox
 from flows.review import review_exception
 from invoicebot.kpis import handling_seconds, read_snapshot
+from invoicebot.review import resolve_exception
 from invoicebot.settings import Settings
 from invoicebot.store.engine import make_engine
 from invoicebot.store.labels import OperatorDecision
@@ -312,3 +313,65 @@ def test_a_form_that_cannot_apply_is_audited_and_asked_again(suspended_review: F
     invoice, [audit], labels = stored(1)
     assert invoice.status == "exception" and labels == []
     assert audit.refused_reason and "approve_with_corrections" in audit.refused_reason
+
+
+def test_a_decision_on_the_terminal_first_makes_the_forms_answer_a_refusal(
+    suspended_review: FlowRun,
+) -> None:
+    with Session(store_engine()) as session:
+        resolve_exception(
+            session, invoice_id=1, decision="reject", corrections={}, reviewer="Ben",
+            comment="", channel="terminal",
+        )  # fmt: skip
+    flow_run = resume(suspended_review.id, decision="approve", reviewer="Ana")
+
+    assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
+    invoice, audits, labels = stored(1)
+    assert invoice.status == "rejected" and [lab.decided_by for lab in labels] == ["Ben"]
+    assert [(a.reviewer, a.channel, a.decision) for a in audits] == [
+        ("Ben", "terminal", "reject"),
+        ("Ana", "prefect-ui", "approve"),
+    ]
+    assert audits[0].refused_reason is None
+    assert "decided meanwhile by Ben (terminal)" in str(audits[1].refused_reason)
+    assert decision_inputs(suspended_review.id) == []
+
+
+def test_four_eyes_in_the_review_run_then_nothing_of_the_forms_is_left(
+    suspended_review: FlowRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INVOICEBOT_FOUR_EYES", "arithmetic")
+    flow_run = resume(suspended_review.id, decision="approve")  # Ana, alone
+
+    assert pause_key(flow_run) == "decision-1"
+    _invoice, [refused], _labels = stored(1)
+    assert "four-eyes rule" in str(refused.refused_reason)
+    flow_run = resume(suspended_review.id, decision="escalate", comment="call the supplier")
+    assert pause_key(flow_run) == "take-2"
+    flow_run = resume(suspended_review.id, operator="Lead")
+    flow_run = resume(suspended_review.id, decision="approve")
+
+    assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
+    invoice, audits, _labels = stored(1)
+    assert invoice.status == "approved"
+    assert [(a.reviewer, a.decision, a.refused_reason is None) for a in audits] == [
+        ("Ana", "approve", False),
+        ("Ana", "escalate", True),
+        ("Lead", "approve", True),
+    ]
+    # The decision forms' text and answers are deleted once applied.
+    assert decision_inputs(suspended_review.id) == []
+
+
+def decision_inputs(flow_run_id: UUID) -> list[str]:
+    """Return the keys of the decision forms' descriptions and answers left on the server."""
+    with get_client(sync_client=True) as client:
+        return sorted(
+            item.key
+            for state in ("suspended", "paused")
+            for item in client.filter_flow_run_input(
+                flow_run_id=flow_run_id, key_prefix=f"{state}-decision-", limit=50,
+                exclude_keys=set(),
+            )
+            if item.key.endswith(("-description", "-response"))
+        )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 from stdnum.fr import siren, siret
 
 from invoicebot.model import ExceptionCategory
+from invoicebot.privacy import mask_bic, mask_iban
 from validation.context import RuleContext
 from validation.identity import (
     bic_problem,
@@ -33,7 +34,7 @@ def iban_is_valid(context: RuleContext) -> Verdict | None:
     if reason is not None:
         return Verdict(
             False,
-            f"The supplier's IBAN {value} is not valid ({reason}): do not pay it before "
+            f"The supplier's IBAN {mask_iban(value)} is not valid ({reason}): do not pay it before "
             "checking the bank details with the supplier.",
             {"seller_iban": value},
         )
@@ -53,7 +54,9 @@ def bic_is_valid(context: RuleContext) -> Verdict | None:
     values = {"seller_bic": value, "seller_iban": context.fields.seller_iban}
     reason = bic_problem(value)
     if reason is not None:
-        return Verdict(False, f"The supplier's BIC {value} is not valid ({reason}).", values)
+        return Verdict(
+            False, f"The supplier's BIC {mask_bic(value)} is not valid ({reason}).", values
+        )
     account = context.fields.seller_iban
     # Banks of French overseas territories and Monaco use French-style BICs with other
     # IBAN prefixes: only a French or foreign mismatch outside that family is flagged.
@@ -63,7 +66,8 @@ def bic_is_valid(context: RuleContext) -> Verdict | None:
         if len(pair) == 2 and not pair <= french_family:
             return Verdict(
                 False,
-                f"The supplier's BIC {value} is a {value[4:6]} bank, but the IBAN {account} is "
+                f"The supplier's BIC {mask_bic(value)} is a {value[4:6]} bank, but the IBAN "
+                f"{mask_iban(account)} is "
                 f"a {account[:2]} account: confirm the bank details with the supplier.",
                 values,
             )

@@ -7,6 +7,7 @@ without one, no invoice is flagged for its supplier.
 from __future__ import annotations
 
 from invoicebot.model import ExceptionCategory, Severity
+from invoicebot.privacy import mask_iban
 from validation.context import RuleContext
 from validation.identity import compact, is_valid_iban, is_valid_vat_id, siren_of
 from validation.registry import Verdict, rule
@@ -82,8 +83,9 @@ def bank_details_match_master(context: RuleContext) -> Verdict | None:
         return Verdict(True, "The IBAN is the one on file for this supplier.", values)
     return Verdict(
         False,
-        f"The invoice asks for payment to IBAN {printed}, but the vendor master holds "
-        f"{known} for {vendor.name}: hold the payment and confirm the bank details by phone "
+        f"The invoice asks for payment to IBAN {mask_iban(printed)}, but the vendor master "
+        f"holds {', '.join(mask_iban(iban) for iban in vendor.ibans)} for {vendor.name}: hold "
+        "the payment and confirm the bank details by phone "
         "on a number from the vendor master (possible payment fraud).",
         values,
     )

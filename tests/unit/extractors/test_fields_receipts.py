@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from extractors.fields import read_invoice
-from tests.unit.extractors.test_fields import page
+from tests.unit.extractors.pages import page
 
 
 def test_the_rounded_total_is_the_gross_not_the_total_before_rounding() -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from extractors.fields import read_invoice
 from extractors.lines import read_lines
 from invoicebot.model import Line
-from tests.unit.extractors.test_fields import page
+from tests.unit.extractors.pages import page
 
 HEADER = (
     (40, 300, "Désignation"),

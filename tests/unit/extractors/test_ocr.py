@@ -4,13 +4,15 @@ time limit."""
 from __future__ import annotations
 
 import io
+import struct
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytesseract
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFile
 
 from extractors.base import Deadline, DocumentKind, ExtractOptions, SourceDocument
 from extractors.ocr import (
@@ -25,6 +27,7 @@ from extractors.ocr import (
     remove_rules,
 )
 from invoicebot.model import DocumentError, ErrorCode, Method
+from tests.unit.extractors.test_tesseract_api import OneMillisecondLeft
 from tests.unit.extractors.test_text_layer import INVOICE_LINES, make_pdf, render_page
 
 FAST_OCR = ExtractOptions(ocr_languages="eng", ocr_dpi=150)
@@ -69,15 +72,15 @@ def test_pages_come_back_in_order(invoice_image: Image.Image) -> None:
     assert [(page.number, len(page.words) > 0) for page in pages] == [(1, True), (2, False)]
 
 
-def test_the_time_limit_stops_tesseract() -> None:
-    dense_page = render_page(make_pdf([INVOICE_LINES * 9]), dpi=300)
-    started = time.monotonic()
+def test_the_time_limit_stops_tesseract(invoice_image: Image.Image) -> None:
+    # Deterministic, no wall clock: tesseract is granted one millisecond, in which no page is
+    # laid out (tests/unit/extractors/test_tesseract_api.py explains the flaky 0.5-s version).
+    deadline = OneMillisecondLeft(at=time.monotonic() - 1, source="scan.png")
 
     with pytest.raises(DocumentError) as raised:
-        read_page_image(dense_page, 1, ExtractOptions(), deadline_in(0.5))
+        read_page_image(invoice_image, 1, FAST_OCR, deadline)
 
     assert raised.value.code is ErrorCode.TIMEOUT
-    assert time.monotonic() - started < 3
 
 
 def test_no_page_is_started_after_the_deadline(invoice_image: Image.Image) -> None:
@@ -135,6 +138,74 @@ def test_transparent_areas_become_white() -> None:
     ((_, page),) = list(load_image_pages(png_bytes(transparent), "logo.png"))
 
     assert page.getpixel((5, 5)) == 255
+
+
+def huge_blank_png(width: int, height: int) -> bytes:
+    """Return a grayscale PNG of ``width`` x ``height`` white pixels, compressed to almost
+    nothing (13,000 x 13,000: about 0.2 MB of file, 169 MB once decoded)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    packer = zlib.compressobj(9)
+    row = b"\x00" + b"\xff" * width  # filter type 0, then the row's pixels
+    pixels = b"".join(packer.compress(row * 100) for _ in range(height // 100))
+    pixels += packer.compress(row * (height % 100)) + packer.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def decoding_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any decoding of image data fail the test: a refusal must come from headers."""
+
+    def decode(*_args: object) -> None:
+        raise AssertionError("the image data was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decode)
+
+
+@pytest.mark.usefixtures("decoding_forbidden")
+# Pillow warns from its header above 89 M pixels; the cap refuses it before Pillow would raise.
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_a_small_png_of_huge_dimensions_is_refused_undecoded() -> None:
+    data = huge_blank_png(13_000, 13_000)
+    assert len(data) < 512 * 1024
+
+    with pytest.raises(DocumentError) as raised:
+        list(load_image_pages(data, "bomb.png", max_pixels=50_000_000))
+
+    assert raised.value.code is ErrorCode.TOO_LARGE
+    assert "13000 x 13000 pixels" in raised.value.reason
+
+
+@pytest.mark.usefixtures("decoding_forbidden")
+def test_a_tiff_of_too_many_frames_is_refused_undecoded() -> None:
+    frames = [Image.new("L", (8, 8), 255) for _ in range(500)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="TIFF", save_all=True, append_images=frames[1:])
+
+    with pytest.raises(DocumentError) as raised:
+        list(load_image_pages(buffer.getvalue(), "fax.tif", max_frames=50))
+
+    assert raised.value.code is ErrorCode.TOO_LARGE
+    assert raised.value.reason == "500 frames, more than 50"
+
+
+def test_the_extractor_applies_the_options_caps() -> None:
+    data = png_bytes(Image.new("L", (300, 200), 255))
+    document = SourceDocument(
+        path=Path("scan.png"), source="scan.png", data=data, sha256="x", kind=DocumentKind.IMAGE
+    )
+
+    with pytest.raises(DocumentError) as raised:
+        OcrExtractor().extract(document, ExtractOptions(max_image_pixels=300 * 200 - 1))
+
+    assert raised.value.code is ErrorCode.TOO_LARGE
 
 
 def test_a_corrupt_image_is_unreadable() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,14 +54,12 @@ def test_documents_are_processed_once(context: PipelineContext, inbox: Path) -> 
 
 
 def test_an_extractor_defect_quarantines_the_document(
-    context: PipelineContext, inbox: Path, monkeypatch: pytest.MonkeyPatch
+    context: PipelineContext, inbox: Path
 ) -> None:
-    def broken_extractor(*_args: object, **_kwargs: object) -> None:
-        raise ZeroDivisionError("a bug")
-
-    monkeypatch.setattr(pipeline, "extract_document", broken_extractor)
-    path = sorted(inbox.iterdir())[0]
-    outcome = process_document(path, context)
+    # The defect happens in the reading process: a plug-in extractor that raises.
+    options = replace(context.options, plugins=("tests.misbehaving:Defect",))
+    path = sorted(inbox.iterdir())[0].rename(inbox / "defect.pdf")
+    outcome = process_document(path, replace(context, options=options))
     assert outcome is not None and outcome.status is InvoiceStatus.QUARANTINED
     assert "ZeroDivisionError" in outcome.exceptions[0].message
     assert (context.settings.archive_dir / "quarantine" / path.name).exists()

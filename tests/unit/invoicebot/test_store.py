@@ -8,14 +8,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import create_engine, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from invoicebot.model import Extraction, InvoiceFields, InvoiceStatus, Line, Method
 from invoicebot.store import init_store, make_engine
 from invoicebot.store.repository import (
     ClaimOutcome,
+    StoreUsageError,
+    begin_write,
     claim_document,
     record_invoice,
     record_quarantine,
@@ -166,3 +169,46 @@ def test_quarantine_records_the_reason(engine: Engine) -> None:
             select(ExceptionRecord).where(col(ExceptionRecord.document_id) == document.id)
         ).one()
         assert exception.category == "unreadable"
+
+
+def test_sqlite_takes_the_write_lock_before_the_duplicate_check(tmp_path: Path) -> None:
+    """Two processes' batches (two engines here): the second cannot read for its duplicate
+    check while the first holds the write transaction, and then sees the first's invoice."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    scheduled = make_engine(url)
+    init_store(scheduled)
+    # Another process that does not wait at all for a lock (so the test never waits either).
+    manual = create_engine(url, connect_args={"timeout": 0})
+    extraction = sample_extraction()
+    with Session(scheduled) as session:
+        claim(session, "a")
+        document_id = session.exec(select(Document.id)).one()
+        begin_write(session)
+
+        with Session(manual) as other, pytest.raises(OperationalError, match="locked"):
+            begin_write(other)
+
+        record_invoice(
+            session, document_id=document_id, extraction=extraction,
+            status=InvoiceStatus.APPROVED, results=[], archived_path="a.pdf", seconds=0.1,
+        )  # fmt: skip
+    with Session(manual) as other:
+        begin_write(other)
+        found = same_seller_and_number(
+            other, seller_key="vat:FR44732829320", invoice_number_key="F0042",
+            exclude_document_id=None,
+        )  # fmt: skip
+        assert [prior.document_id for prior in found] == [document_id]
+    manual.dispose()
+    scheduled.dispose()
+
+
+def test_the_write_lock_must_come_before_the_first_write(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    init_store(engine)
+    with Session(engine) as session:
+        session.add(Document(sha256="b", source="b", file_name="b", size_bytes=1))
+        session.flush()
+        with pytest.raises(StoreUsageError):
+            begin_write(session)
+    engine.dispose()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from invoicebot.model import ExceptionCategory, InvoiceFields, Line, RuleResult, Severity
+from invoicebot.privacy import contains_iban
 from tests.unit.validation.support import (
     ACME,
     CLEAN_LINES,
@@ -139,7 +140,7 @@ FAIL_CASES: list[tuple[str, str, Callable[[], Options], str]] = [
                         total_tax=Decimal(57), total_gross=Decimal(357), amount_due=None),
      "19 % is not a French VAT rate"),
     ("IBAN-CHECK", "invalid_identifier",
-     lambda: changed(seller_iban="FR7630006000011234567890188"), "FR7630006000011234567890188"),
+     lambda: changed(seller_iban="FR7630006000011234567890188"), "IBAN FR76…0188 is not valid"),
     ("BIC-CHECK", "invalid_identifier",
      lambda: {"extras": InvoiceExtras(seller_bic="DEUTDEFF")}, "is a DE bank"),
     ("VAT-ID-CHECK", "invalid_identifier", lambda: changed(seller_vat_id="FR45732829320"),
@@ -574,3 +575,20 @@ def test_an_invoice_without_any_supplier_data_is_left_to_required_fields() -> No
     results = run(invoice, store=master_store())
     assert not results["REQUIRED-FIELDS"].passed
     assert "VENDOR-UNKNOWN" not in results
+
+
+def test_bank_rule_messages_mask_ibans_and_bics_and_keep_the_full_values() -> None:
+    invalid = run(extraction(seller_iban="FR7630006000011234567890188"))["IBAN-CHECK"]
+    changed_iban = run(store=master_store(vendors=[replace(ACME, ibans=OTHER_VENDOR.ibans)]))[
+        "VENDOR-BANK-DETAILS"
+    ]
+    foreign_bic = run(extras=InvoiceExtras(seller_bic="DEUTDEFFXXX"))["BIC-CHECK"]
+    for result in (invalid, changed_iban, foreign_bic):
+        assert not result.passed
+        assert not contains_iban(result.message), result.message
+        assert "DEUTDEFF" not in result.message
+    # The store keeps what was compared, in full.
+    assert invalid.values["seller_iban"] == "FR7630006000011234567890188"
+    assert changed_iban.values["master_ibans"] == ", ".join(OTHER_VENDOR.ibans)
+    assert f"{OTHER_VENDOR.ibans[0][:4]}…{OTHER_VENDOR.ibans[0][-4:]}" in changed_iban.message
+    assert "DE…FXXX" in foreign_bic.message

@@ -1,0 +1,285 @@
+"""Every value a page could hold for a field, with where it stands: the reader's candidates.
+
+A candidate is a span of one row's words that reads as a value of some kind: an amount, a
+date, a reference (an invoice or order number) or a party's name. Nothing here decides
+which field a value is; it only proposes every value of the right shape, so that the
+model, not a dictionary, judges from the value's surroundings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from extractors.labels import PHRASE_GAP, TextRow
+from extractors.normalize import (
+    compact_identifier,
+    fold_text,
+    looks_like_date,
+    parse_amount,
+    parse_date,
+)
+
+Value = str | date | Decimal
+
+
+class CandidateKind(StrEnum):
+    """The shape of a candidate value, which decides the fields it may fill."""
+
+    AMOUNT = "amount"
+    DATE = "date"
+    REFERENCE = "reference"
+    NAME = "name"
+
+
+# The fields each kind of candidate may fill: one binary model per field.
+FIELDS_OF_KIND: dict[CandidateKind, tuple[str, ...]] = {
+    CandidateKind.AMOUNT: ("total_net", "total_tax", "total_gross", "amount_due"),
+    CandidateKind.DATE: ("invoice_date", "due_date"),
+    CandidateKind.REFERENCE: ("invoice_number", "po_number"),
+    CandidateKind.NAME: ("seller_name", "buyer_name"),
+}
+KIND_OF_FIELD: dict[str, CandidateKind] = {
+    name: kind for kind, names in FIELDS_OF_KIND.items() for name in names
+}
+
+MAX_DATE_WORDS = 5  # "28 de agosto de 2026"
+# Month names of these languages are read on every invoice: suppliers write in their own.
+DATE_LANGUAGES = ("fr", "en", "de", "es", "it", "nl")
+# The first letters of the month names of those languages: a wordy span without one is not
+# handed to dateparser ("Net 30", "Page 1 of 2"), which is the costly step.
+MONTH_STEMS = frozenset(
+    (
+        "jan", "feb", "fev", "fév", "mar", "mär", "maa", "mrt", "apr", "avr", "abr", "mai",
+        "may", "mag", "mei", "jun", "jui", "giu", "lug", "jul", "aug", "aou", "aoû", "ago",
+        "sep", "set", "okt", "oct", "ott", "nov", "dec", "déc", "dez", "dic", "gen", "ene",
+    )
+)  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]{3,}")
+# "20260313": a compact ISO date, told from other numbers by a valid month and day.
+_COMPACT_DATE = re.compile(r"^(20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
+MAX_AMOUNT_WORDS = 3
+MAX_NAME_WORDS = 7
+MAX_NAME_CHARS = 70
+MAX_REFERENCE_CHARS = 30
+# Amounts beyond this are identifiers or phone numbers, not invoice totals.
+MAX_AMOUNT = Decimal(100_000_000)
+
+# Marks glued before a reference: "#42", "N°42", "Nr.42", "No:42".
+_REFERENCE_PREFIX = re.compile(r"^(?:#|n[°ºo]\.?|nr\.?|no\.?|num\.?)[:.]?", re.IGNORECASE)
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_.#]*[A-Za-z0-9]$")
+_EDGE_PUNCTUATION = ".,;:()[]{}\"'«»"
+_PERCENT_NEXT = re.compile(r"^%")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+_AMOUNT_START = re.compile(r"^[-\u2212(+]?[^\W\d_]{0,3}[$€£¥₹]?\s?\(?\d")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A value of some kind read from the words ``first`` to ``last`` of ``row``."""
+
+    kind: CandidateKind
+    value: Value
+    text: str
+    row: TextRow
+    row_index: int
+    first: int
+    last: int
+
+    @property
+    def x0(self) -> float:
+        return self.row.words[self.first].x0
+
+    @property
+    def x1(self) -> float:
+        return self.row.words[self.last].x1
+
+    @property
+    def top(self) -> float:
+        return min(word.top for word in self.row.words[self.first : self.last + 1])
+
+    @property
+    def bottom(self) -> float:
+        return max(word.bottom for word in self.row.words[self.first : self.last + 1])
+
+    @property
+    def ocr_confidence(self) -> float:
+        return min(word.confidence for word in self.row.words[self.first : self.last + 1])
+
+
+def phrases(row: TextRow) -> list[tuple[int, int]]:
+    """Return the (first, last) word indexes of the row's phrases: runs of words no more
+    than ``PHRASE_GAP`` row heights apart."""
+    runs: list[tuple[int, int]] = []
+    limit = PHRASE_GAP * row.height
+    for index, word in enumerate(row.words):
+        if runs and word.x0 - row.words[index - 1].x1 <= limit:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs
+
+
+def find_candidates(
+    rows: Sequence[TextRow], languages: Sequence[str], *, day_first: bool
+) -> list[Candidate]:
+    """Return every amount, date, reference and name candidate of ``rows``."""
+    found: list[Candidate] = []
+    languages = tuple(dict.fromkeys([*languages, *DATE_LANGUAGES]))
+    for row_index, row in enumerate(rows):
+        texts = [word.text for word in row.words]
+        dates = list(_dates(row, row_index, texts, languages, day_first))
+        # A compact date ("20260314") may as well be a reference: it stays one too.
+        taken = {
+            index
+            for candidate in dates
+            if not _COMPACT_DATE.match(candidate.text)
+            for index in range(candidate.first, candidate.last + 1)
+        }
+        found.extend(dates)
+        found.extend(_amounts(row, row_index, texts, taken))
+        found.extend(_references(row, row_index, texts, taken))
+        found.extend(_names(row, row_index))
+    return found
+
+
+def _spans(row: TextRow, size: int) -> Iterator[tuple[int, int]]:
+    """Yield (first, last) spans of up to ``size`` words that do not cross a phrase gap."""
+    for first, last in phrases(row):
+        for start in range(first, last + 1):
+            for end in range(start, min(start + size, last + 1)):
+                yield start, end
+
+
+def _dates(
+    row: TextRow, row_index: int, texts: list[str], languages: Sequence[str], day_first: bool
+) -> Iterator[Candidate]:
+    """Yield the row's dates, longest reading first where spans overlap."""
+    used: set[int] = set()
+    spans = sorted(_spans(row, MAX_DATE_WORDS), key=lambda span: (span[0] - span[1], span[0]))
+    for first, last in spans:
+        if any(index in used for index in range(first, last + 1)):
+            continue
+        text = " ".join(texts[first : last + 1]).strip(_EDGE_PUNCTUATION + " ")
+        compact = _COMPACT_DATE.match(text)
+        if compact:
+            value = _compact_date(compact)
+        elif looks_like_date(text) and _may_be_date(text):
+            value = parse_date(text, languages, day_first=day_first)
+        else:
+            continue
+        if value is None or not 1990 <= value.year <= 2100:
+            continue
+        used.update(range(first, last + 1))
+        yield Candidate(CandidateKind.DATE, value, text, row, row_index, first, last)
+
+
+def _may_be_date(text: str) -> bool:
+    """Return True when ``text`` is numeric or names a month."""
+    words = _WORD.findall(text.lower())
+    return not words or any(word[:3] in MONTH_STEMS for word in words)
+
+
+def _compact_date(match: re.Match[str]) -> date | None:
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
+def _amounts(
+    row: TextRow, row_index: int, texts: list[str], taken: set[int]
+) -> Iterator[Candidate]:
+    """Yield the row's amounts: "1 234,56 €", "EUR 1,234.56", "(12.00)"; not rates."""
+    used: set[int] = set(taken)
+    spans = sorted(_spans(row, MAX_AMOUNT_WORDS), key=lambda span: (span[0] - span[1], span[0]))
+    for first, last in spans:
+        if any(index in used for index in range(first, last + 1)):
+            continue
+        text = " ".join(texts[first : last + 1]).rstrip(_EDGE_PUNCTUATION.replace(")", "") + " ")
+        if not _AMOUNT_START.match(text.lstrip(":")) or text.endswith("%"):
+            continue
+        if last + 1 < len(texts) and _PERCENT_NEXT.match(texts[last + 1]):
+            continue
+        value = parse_amount(text.lstrip(":"))
+        if value is None or abs(value) >= MAX_AMOUNT:
+            continue
+        used.update(range(first, last + 1))
+        yield Candidate(CandidateKind.AMOUNT, value, text, row, row_index, first, last)
+
+
+def _references(
+    row: TextRow, row_index: int, texts: list[str], taken: set[int]
+) -> Iterator[Candidate]:
+    """Yield single words that could be a document's reference: letters and digits."""
+    for index, text in enumerate(texts):
+        if index in taken:
+            continue
+        cleaned = _REFERENCE_PREFIX.sub("", text.strip(_EDGE_PUNCTUATION))
+        cleaned = cleaned.strip(_EDGE_PUNCTUATION)
+        if not (2 <= len(cleaned) <= MAX_REFERENCE_CHARS) or not _REFERENCE.match(cleaned):
+            continue
+        if not any(char.isdigit() for char in cleaned):
+            continue
+        yield Candidate(CandidateKind.REFERENCE, cleaned, cleaned, row, row_index, index, index)
+        # "#BLR_WF123" may be a reference whose "#" belongs to it: both readings are offered.
+        glued = text.strip(_EDGE_PUNCTUATION)
+        if glued.startswith("#") and glued[1:] == cleaned:
+            yield Candidate(CandidateKind.REFERENCE, glued, glued, row, row_index, index, index)
+
+
+def _names(row: TextRow, row_index: int) -> Iterator[Candidate]:
+    """Yield phrases that could be a party's name, and their part after a colon."""
+    for first, last in phrases(row):
+        if last - first + 1 > MAX_NAME_WORDS:
+            continue
+        words = row.words[first : last + 1]
+        text = " ".join(word.text for word in words)
+        yield from _name_candidate(text, row, row_index, first, last)
+        for offset, word in enumerate(words[:-1]):
+            if word.text.endswith(":"):
+                rest = " ".join(item.text for item in words[offset + 1 :])
+                yield from _name_candidate(rest, row, row_index, first + offset + 1, last)
+                break
+
+
+def _name_candidate(
+    text: str, row: TextRow, row_index: int, first: int, last: int
+) -> Iterator[Candidate]:
+    # A name may end in a dot: "S.p.A.", "Corp.", "e.K.".
+    cleaned = text.strip(_EDGE_PUNCTUATION.replace(".", "") + " ")
+    if not (3 <= len(cleaned) <= MAX_NAME_CHARS) or len(_HAS_LETTER.findall(cleaned)) < 3:
+        return
+    # A company's name starts with a capital or a digit ("3M"); sentences and labels in
+    # lower case need not be scored.
+    if not (cleaned[0].isupper() or cleaned[0].isdigit()):
+        return
+    digits = sum(char.isdigit() for char in cleaned)
+    if digits > len(cleaned) / 3:
+        return
+    yield Candidate(CandidateKind.NAME, cleaned, cleaned, row, row_index, first, last)
+
+
+def same_value(kind: CandidateKind, value: Value, truth: object) -> bool:
+    """Return True when a candidate's ``value`` is the expected ``truth`` of a field."""
+    if truth is None:
+        return False
+    if kind is CandidateKind.AMOUNT:
+        try:
+            return isinstance(value, Decimal) and value == Decimal(str(truth))
+        except ArithmeticError:
+            return False
+    if kind is CandidateKind.DATE:
+        return str(value) == str(truth)
+    if kind is CandidateKind.REFERENCE:
+        return compact_identifier(str(value)) == compact_identifier(str(truth))
+    return name_key(str(value)) == name_key(str(truth))
+
+
+def name_key(text: str) -> str:
+    """Return ``text`` folded to letters and digits: how two printings of a name compare."""
+    return re.sub(r"[^\w]+", "", fold_text(text))

@@ -1,0 +1,161 @@
+"""Choose the joint reading the invoice's own constraints confirm, with its probabilities.
+
+The model scores each candidate alone. A field's few best distinct values (and "not
+printed") make a small space of joint readings per group of related fields; each reading
+weighs the model's probabilities times the constraints it satisfies: net + VAT = gross, the
+lines add up to the net, the amount due is not above the gross, the due date is not before
+the issue date, the invoice number is not the order number, the seller is not the buyer.
+The chosen value of a field is the one of the heaviest reading, and its confidence is its
+marginal probability over all readings: a value the constraints cannot confirm against
+competing ones comes out less sure instead of being guessed with confidence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import product
+
+from extractors.reader.candidates import Candidate, Value, name_key
+
+TOP_VALUES = 4
+# How much a joint reading that breaks a constraint weighs against one that keeps it.
+BROKEN = 0.02
+UNSURE = 0.3
+TOLERANCE = Decimal("0.011")
+
+Reading = Mapping[str, Value | None]
+Constraint = Callable[[Reading], float]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A field's chosen value, its marginal probability, and the candidate it was read from."""
+
+    value: Value
+    confidence: float
+    candidate: Candidate
+
+
+@dataclass(frozen=True)
+class Options:
+    """A field's best distinct values with their probabilities and candidates."""
+
+    values: list[Value]
+    probabilities: list[float]
+    candidates: list[Candidate]
+
+    def weights(self) -> list[tuple[Value | None, float]]:
+        """Return the weight of each value being the field's, and of none being it, taking
+        the candidates' probabilities as independent."""
+        absent = math.prod(1.0 - p for p in self.probabilities)
+        weighted: list[tuple[Value | None, float]] = [(None, absent)]
+        for value, probability in zip(self.values, self.probabilities, strict=True):
+            weighted.append((value, absent / max(1.0 - probability, 1e-9) * probability))
+        return weighted
+
+
+def options_of(
+    scored: Sequence[tuple[Candidate, float]], key: Callable[[Value], object]
+) -> Options:
+    """Return the ``TOP_VALUES`` best distinct values among ``scored`` candidates."""
+    best: dict[object, tuple[Candidate, float]] = {}
+    for candidate, probability in scored:
+        identity = key(candidate.value)
+        if identity not in best or probability > best[identity][1]:
+            best[identity] = (candidate, probability)
+    ranked = sorted(best.values(), key=lambda item: -item[1])[:TOP_VALUES]
+    return Options(
+        [candidate.value for candidate, _ in ranked],
+        [min(probability, 0.999) for _, probability in ranked],
+        [candidate for candidate, _ in ranked],
+    )
+
+
+def decode_group(
+    options: Mapping[str, Options], constraints: Sequence[Constraint]
+) -> dict[str, Choice]:
+    """Return the chosen value of each field of a group, with its marginal confidence."""
+    names = list(options)
+    spaces = [options[name].weights() for name in names]
+    readings: list[tuple[dict[str, Value | None], float]] = []
+    for combination in product(*spaces):
+        reading = {name: value for name, (value, _) in zip(names, combination, strict=True)}
+        weight = math.prod(probability for _, probability in combination)
+        for constraint in constraints:
+            weight *= constraint(reading)
+        readings.append((reading, weight))
+    total = sum(weight for _, weight in readings)
+    if total <= 0:
+        return {}
+    best, _ = max(readings, key=lambda item: item[1])
+    chosen: dict[str, Choice] = {}
+    for name in names:
+        value = best[name]
+        if value is None:
+            continue
+        marginal = sum(weight for reading, weight in readings if reading[name] == value) / total
+        index = options[name].values.index(value)
+        chosen[name] = Choice(value, marginal, options[name].candidates[index])
+    return chosen
+
+
+def totals_add_up(reading: Reading) -> float:
+    """Net + VAT = gross where all three are read; a reading missing one is left unsure."""
+    net, tax, gross = reading.get("total_net"), reading.get("total_tax"), reading.get("total_gross")
+    if isinstance(net, Decimal) and isinstance(tax, Decimal) and isinstance(gross, Decimal):
+        return 1.0 if abs(net + tax - gross) <= TOLERANCE else BROKEN
+    if isinstance(net, Decimal) and isinstance(gross, Decimal):
+        return 1.0 if net <= gross else BROKEN
+    present = sum(isinstance(value, Decimal) for value in (net, tax, gross))
+    return 1.0 if present <= 1 else UNSURE
+
+
+def due_not_above_gross(reading: Reading) -> float:
+    due, gross = reading.get("amount_due"), reading.get("total_gross")
+    if isinstance(due, Decimal) and isinstance(gross, Decimal):
+        return 1.0 if due <= gross + TOLERANCE else BROKEN
+    return 1.0
+
+
+def lines_add_up(line_totals: Sequence[Decimal]) -> Constraint:
+    """Return the constraint that the lines' net amounts (as one of the line readers read
+    them) add up to the net total."""
+
+    def check(reading: Reading) -> float:
+        net = reading.get("total_net")
+        if not line_totals or not isinstance(net, Decimal):
+            return 1.0
+        return 1.0 if any(abs(net - total) <= TOLERANCE for total in line_totals) else UNSURE
+
+    return check
+
+
+def due_after_issue(reading: Reading) -> float:
+    issue, due = reading.get("invoice_date"), reading.get("due_date")
+    if isinstance(issue, date) and isinstance(due, date):
+        return 1.0 if due > issue else BROKEN
+    return 1.0
+
+
+def distinct(first: str, second: str, key: Callable[[Value], object]) -> Constraint:
+    """Return the constraint that two fields do not hold the same value."""
+
+    def check(reading: Reading) -> float:
+        one, other = reading.get(first), reading.get(second)
+        if one is None or other is None:
+            return 1.0
+        return BROKEN if key(one) == key(other) else 1.0
+
+    return check
+
+
+def name_identity(value: Value) -> object:
+    return name_key(str(value))
+
+
+def plain_identity(value: Value) -> object:
+    return value

@@ -1,0 +1,364 @@
+"""Features of a candidate that carry across layouts: what is written around it, where it
+stands, how it looks, and whether the invoice's other readings agree with it.
+
+The text around a candidate is given to the model as hashed character n-grams of folded
+text with digits masked, one namespace per direction (left on the row, above in its column,
+below, right after it, the whole row): "N° de facture", "Facture no" and "Invoice No." share
+n-grams a dictionary would need three entries for, and a label never seen in training still
+shares some with the ones seen. The geometry is relative to the page and to the row height,
+so that points (text layer) and pixels (OCR) read the same.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from extractors.base import PageWords
+from extractors.labels import LEGAL_FORMS, TextRow
+from extractors.normalize import fold_text
+from extractors.reader.candidates import FIELDS_OF_KIND, Candidate, CandidateKind, same_value
+
+CONTEXT_NAMESPACES = ("left", "above", "column", "below", "right", "row")
+HASH_FEATURES = 2**14
+LEFT_WORDS = 4
+# How far (row heights) a label above or below its value may stand.
+ABOVE_REACH = 4.0
+BELOW_REACH = 3.0
+# How many rows up a column's header is looked for (the head of an item table).
+COLUMN_REACH = 40
+_DIGITS = re.compile(r"\d")
+
+_VECTORIZER = HashingVectorizer(
+    analyzer="char_wb",
+    ngram_range=(2, 4),
+    n_features=HASH_FEATURES,
+    alternate_sign=False,
+    norm="l2",
+    lowercase=False,
+)
+_LEGAL_FORMS = frozenset(fold_text(form) for form in LEGAL_FORMS)
+
+
+def mask_text(text: str) -> str:
+    """Return ``text`` folded with its digits masked: labels, not values, are compared."""
+    return _DIGITS.sub("0", fold_text(text))
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """The rows of a document with what features need of the whole: page sizes, the
+    median row height, and the candidates of each kind."""
+
+    pages: Sequence[PageWords]
+    rows: Sequence[TextRow]
+    candidates: Sequence[Candidate]
+    finder: Mapping[str, object]
+    finder_confidence: Mapping[str, float]
+
+    def page_size(self, row: TextRow) -> tuple[float, float]:
+        page = self.pages[row.page]
+        return max(page.width, 1.0), max(page.height, 1.0)
+
+
+def contexts(view: DocumentView, candidate: Candidate) -> dict[str, str]:
+    """Return the masked text around ``candidate`` in each direction."""
+    row = candidate.row
+    words = row.words
+    left = " ".join(
+        word.text for word in words[max(candidate.first - LEFT_WORDS, 0) : candidate.first]
+    )
+    right = " ".join(word.text for word in words[candidate.last + 1 : candidate.last + 3])
+    above = _neighbour_text(view, candidate, step=-1, reach=ABOVE_REACH)
+    below = _neighbour_text(view, candidate, step=1, reach=BELOW_REACH)
+    return {
+        "left": mask_text(left),
+        "above": mask_text(above),
+        "column": mask_text(_column_head(view, candidate)),
+        "below": mask_text(below),
+        "right": mask_text(right),
+        "row": mask_text(row.text),
+    }
+
+
+def _overlapping(row: TextRow, x0: float, x1: float, slack: float) -> str:
+    return " ".join(
+        word.text for word in row.words if word.x1 >= x0 - slack and word.x0 <= x1 + slack
+    )
+
+
+def _neighbour_text(view: DocumentView, candidate: Candidate, *, step: int, reach: float) -> str:
+    """Return the words over (``step`` -1) or under (1) the candidate, in the nearest row
+    within ``reach`` row heights that has words there."""
+    row = candidate.row
+    height = row.height
+    index = candidate.row_index + step
+    while 0 <= index < len(view.rows):
+        other = view.rows[index]
+        if other.page != row.page:
+            break
+        distance = (row.top - other.bottom) if step < 0 else (other.top - row.bottom)
+        if distance > reach * height:
+            break
+        text = _overlapping(other, candidate.x0, candidate.x1, height)
+        if text:
+            return text
+        index += step
+    return ""
+
+
+def _column_head(view: DocumentView, candidate: Candidate) -> str:
+    """Return the nearest words above the candidate, in its column, without a digit: the
+    header of an item table's column, or a label above a box of values."""
+    row = candidate.row
+    for index in range(candidate.row_index - 1, max(candidate.row_index - COLUMN_REACH, -1), -1):
+        other = view.rows[index]
+        if other.page != row.page:
+            break
+        text = _overlapping(other, candidate.x0, candidate.x1, 0.5 * row.height)
+        if text and not _DIGITS.search(text):
+            return text
+    return ""
+
+
+DENSE_NAMES = (
+    "page",
+    "last_page",
+    "x0",
+    "x1",
+    "y",
+    "height",
+    "gap_left",
+    "gap_right",
+    "first_in_row",
+    "last_in_row",
+    "row_words",
+    "row_amounts",
+    "ocr_confidence",
+    "value_log",
+    "value_decimals",
+    "value_negative",
+    "amount_rank",
+    "amount_is_max",
+    "value_repeats",
+    "amount_in_column_below",
+    "date_rank",
+    "date_is_min",
+    "date_is_max",
+    "date_days_from_min",
+    "distinct_dates",
+    "ref_length",
+    "ref_digit_share",
+    "ref_has_letter",
+    "ref_has_separator",
+    "name_words",
+    "name_has_legal_form",
+    "name_upper_share",
+    "name_row_rank",
+    "name_has_digit",
+    "finder_0",
+    "finder_1",
+    "finder_2",
+    "finder_3",
+    "finder_other",
+)
+
+
+def dense_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> list[float]:
+    """Return the candidate's geometric, shape and agreement features (``DENSE_NAMES``)."""
+    row = candidate.row
+    width, height = view.page_size(row)
+    words = row.words
+    line_height = row.height
+    gap_left = (
+        (candidate.x0 - words[candidate.first - 1].x1) / line_height if candidate.first else 50.0
+    )
+    gap_right = (
+        (words[candidate.last + 1].x0 - candidate.x1) / line_height
+        if candidate.last + 1 < len(words)
+        else 50.0
+    )
+    features = [
+        float(min(row.page, 3)),
+        float(row.page == len(view.pages) - 1),
+        candidate.x0 / width,
+        candidate.x1 / width,
+        (candidate.top + candidate.bottom) / 2 / height,
+        line_height / stats.median_height,
+        min(gap_left, 50.0),
+        min(gap_right, 50.0),
+        float(candidate.first == 0),
+        float(candidate.last == len(words) - 1),
+        float(min(len(words), 30)),
+        float(stats.amounts_per_row[candidate.row_index]),
+        candidate.ocr_confidence,
+    ]
+    features.extend(_value_features(candidate, stats))
+    fields = FIELDS_OF_KIND[candidate.kind]
+    # The finder's confidence in this value for each field of its kind: a label it knows
+    # well makes it sure, a fallback reading does not.
+    agreement = [
+        view.finder_confidence.get(name, 0.0)
+        if same_value(candidate.kind, candidate.value, view.finder.get(name))
+        else 0.0
+        for name in fields
+    ]
+    agreement += [0.0] * (4 - len(agreement))
+    others = [
+        name
+        for kind, names in FIELDS_OF_KIND.items()
+        if kind is not candidate.kind
+        for name in names
+    ]
+    other = any(
+        isinstance(view.finder.get(name), type(candidate.value))
+        and same_value(candidate.kind, candidate.value, view.finder.get(name))
+        for name in others
+    )
+    return [*features, *agreement, float(other)]
+
+
+def _value_features(candidate: Candidate, stats: _Stats) -> list[float]:
+    value = candidate.value
+    amount = [0.0] * 7
+    dates = [0.0] * 5
+    reference = [0.0] * 4
+    name = [0.0] * 5
+    if isinstance(value, Decimal):
+        magnitude = abs(value)
+        amount = [
+            math.log10(float(magnitude) + 1.0),
+            float(value.as_tuple().exponent == -2),
+            float(value < 0),
+            stats.amount_rank.get(value, 1.0),
+            float(value == stats.max_amount),
+            float(min(stats.value_counts[str(value)], 6)),
+            float(stats.amounts_below(candidate)),
+        ]
+    elif isinstance(value, date):
+        first, last = stats.min_date or value, stats.max_date or value
+        span = max((last - first).days, 1)
+        days = (value - first).days
+        dates = [
+            stats.date_rank.get(value, 0.0),
+            float(value == stats.min_date),
+            float(value == stats.max_date),
+            days / span,
+            float(min(len(stats.date_rank), 6)),
+        ]
+    if candidate.kind is CandidateKind.REFERENCE:
+        text = str(value)
+        reference = [
+            float(min(len(text), 30)),
+            sum(char.isdigit() for char in text) / len(text),
+            float(any(char.isalpha() for char in text)),
+            float(any(char in "-/_." for char in text)),
+        ]
+        amount[5] = float(min(stats.value_counts[text], 6))
+    elif candidate.kind is CandidateKind.NAME:
+        text = str(value)
+        tokens = fold_text(text).replace(".", "").split()
+        letters = [char for char in text if char.isalpha()]
+        name = [
+            float(min(len(tokens), 10)),
+            float(any(token in _LEGAL_FORMS for token in tokens)),
+            sum(char.isupper() for char in letters) / max(len(letters), 1),
+            float(min(stats.row_rank[candidate.row_index], 40)),
+            float(any(char.isdigit() for char in text)),
+        ]
+        amount[5] = float(min(stats.value_counts[fold_text(text)], 6))
+    return [*amount, *dates, *reference, *name]
+
+
+class _Stats:
+    """What features compare a candidate with: the document's amounts, dates and rows."""
+
+    def __init__(self, view: DocumentView) -> None:
+        rows = view.rows
+        heights = sorted(row.height for row in rows) or [1.0]
+        self.median_height = max(heights[len(heights) // 2], 1.0)
+        self.amounts_per_row = Counter(
+            candidate.row_index
+            for candidate in view.candidates
+            if candidate.kind is CandidateKind.AMOUNT
+        )
+        amounts = sorted(
+            {abs(c.value) for c in view.candidates if isinstance(c.value, Decimal)}, reverse=True
+        )
+        self.max_amount = amounts[0] if amounts else None
+        self.amount_rank = {
+            value: index / max(len(amounts) - 1, 1) for index, value in enumerate(amounts)
+        }
+        self.amount_rank.update({-value: rank for value, rank in self.amount_rank.items()})
+        dates = sorted({c.value for c in view.candidates if isinstance(c.value, date)})
+        self.min_date = dates[0] if dates else None
+        self.max_date = dates[-1] if dates else None
+        self.date_rank = {
+            value: index / max(len(dates) - 1, 1) for index, value in enumerate(dates)
+        }
+        self.value_counts: Counter[str] = Counter(
+            fold_text(str(c.value)) if c.kind is CandidateKind.NAME else str(c.value)
+            for c in view.candidates
+        )
+        self.row_rank: dict[int, int] = {}
+        rank_on_page: Counter[int] = Counter()
+        for index, row in enumerate(rows):
+            self.row_rank[index] = rank_on_page[row.page]
+            rank_on_page[row.page] += 1
+        self._amount_columns: dict[int, list[Candidate]] = {}
+        for candidate in view.candidates:
+            if candidate.kind is CandidateKind.AMOUNT:
+                self._amount_columns.setdefault(candidate.row.page, []).append(candidate)
+
+    def amounts_below(self, candidate: Candidate) -> int:
+        """Return how many amounts stand under ``candidate`` in its column, on its page."""
+        return sum(
+            1
+            for other in self._amount_columns.get(candidate.row.page, ())
+            if other.row_index > candidate.row_index
+            and other.x1 >= candidate.x0
+            and other.x0 <= candidate.x1
+        )
+
+
+@dataclass(frozen=True)
+class Features:
+    """The features of a document's candidates: hashed contexts (sparse) and dense ones."""
+
+    text: sparse.csr_matrix
+    dense: np.ndarray
+
+
+def featurize(view: DocumentView, candidates: Sequence[Candidate]) -> Features:
+    """Return the features of ``candidates``, row for row."""
+    if not candidates:
+        return Features(sparse.csr_matrix((0, TEXT_FEATURES)), np.zeros((0, len(DENSE_NAMES))))
+    stats = _Stats(view)
+    by_namespace: dict[str, list[str]] = {name: [] for name in CONTEXT_NAMESPACES}
+    dense = []
+    for candidate in candidates:
+        for name, text in contexts(view, candidate).items():
+            by_namespace[name].append(f" {text} " if text else "")
+        dense.append(dense_features(view, candidate, stats))
+    blocks = [_hashed(by_namespace[name]) for name in CONTEXT_NAMESPACES]
+    return Features(sparse.hstack(blocks, format="csr"), np.asarray(dense, dtype=np.float64))
+
+
+def _hashed(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Return the hashed n-grams of ``texts``, each distinct text hashed once (the row's
+    text is the same for all its candidates)."""
+    distinct = {text: index for index, text in enumerate(dict.fromkeys(texts))}
+    matrix = _VECTORIZER.transform(list(distinct))
+    return matrix[[distinct[text] for text in texts]]
+
+
+TEXT_FEATURES = HASH_FEATURES * len(CONTEXT_NAMESPACES)

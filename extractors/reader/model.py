@@ -1,0 +1,187 @@
+"""The field reader's model: for each field, the probability that a candidate is its value.
+
+Two stages per field, both scikit-learn. A logistic regression reads the hashed text around
+the candidate (the label, in whatever words and language); gradient-boosted trees then take
+the regression's scores for every field of the candidate's kind with the geometry, the
+value's shape and the agreement features, where the interactions matter ("an amount under
+a total-like label, lowest on the page, the largest of the document"). The trees are trained
+on out-of-fold scores of the regressions, so they learn how far the text can be trusted on
+documents the regressions did not see.
+
+Saved like the exception classifier: ``reader.skops`` (skops' format, no code run on load)
+and ``reader.json`` (metrics, feature layout, library versions, the skops file's sha256),
+shipped inside this package and rebuilt by ``make train-reader``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, Field
+from scipy import sparse
+from skops.io import dump, get_untrusted_types, load
+from threadpoolctl import ThreadpoolController
+
+from extractors.reader.candidates import FIELDS_OF_KIND, CandidateKind
+from extractors.reader.features import DENSE_NAMES, TEXT_FEATURES, Features
+
+MODEL_FILE = "reader.skops"
+METADATA_FILE = "reader.json"
+SHIPPED_MODEL_DIR = Path(__file__).parent / "trained"
+# Bump when the candidates or features change meaning: a model built before is refused.
+FEATURE_VERSION = 2
+VERSIONED_LIBRARIES = ("scikit-learn", "skops", "numpy", "scipy")
+TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.", "scipy.")
+
+
+class ReaderModelError(Exception):
+    """The reader's saved model cannot be used: missing, altered, or built for other code."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"field reader model in {path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class ReaderMetadata(BaseModel):
+    """What a reader model was built from and for; checked on load."""
+
+    feature_version: int
+    dense_features: list[str]
+    text_features: int
+    fields: dict[str, list[str]]
+    versions: dict[str, str]
+    seed: int
+    training: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    model_sha256: str | None = None
+
+
+def library_versions() -> dict[str, str]:
+    """Return the versions of the libraries a saved model depends on."""
+    return {name: version(name) for name in VERSIONED_LIBRARIES}
+
+
+def current_layout() -> dict[str, Any]:
+    """Return the feature layout this code makes, as saved in a model's metadata."""
+    return {
+        "feature_version": FEATURE_VERSION,
+        "dense_features": list(DENSE_NAMES),
+        "text_features": TEXT_FEATURES,
+        "fields": {kind.value: list(names) for kind, names in FIELDS_OF_KIND.items()},
+    }
+
+
+@dataclass
+class KindModel:
+    """The fitted models of one kind of candidate: a text regression and trees per field."""
+
+    fields: tuple[str, ...]
+    text_models: list[Any]
+    tree_models: list[Any]
+
+    def probabilities(self, features: Features) -> npt.NDArray[np.float64]:
+        """Return one column per field: the probability each candidate is its value."""
+        if features.text.shape[0] == 0:
+            return np.zeros((0, len(self.fields)))
+        scores = text_scores(self.text_models, features.text)
+        stacked = np.hstack([scores, features.dense])
+        # A document has a few hundred candidates: OpenMP threads cost more than they save.
+        with _threads().limit(limits=1, user_api="openmp"):
+            columns = [tree.predict_proba(stacked)[:, 1] for tree in self.tree_models]
+        return np.column_stack(columns)
+
+
+@lru_cache(maxsize=1)
+def _threads() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def text_scores(models: list[Any], text: sparse.csr_matrix) -> npt.NDArray[np.float64]:
+    """Return each text regression's decision score for every row of ``text``."""
+    return np.column_stack([model.decision_function(text) for model in models])
+
+
+@dataclass
+class ReaderModel:
+    """The models of every kind, with the metadata that vouches for them."""
+
+    kinds: dict[CandidateKind, KindModel]
+    metadata: ReaderMetadata
+
+    def save(self, folder: Path) -> None:
+        """Write the model to ``folder``, the skops file before the metadata naming it."""
+        folder.mkdir(parents=True, exist_ok=True)
+        payload = {
+            kind.value: {"text": model.text_models, "trees": model.tree_models}
+            for kind, model in self.kinds.items()
+        }
+        partial = folder / (MODEL_FILE + ".part")
+        dump(payload, partial, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+        digest = hashlib.sha256(partial.read_bytes()).hexdigest()
+        self.metadata = self.metadata.model_copy(update={"model_sha256": digest})
+        partial.replace(folder / MODEL_FILE)
+        (folder / METADATA_FILE).write_text(self.metadata.model_dump_json(indent=2) + "\n")
+
+
+def load_reader(folder: Path) -> ReaderModel:
+    """Return the reader model saved in ``folder``; raise ``ReaderModelError`` when it is
+    missing, altered, holds untrusted types or was built for other features or libraries."""
+    metadata_path, model_path = folder / METADATA_FILE, folder / MODEL_FILE
+    if not metadata_path.is_file() or not model_path.is_file():
+        raise ReaderModelError(folder, f"no {METADATA_FILE} and {MODEL_FILE} here")
+    metadata = ReaderMetadata.model_validate_json(metadata_path.read_text())
+    _check_compatible(folder, metadata)
+    if hashlib.sha256(model_path.read_bytes()).hexdigest() != metadata.model_sha256:
+        raise ReaderModelError(folder, f"{MODEL_FILE} does not match its sha256")
+    untrusted = get_untrusted_types(file=model_path)
+    refused = [name for name in untrusted if not name.startswith(TRUSTED_MODULE_PREFIXES)]
+    if refused:
+        raise ReaderModelError(folder, f"untrusted types: {', '.join(refused)}")
+    payload: Mapping[str, Mapping[str, list[Any]]] = load(model_path, trusted=untrusted)
+    kinds = {
+        CandidateKind(kind): KindModel(
+            FIELDS_OF_KIND[CandidateKind(kind)], list(parts["text"]), list(parts["trees"])
+        )
+        for kind, parts in payload.items()
+    }
+    return ReaderModel(kinds, metadata)
+
+
+def _check_compatible(folder: Path, metadata: ReaderMetadata) -> None:
+    layout = current_layout()
+    problems = [
+        f"{key} differs" for key, value in layout.items() if getattr(metadata, key) != value
+    ]
+    installed = library_versions()
+    problems += [
+        f"{name} {metadata.versions.get(name)} at training, {installed[name]} installed"
+        for name in VERSIONED_LIBRARIES
+        if metadata.versions.get(name) != installed[name]
+    ]
+    if problems:
+        raise ReaderModelError(folder, "; ".join(problems) + ": rebuild it (make train-reader)")
+
+
+_lock = threading.Lock()
+_loaded: dict[Path, ReaderModel] = {}
+
+
+def shipped_reader() -> ReaderModel:
+    """Return the model shipped with the package, loaded once per process."""
+    with _lock:
+        model = _loaded.get(SHIPPED_MODEL_DIR)
+        if model is None:
+            model = load_reader(SHIPPED_MODEL_DIR)
+            _loaded[SHIPPED_MODEL_DIR] = model
+        return model

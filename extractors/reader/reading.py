@@ -1,0 +1,95 @@
+"""Read the fields of one document with the learned model and the self-checking decoder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import numpy as np
+
+from extractors.base import PageWords
+from extractors.labels import TextRow
+from extractors.reader.candidates import (
+    FIELDS_OF_KIND,
+    Candidate,
+    CandidateKind,
+    find_candidates,
+)
+from extractors.reader.decode import (
+    Choice,
+    Constraint,
+    decode_group,
+    distinct,
+    due_after_issue,
+    due_not_above_gross,
+    lines_add_up,
+    name_identity,
+    options_of,
+    plain_identity,
+    totals_add_up,
+)
+from extractors.reader.features import DocumentView, Features, featurize
+from extractors.reader.model import ReaderModel
+
+
+def score_candidates(
+    model: ReaderModel, view: DocumentView
+) -> dict[str, list[tuple[Candidate, float]]]:
+    """Return, for each field the model reads, its candidates with their probabilities."""
+    features = featurize(view, view.candidates)
+    scored: dict[str, list[tuple[Candidate, float]]] = {}
+    for kind, kind_model in model.kinds.items():
+        indexes = [i for i, candidate in enumerate(view.candidates) if candidate.kind is kind]
+        if not indexes:
+            continue
+        subset = Features(features.text[indexes], features.dense[np.asarray(indexes)])
+        probabilities = kind_model.probabilities(subset)
+        for column, name in enumerate(kind_model.fields):
+            scored[name] = [
+                (view.candidates[i], float(probabilities[row, column]))
+                for row, i in enumerate(indexes)
+            ]
+    return scored
+
+
+def read_fields(
+    model: ReaderModel,
+    pages: Sequence[PageWords],
+    rows: Sequence[TextRow],
+    *,
+    finder: Mapping[str, object],
+    finder_confidence: Mapping[str, float],
+    languages: Sequence[str],
+    day_first: bool,
+    line_totals: Sequence[Decimal],
+) -> dict[str, Choice]:
+    """Return the fields the model reads, each with its value, confidence and candidate.
+
+    ``finder`` holds what the label-based finder read (its agreement is one of the
+    features); ``line_totals`` are the sums of the lines' net amounts, as each line reader
+    read them.
+    """
+    candidates = find_candidates(rows, languages, day_first=day_first)
+    view = DocumentView(pages, rows, candidates, finder, finder_confidence)
+    scored = score_candidates(model, view)
+    groups: list[tuple[tuple[str, ...], list[Constraint]]] = [
+        (
+            FIELDS_OF_KIND[CandidateKind.AMOUNT],
+            [totals_add_up, due_not_above_gross, lines_add_up(line_totals)],
+        ),
+        (FIELDS_OF_KIND[CandidateKind.DATE], [due_after_issue]),
+        (
+            FIELDS_OF_KIND[CandidateKind.REFERENCE],
+            [distinct("invoice_number", "po_number", plain_identity)],
+        ),
+        (
+            FIELDS_OF_KIND[CandidateKind.NAME],
+            [distinct("seller_name", "buyer_name", name_identity)],
+        ),
+    ]
+    chosen: dict[str, Choice] = {}
+    for names, constraints in groups:
+        key = name_identity if names == FIELDS_OF_KIND[CandidateKind.NAME] else plain_identity
+        options = {name: options_of(scored.get(name, []), key) for name in names}
+        chosen.update(decode_group(options, constraints))
+    return chosen

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store (package data: they run from an installed package)."""

@@ -1,0 +1,165 @@
+"""Rebuild the learned field reader's model from the layout-randomised generator.
+
+    uv run python scripts/train_reader.py [--seed 2026] [--per-family 30] [--scans-per-family 2]
+
+Trains on the generator's TUNING families only (text PDFs, and scans read by the real OCR),
+invoices of the six fixed layouts of ``samples.invoices.generate`` drawn with another seed
+than the committed samples, and half of each real development set of ``../shared/datasets``
+(``in_training_half``: the versions of one invoice fall in the same half). The VALIDATION
+families and the other half of the real sets are never fitted to; the model's metadata
+lists the real documents it was trained on, and the benchmarks leave them out.
+The same seed gives the same model; the page words read from each generated document are
+cached (``--cache``), keyed by everything that makes them, so a rebuild only re-fits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.accuracy import find_cases
+from extractors.reader.model import (
+    SHIPPED_MODEL_DIR,
+    ReaderMetadata,
+    current_layout,
+    library_versions,
+)
+from extractors.reader.training import (
+    SUFFIXES,
+    LabelledDocument,
+    fit_reader,
+    in_training_half,
+    label_document,
+    page_words,
+)
+from samples.invoices.generate import generate as generate_fixed_layouts
+from samples.randomised import TUNING_FAMILIES, VALIDATION_FAMILIES, generate_document
+
+logger = logging.getLogger("train_reader")
+
+SHARED_DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
+FIXED_LAYOUT_SEED = 7
+# A real invoice weighs as much as this many generated ones: they are the target, and few.
+REAL_WEIGHT = 5.0  # the committed samples use 2026: these are other invoices
+
+
+def generated(
+    families: Sequence[int], per_family: int, scans: int, photos: int, seed: int
+) -> Iterator[tuple[str, bytes, str, dict[str, Any]]]:
+    """Yield (name, bytes, suffix, truth) of the randomised families' documents: the first
+    ``scans`` of a family scanned, the next ``photos`` photographed, the rest text PDFs."""
+    for family in families:
+        for index in range(per_family):
+            kind = (
+                "scanned-pdf"
+                if index < scans
+                else "photo"
+                if index < scans + photos
+                else "text-pdf"
+            )
+            document = generate_document(family, index, kind, seed=seed)
+            yield document.filename, document.data, SUFFIXES[kind], document.truth
+
+
+def fixed_layouts(count: int) -> Iterator[tuple[str, bytes, str, dict[str, Any]]]:
+    """Yield invoices of the six fixed sample layouts, drawn with ``FIXED_LAYOUT_SEED``."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        generate_fixed_layouts(out, count=count, seed=FIXED_LAYOUT_SEED)
+        for truth_path in sorted(out.glob("*.json")):
+            truth = json.loads(truth_path.read_text())
+            if "fields" not in truth or truth.get("kind") == "facturx":
+                continue
+            document = out / truth["source"]
+            yield document.name, document.read_bytes(), document.suffix, truth
+
+
+def shared_documents(root: Path) -> Iterator[tuple[str, bytes, str, dict[str, Any]]]:
+    """Yield the training half of the real development sets under ``root`` (named
+    ``folder/file``), read from the page; the other half stays held out."""
+    for folder in sorted(path for path in root.iterdir() if path.is_dir()):
+        for case in find_cases(folder, read_page=True):
+            if not in_training_half(case.truth, case.document.name):
+                continue
+            name = f"{folder.name}/{case.document.name}"
+            yield name, case.document.read_bytes(), case.document.suffix.lower(), case.truth
+
+
+def label_all(
+    documents: Iterator[tuple[str, bytes, str, dict[str, Any]]], cache: Path, weight: float = 1.0
+) -> list[LabelledDocument]:
+    labelled = []
+    for name, data, suffix, truth in documents:
+        pages = page_words(data, suffix, cache)
+        if pages:
+            labelled.append(label_document(name, pages, truth["fields"], weight=weight))
+    return labelled
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--per-family", type=int, default=30)
+    parser.add_argument("--scans-per-family", type=int, default=2)
+    parser.add_argument("--photos-per-family", type=int, default=1)
+    parser.add_argument("--fixed-layouts", type=int, default=40)
+    parser.add_argument("--out", type=Path, default=SHIPPED_MODEL_DIR)
+    parser.add_argument("--cache", type=Path, default=Path(".invoicebot/reader-cache"))
+    parser.add_argument(
+        "--shared",
+        type=Path,
+        default=SHARED_DATASETS,
+        help="real development sets: half of each is trained on (none if absent)",
+    )
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    arguments.cache.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    documents = label_all(
+        generated(
+            TUNING_FAMILIES,
+            arguments.per_family,
+            arguments.scans_per_family,
+            arguments.photos_per_family,
+            arguments.seed,
+        ),
+        arguments.cache,
+    )
+    documents += label_all(fixed_layouts(arguments.fixed_layouts), arguments.cache)
+    shared: list[LabelledDocument] = []
+    if arguments.shared.is_dir():
+        shared = label_all(shared_documents(arguments.shared), arguments.cache, REAL_WEIGHT)
+    documents += shared
+    logger.info("labelled %d documents in %.0f s", len(documents), time.monotonic() - started)
+    metadata = ReaderMetadata(
+        **current_layout(),
+        versions=library_versions(),
+        seed=arguments.seed,
+        training={
+            "tuning_families": list(TUNING_FAMILIES),
+            "validation_families_held_out": list(VALIDATION_FAMILIES),
+            "per_family": arguments.per_family,
+            "scans_per_family": arguments.scans_per_family,
+            "photos_per_family": arguments.photos_per_family,
+            "fixed_layout_documents": arguments.fixed_layouts,
+            "fixed_layout_seed": FIXED_LAYOUT_SEED,
+            "documents": len(documents),
+            "real_document_weight": REAL_WEIGHT,
+            "shared_documents_trained": sorted(document.name for document in shared),
+        },
+    )
+    model = fit_reader(documents, metadata, seed=arguments.seed)
+    model.save(arguments.out)
+    logger.info("saved to %s in %.0f s", arguments.out, time.monotonic() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

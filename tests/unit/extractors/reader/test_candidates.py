@@ -1,0 +1,60 @@
+"""Candidates: every value of the right shape is proposed, whatever its label."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from extractors.labels import rows_of_page
+from extractors.reader.candidates import CandidateKind, find_candidates, same_value
+from tests.unit.extractors.pages import page
+
+
+def kinds_and_values(*pieces: tuple[float, float, str]) -> set[tuple[CandidateKind, object]]:
+    rows = rows_of_page(page(*pieces), 0)
+    return {(c.kind, c.value) for c in find_candidates(rows, ("fr", "en", "de"), day_first=True)}
+
+
+def test_proposes_amounts_dates_references_and_names_without_labels() -> None:
+    found = kinds_and_values(
+        (40, 40, "Quux Widgets GmbH"),
+        (40, 80, "Zzz: 2026/0042"),
+        (40, 100, "Qqq 14 novembre 2026"),
+        (300, 300, "1 234,56 €"),
+    )
+    assert (CandidateKind.REFERENCE, "2026/0042") in found
+    assert (CandidateKind.DATE, date(2026, 11, 14)) in found
+    assert (CandidateKind.AMOUNT, Decimal("1234.56")) in found
+    assert (CandidateKind.NAME, "Quux Widgets GmbH") in found
+
+
+def test_a_rate_is_not_an_amount_and_a_date_is_not_a_reference() -> None:
+    found = kinds_and_values((40, 40, "TVA 20 %"), (40, 80, "Date 03.04.2026"))
+    assert (CandidateKind.AMOUNT, Decimal(20)) not in found
+    assert (CandidateKind.DATE, date(2026, 4, 3)) in found
+    assert not any(kind is CandidateKind.REFERENCE and "2026" in str(v) for kind, v in found)
+
+
+def test_reference_marks_glued_before_a_number_are_not_part_of_it() -> None:
+    found = kinds_and_values((40, 40, "Invoice #INV-77"), (40, 80, "Facture N°F2026-9"))
+    assert (CandidateKind.REFERENCE, "INV-77") in found
+    assert (CandidateKind.REFERENCE, "F2026-9") in found
+
+
+def test_values_compare_as_printed_values_of_their_kind() -> None:
+    assert same_value(CandidateKind.AMOUNT, Decimal("12.50"), "12.5")
+    assert same_value(CandidateKind.DATE, date(2026, 1, 2), "2026-01-02")
+    assert same_value(CandidateKind.REFERENCE, "F-42", "f 42")
+    assert same_value(CandidateKind.NAME, "ACME S.A.S.", "Acme SAS")
+    assert not same_value(CandidateKind.AMOUNT, Decimal("12.50"), None)
+
+
+def test_dates_in_any_of_six_languages_and_compact_dates_are_proposed() -> None:
+    found = kinds_and_values(
+        (40, 40, "Fecha 28 de agosto de 2026"),
+        (40, 60, "Data venerdì 20 marzo 2026"),
+        (40, 80, "Datum 20260131"),
+    )
+    assert (CandidateKind.DATE, date(2026, 8, 28)) in found
+    assert (CandidateKind.DATE, date(2026, 3, 20)) in found
+    assert (CandidateKind.DATE, date(2026, 1, 31)) in found

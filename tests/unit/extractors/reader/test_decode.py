@@ -1,0 +1,90 @@
+"""The decoder keeps the joint reading the invoice's own constraints confirm."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from extractors.labels import rows_of_page
+from extractors.reader.candidates import Candidate, CandidateKind, Value
+from extractors.reader.decode import (
+    decode_group,
+    distinct,
+    due_after_issue,
+    options_of,
+    plain_identity,
+    totals_add_up,
+)
+from tests.unit.extractors.pages import page
+
+ROW = rows_of_page(page((10, 10, "x")), 0)[0]
+
+
+def candidate(value: Value) -> Candidate:
+    kind = CandidateKind.AMOUNT if isinstance(value, Decimal) else CandidateKind.DATE
+    return Candidate(kind, value, str(value), ROW, 0, 0, 0)
+
+
+def options(*scored: tuple[Value, float]):  # type: ignore[no-untyped-def]
+    return options_of([(candidate(value), p) for value, p in scored], plain_identity)
+
+
+def test_totals_that_add_up_win_over_likelier_ones_that_do_not() -> None:
+    chosen = decode_group(
+        {
+            "total_net": options((Decimal(100), 0.9)),
+            "total_tax": options((Decimal(20), 0.9)),
+            # The model prefers 125, but only 120 makes net + tax = gross.
+            "total_gross": options((Decimal(125), 0.6), (Decimal(120), 0.5)),
+        },
+        [totals_add_up],
+    )
+    assert chosen["total_gross"].value == Decimal(120)
+    assert chosen["total_net"].confidence > 0.85
+
+
+def test_an_unconfirmed_value_is_less_sure_than_its_confirmed_rival() -> None:
+    confirmed = decode_group(
+        {
+            "total_net": options((Decimal(100), 0.8)),
+            "total_tax": options((Decimal(20), 0.8)),
+            "total_gross": options((Decimal(120), 0.8)),
+        },
+        [totals_add_up],
+    )
+    unconfirmed = decode_group(
+        {
+            "total_net": options((Decimal(100), 0.8)),
+            "total_tax": options((Decimal(21), 0.8)),
+            "total_gross": options((Decimal(120), 0.8)),
+        },
+        [totals_add_up],
+    )
+    assert unconfirmed["total_gross"].confidence < confirmed["total_gross"].confidence
+
+
+def test_the_due_date_is_not_before_the_issue_date() -> None:
+    chosen = decode_group(
+        {
+            "invoice_date": options((date(2026, 3, 1), 0.9)),
+            "due_date": options((date(2026, 2, 1), 0.7), (date(2026, 3, 31), 0.6)),
+        },
+        [due_after_issue],
+    )
+    assert chosen["due_date"].value == date(2026, 3, 31)
+
+
+def test_two_fields_do_not_take_the_same_value() -> None:
+    chosen = decode_group(
+        {
+            "invoice_date": options((date(2026, 3, 1), 0.9)),
+            "due_date": options((date(2026, 3, 1), 0.6)),
+        },
+        [distinct("invoice_date", "due_date", plain_identity)],
+    )
+    assert "due_date" not in chosen
+
+
+def test_a_field_no_candidate_is_likely_for_is_left_empty() -> None:
+    chosen = decode_group({"total_net": options((Decimal(5), 0.05))}, [])
+    assert chosen == {}

@@ -1,0 +1,53 @@
+"""Invoice lines found from quantity x unit price = net amount, with no header word."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from extractors.labels import rows_of_page
+from extractors.line_arithmetic import read_lines_by_arithmetic
+from tests.unit.extractors.pages import page
+
+
+def lines_of(*pieces: tuple[float, float, str]) -> list[tuple[str | None, Decimal | None]]:
+    rows = rows_of_page(page(*pieces), 0)
+    return [(line.description, line.net_amount) for line in read_lines_by_arithmetic(rows)]
+
+
+def test_reads_rows_whose_numbers_multiply_out_in_any_column_order() -> None:
+    assert lines_of(
+        (40, 100, "Zorblat widget"),
+        (250, 100, "12,50 €"),
+        (330, 100, "4"),
+        (400, 100, "50,00 €"),
+        (40, 120, "Quuxing (hours)"),
+        (250, 120, "3"),
+        (330, 120, "1 200,00"),
+        (400, 120, "3 600,00"),
+    ) == [("Zorblat widget", Decimal("50.00")), ("Quuxing (hours)", Decimal("3600.00"))]
+
+
+def test_a_discount_rate_and_a_vat_rate_are_told_apart_by_the_arithmetic() -> None:
+    rows = rows_of_page(page((40, 100, "Frobnication"), (250, 100, "2 100,00 10 % 20 % 180,00")), 0)
+    (line,) = read_lines_by_arithmetic(rows)
+    assert (line.quantity, line.unit_price, line.net_amount) == (2, Decimal(100), Decimal(180))
+    assert line.tax_rate == Decimal(20)
+
+
+def test_a_leading_quantity_and_an_item_code_stay_out_of_the_description() -> None:
+    found = lines_of((40, 100, "6"), (80, 100, "Blarg folders A4"), (300, 100, "BF-4 25,96 155,76"))
+    assert found == [("Blarg folders A4", Decimal("155.76"))]
+
+
+def test_text_rows_right_under_a_line_continue_its_description() -> None:
+    found = lines_of(
+        (40, 100, "Snorkel repair"),
+        (300, 100, "2 10,00 20,00"),
+        (40, 112, "Serial 4471"),
+        (40, 200, "Thank you for your order"),
+    )
+    assert found == [("Snorkel repair Serial 4471", Decimal("20.00"))]
+
+
+def test_rows_whose_numbers_do_not_multiply_out_are_not_lines() -> None:
+    assert lines_of((40, 100, "Total HT 1 234,56"), (40, 120, "TVA 20 % 246,91")) == []
