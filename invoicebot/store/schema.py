@@ -9,6 +9,7 @@ by a newer invoicebot is refused with ``StoreSchemaTooNewError``.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from invoicebot.model import InvoiceError
 
@@ -152,6 +154,25 @@ def ensure_schema(engine: Engine) -> str:
     Raises ``StoreSchemaOutdatedError`` (with the command to run) for an older store,
     ``StoreSchemaTooNewError`` for a newer one, ``UnknownStoreError`` for foreign tables.
     """
+    for attempt in range(SQLITE_LOCKED_TRIES):
+        try:
+            return _ensure_schema(engine)
+        except OperationalError as error:
+            # A new SQLite file switched to WAL by two processes at once: SQLite answers
+            # "locked" at once rather than waiting; the other one is creating the store.
+            if engine.dialect.name != "sqlite" or "locked" not in str(error):
+                raise
+            if attempt == SQLITE_LOCKED_TRIES - 1:
+                raise
+            time.sleep(SQLITE_LOCKED_PAUSE_S * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+SQLITE_LOCKED_TRIES = 8
+SQLITE_LOCKED_PAUSE_S = 0.25
+
+
+def _ensure_schema(engine: Engine) -> str:
     head = head_revision()
     with engine.connect() as connection:
         current = current_revision(connection)
