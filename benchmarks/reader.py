@@ -29,7 +29,7 @@ from typing import Any
 
 from accuracy import count_matched_lines, find_cases, same_value, scored_fields
 
-from extractors.base import FieldReading
+from extractors.base import FieldReading, PageWords
 from extractors.fields import apply_reader, find_fields
 from extractors.reader.model import SHIPPED_MODEL_DIR, ReaderModel, load_reader
 from extractors.reader.training import SUFFIXES, page_words
@@ -109,6 +109,24 @@ def score(
             target.matched_lines += count_matched_lines(truth_lines, lines)
 
 
+def read_and_score(
+    results: Results,
+    model: ReaderModel,
+    pages: Sequence[PageWords],
+    truth: dict[str, Any],
+    family: int,
+    name: str,
+) -> None:
+    """Read ``pages`` with the finder alone and with the reader; time it and score both."""
+    started = time.process_time()
+    found = find_fields(pages)
+    with_reader = apply_reader(found, model)
+    results.seconds += time.process_time() - started
+    results.pages += len(pages)
+    score(results, "finder", truth, found.reading(), family, name)
+    score(results, "reader", truth, with_reader, family, name)
+
+
 def run(
     families: Sequence[int],
     per_family: int,
@@ -123,13 +141,7 @@ def run(
             for kind in kinds:
                 document = generate_document(family, 1000 + index, kind, seed=seed)
                 pages = page_words(document.data, SUFFIXES[kind], cache)
-                started = time.process_time()
-                found = find_fields(pages)
-                with_reader = apply_reader(found, model)
-                results.seconds += time.process_time() - started
-                results.pages += len(pages)
-                score(results, "finder", document.truth, found.reading(), family, document.filename)
-                score(results, "reader", document.truth, with_reader, family, document.filename)
+                read_and_score(results, model, pages, document.truth, family, document.filename)
     return results
 
 
@@ -153,14 +165,7 @@ def run_folders(folders: Sequence[Path], model: ReaderModel, cache: Path) -> Res
                 ]
             suffix = case.document.suffix.lower()
             pages = page_words(case.document.read_bytes(), suffix, cache)
-            started = time.process_time()
-            found = find_fields(pages)
-            with_reader = apply_reader(found, model)
-            results.seconds += time.process_time() - started
-            results.pages += len(pages)
-            name = case.document.name
-            score(results, "finder", truth, found.reading(), 0, name)
-            score(results, "reader", truth, with_reader, 0, name)
+            read_and_score(results, model, pages, truth, 0, case.document.name)
     return results
 
 
