@@ -2,6 +2,7 @@
 
     uv run python benchmarks/reader.py [--group validation] [--per-family 4]
         [--kinds text-pdf,scanned-pdf,photo] [--seed 2026] [--model DIR] [--plot FILE.png]
+        [--below 40]
 
 Generates each family's documents (``samples.randomised``), reads their pages as the
 cascade does (text layer, else the real OCR; words cached in ``--cache``), and scores the
@@ -200,10 +201,11 @@ def print_results(results: Results, group: str, show_misses: bool) -> None:
             f"{name:<16}{finder.correct / finder.scored:>8.3f}"
             f"{item.correct / item.scored:>8.3f}  {item.scored}"
         )
-    print(f"\n{'family':<8}{'finder':>8}{'reader':>8}")
+    print(f"\n{'family':<8}{'finder':>8}{'reader':>8}{'lines':>8}")
     for (reading, family), item in sorted(results.by_family.items()):
         if reading == "reader":
-            print(f"{family:<8}{results.by_family['finder', family].f1:>8.3f}{item.f1:>8.3f}")
+            finder = results.by_family["finder", family].f1
+            print(f"{family:<8}{finder:>8.3f}{item.f1:>8.3f}{item.line_f1:>8.3f}")
     print("\nreliability of the reader's confidence (fields read):")
     for label, count, right in reliability(results.confidences):
         print(f"  {label:<14}{count:>6} fields  {right:.4f} right")
@@ -242,6 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--group", choices=("validation", "tuning"), default="validation")
     parser.add_argument("--per-family", type=int, default=4)
+    parser.add_argument(
+        "--below", type=int, help="only the group's families numbered below this (e.g. 40)"
+    )
     parser.add_argument("--kinds", default="text-pdf")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--model", type=Path, default=SHIPPED_MODEL_DIR)
@@ -259,6 +264,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         group = "folders " + " ".join(str(folder) for folder in arguments.folders)
     else:
         families = VALIDATION_FAMILIES if arguments.group == "validation" else TUNING_FAMILIES
+        group = arguments.group
+        if arguments.below is not None:
+            families = tuple(family for family in families if family < arguments.below)
+            group += f" (families below {arguments.below})"
         results = run(
             families,
             arguments.per_family,
@@ -267,7 +276,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             model,
             arguments.cache,
         )
-        group = arguments.group
     if arguments.json:
         print(
             json.dumps(

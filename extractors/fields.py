@@ -43,16 +43,10 @@ from decimal import Decimal
 from itertools import combinations, product
 
 from stdnum import iban as stdnum_iban
-from stdnum.ch import vat as stdnum_ch_vat
-from stdnum.eu import vat as stdnum_vat
-from stdnum.exceptions import InvalidChecksum, ValidationError
-from stdnum.fr import siren as stdnum_siren
-from stdnum.fr import siret as stdnum_siret
-from stdnum.gb import vat as stdnum_gb_vat
 
 from extractors.base import FieldReading, PageWords
+from extractors.identifiers import IBAN_START, IdentifierShape, IdentifierType, identifier_shape
 from extractors.labels import (
-    COUNTRY_CODES_WITH_VAT,
     DATE_CONNECTORS,
     FIELD_LABEL_SET,
     GROSS_QUALIFIER,
@@ -70,7 +64,7 @@ from extractors.labels import (
     detect_language,
     rows_of_page,
 )
-from extractors.line_arithmetic import read_lines_by_arithmetic
+from extractors.line_arithmetic import read_lines_by_arithmetic, read_lines_by_sum
 from extractors.line_repair import repair_misread_lines
 from extractors.lines import find_item_headers, read_lines_from_rows
 from extractors.normalize import (
@@ -157,10 +151,8 @@ MAX_TAX_PARTS_TRIED = 6
 EXTRA_DATE_LANGUAGES = ("nl",)
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_.#]*[A-Za-z0-9]$|^\d$")
-IBAN_START = re.compile(r"^[A-Z]{2}\d{2}")
 # How an IBAN, a VAT number or a SIRET starts: two capitals or a digit (after a label).
 IDENTIFIER_START = re.compile(r"^(?:[A-Za-z][-.:A-Za-z]*:)?(?:[A-Z]{2}|\d)")
-VAT_START = re.compile(r"^(?:[A-Z]{2}|EL)")
 # A name followed by its address on the same line: "Avon Events Ltd, 4 Queen Square".
 ADDRESS_AFTER_NAME = re.compile(r",\s*(?=\d)")
 NAME_SEPARATORS = re.compile("\\s+[-\u2013|\u25cf\u2022\u00b7]\\s+|\\s*[|\u25cf\u2022\u00b7]\\s*")
@@ -354,6 +346,7 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
             languages=document.languages,
             day_first=document.day_first,
             line_totals=[total for total in line_totals if total is not None],
+            label_hits=document.hits,
         )
         for name in READER_FIELDS:
             choice = choices.get(name)
@@ -371,7 +364,7 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
         raw_lines = read_lines_from_rows(document.rows, document.item_headers)
         lines = repair_misread_lines(raw_lines, total_net)
     if isinstance(total_net, Decimal):
-        lines = _lines_adding_up(lines, by_arithmetic, total_net)
+        lines = _lines_adding_up(lines, by_arithmetic, total_net, document.rows)
     return FieldReading(
         fields=InvoiceFields.model_validate(values),
         lines=lines,
@@ -381,13 +374,19 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
 
 
 def _lines_adding_up(
-    by_headers: list[Line], by_arithmetic: list[Line], total_net: Decimal
+    by_headers: list[Line], by_arithmetic: list[Line], total_net: Decimal, rows: Sequence[TextRow]
 ) -> list[Line]:
     """Return the lines read under the table's headers unless only the lines found by
-    their own arithmetic add up to the net total."""
-    if _sum_of(by_headers) == total_net or not by_arithmetic:
+    their own arithmetic add up to the net total, or, when neither does, the rows whose
+    amounts add up to it (a table of descriptions and amounts only) where they are not
+    fewer than the header's lines: lines that do not add up to the net are a fault to
+    report (BR-CO-10), not to hide by dropping one."""
+    if _sum_of(by_headers) == total_net:
         return by_headers
-    return by_arithmetic if _sum_of(by_arithmetic) == total_net else by_headers
+    if by_arithmetic and _sum_of(by_arithmetic) == total_net:
+        return by_arithmetic
+    by_sum = read_lines_by_sum(rows, total_net)
+    return by_sum if by_sum and len(by_sum) >= len(by_headers) else by_headers
 
 
 def _sum_of(lines: Sequence[Line]) -> Decimal | None:
@@ -963,38 +962,19 @@ def _classify_identifier(
     document: Document, row: TextRow, text: str, start: int, end: int
 ) -> Candidate | None:
     """Return the candidate ``text`` is: an IBAN, a VAT number or a SIRET/SIREN, or None."""
-    if len(text) >= 15 and IBAN_START.match(text) and stdnum_iban.is_valid(text):
+    shape = identifier_shape(text)
+    if shape is None:
+        return None
+    if shape.type is IdentifierType.IBAN:
         return Candidate("seller_iban", text, VALID_ID, row, start, end)
-    if VAT_START.match(text) and text[:2] in COUNTRY_CODES_WITH_VAT and 8 <= len(text) <= 16:
-        quality = _vat_quality(text)
-        if quality > 0:
-            return Candidate("seller_vat_id", text, quality, row, start, end)
-    if text.isdigit() and len(text) in (9, 14):
-        return _siret_candidate(document, row, text, start, end)
-    return None
-
-
-def _vat_quality(text: str) -> float:
-    """Return the score of a VAT number: valid, only its check digits wrong, or not one (0)."""
-    validate = _VAT_VALIDATORS.get(text[:2], stdnum_vat.validate)
-    try:
-        validate(text)
-    except InvalidChecksum:
-        return VAT_BAD_CHECK_DIGITS
-    except ValidationError:
-        return 0.0
-    return VALID_ID
-
-
-# VAT numbers outside the EU's VIES that invoices in Europe carry.
-_VAT_VALIDATORS: dict[str, Callable[[str], str]] = {
-    "GB": stdnum_gb_vat.validate,
-    "CH": stdnum_ch_vat.validate,
-}
+    if shape.type is IdentifierType.VAT:
+        quality = VALID_ID if shape.valid else VAT_BAD_CHECK_DIGITS
+        return Candidate("seller_vat_id", text, quality, row, start, end)
+    return _siret_candidate(document, row, text, shape, start, end)
 
 
 def _siret_candidate(
-    document: Document, row: TextRow, text: str, start: int, end: int
+    document: Document, row: TextRow, text: str, shape: IdentifierShape, start: int, end: int
 ) -> Candidate | None:
     """Return a SIRET (14 digits) or SIREN (9) behind its label.
 
@@ -1006,12 +986,10 @@ def _siret_candidate(
     )
     if not labelled:
         return None
-    if len(text) == 14:
-        score = VALID_ID if stdnum_siret.is_valid(text) else SIRET_BAD_CHECK_DIGITS
-        return Candidate("seller_siret", text, score, row, start, end)
-    if stdnum_siren.is_valid(text):
+    if shape.type is IdentifierType.SIREN:
         return Candidate("seller_siret", text, SIREN_ONLY, row, start, end)
-    return None
+    score = VALID_ID if shape.valid else SIRET_BAD_CHECK_DIGITS
+    return Candidate("seller_siret", text, score, row, start, end)
 
 
 # --- choosing ---------------------------------------------------------------------------

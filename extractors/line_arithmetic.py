@@ -5,6 +5,10 @@ amount, less a discount rate where the row prints one. The description is the te
 those numbers, continued by the text-only rows right under it. No header word is needed,
 so a table in a language or a column order no dictionary knows still reads; the caller
 keeps this reading or the header-based one by which adds up to the invoice's net total.
+
+A table with no quantity or unit price (a description and an amount) is read by its sum
+instead (``read_lines_by_sum``): the consecutive rows with a description and an amount
+in one column that add up exactly to the net total are the lines.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from invoicebot.model import Line
 
 # A net amount may differ from quantity x unit price by this (rounding of each line).
 TOLERANCE = Decimal("0.011")
+# Partial sums a run may reach before it is given up (rows offering several amounts).
+MAX_SUMS = 4096
+# Amounts of one column end within this many row heights of each other.
+COLUMN_ALIGNMENT = 1.0
 # A text-only row continues the line above when closer than this many row heights.
 MAX_CONTINUATION_GAP = 1.8
 MAX_RATE = Decimal(100)
@@ -224,3 +232,147 @@ def _discount_between(
         if abs(discounted.quantize(CENT, ROUND_HALF_UP) - net) <= TOLERANCE:
             return True, rate
     return False, None
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """A row holding a description and amounts: each amount, with where it ends, may be
+    the row's net amount as an invoice line."""
+
+    row: TextRow
+    options: dict[float, list[Line]]  # right edge -> the line read with each amount there
+
+
+def read_lines_by_sum(rows: Sequence[TextRow], total_net: Decimal) -> list[Line]:
+    """Return the longest run of rows, each a description with an amount in one column,
+    whose amounts add up exactly to ``total_net`` (the first of equal ones); none when no
+    run does.
+
+    A row may offer several amounts in a column ("5 140,03": 5 140.03 or 140.03): the
+    sum chooses. A row whose amount is the sum of the run so far (a subtotal carried to
+    the next page) is passed over; text-only rows under a line continue its description.
+    """
+    priced = [item for item in map(_priced, rows) if item is not None]
+    target = _cents(total_net)
+    best: list[tuple[TextRow, Line]] = []
+    for column in _columns(priced):
+        in_column = [
+            (item, lines)
+            for item in priced
+            for right, lines in item.options.items()
+            if abs(right - column) <= COLUMN_ALIGNMENT * item.row.height
+        ]
+        for start in range(len(in_column)):
+            run = _run_adding_up(in_column[start:], target)
+            # The longest run is the table: a total alone may equal the net too.
+            if len(run) > len(best):
+                best = run
+    return _with_continuations(best, rows)
+
+
+def _cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value(ROUND_HALF_UP))
+
+
+def _columns(priced: Sequence[_Priced]) -> list[float]:
+    """Return the right edges where amounts end, one per column, in the order first met."""
+    columns: list[float] = []
+    for item in priced:
+        for right in item.options:
+            if all(abs(right - column) > COLUMN_ALIGNMENT * item.row.height for column in columns):
+                columns.append(right)
+    return columns
+
+
+def _run_adding_up(
+    in_column: Sequence[tuple[_Priced, list[Line]]], target: int
+) -> list[tuple[TextRow, Line]]:
+    """Return the shortest run from the first row whose chosen amounts add up to
+    ``target`` cents, each row's line; empty when none does before the sum passes it."""
+    # Reachable sums after each row, each with how it was reached: (previous sum, line).
+    steps: list[dict[int, tuple[int, Line | None]]] = []
+    sums: dict[int, tuple[int, Line | None]] = {0: (0, None)}
+    for index, (_, lines) in enumerate(in_column):
+        reached: dict[int, tuple[int, Line | None]] = {}
+        for total in sums:
+            for line in lines:
+                new = total + _cents(line.net_amount or Decimal(0))
+                if new <= target and new not in reached:
+                    reached[new] = (total, line)
+            subtotal = index > 0 and any(
+                _cents(line.net_amount or Decimal(0)) == total for line in lines
+            )
+            if subtotal and total not in reached:
+                reached[total] = (total, None)
+        if not reached or len(reached) > MAX_SUMS:
+            return []
+        steps.append(reached)
+        if target in reached:
+            return _backtrack(in_column, steps, target)
+        sums = reached
+    return []
+
+
+def _backtrack(
+    in_column: Sequence[tuple[_Priced, list[Line]]],
+    steps: Sequence[dict[int, tuple[int, Line | None]]],
+    target: int,
+) -> list[tuple[TextRow, Line]]:
+    run: list[tuple[TextRow, Line]] = []
+    total = target
+    for index in range(len(steps) - 1, -1, -1):
+        previous, line = steps[index][total]
+        if line is not None:
+            run.append((in_column[index][0].row, line))
+        total = previous
+    return run[::-1]
+
+
+def _priced(row: TextRow) -> _Priced | None:
+    """Return the row's readings as a line of a description and one of its amounts."""
+    numbers = _numbers(row)
+    by_arithmetic = _line_of(row, numbers)
+    options: dict[float, list[Line]] = {}
+    for net in numbers:
+        if net.percent or net.value <= 0 or not _printed_as_money(net, row):
+            continue
+        span = _description(row, set(range(net.first, net.last + 1)), net.first)
+        if span is None:
+            continue
+        first, last = span
+        rates = [number for number in numbers if number.percent and number.last < net.first]
+        line = Line(
+            description=" ".join(word.text for word in row.words[first : last + 1]),
+            net_amount=net.value,
+            tax_rate=strip_zeros(rates[-1].value) if rates else None,
+        )
+        # The row's own arithmetic, where it gives this amount, adds quantity and price.
+        if by_arithmetic is not None and by_arithmetic.line.net_amount == net.value:
+            line = by_arithmetic.line
+        options.setdefault(row.words[net.last].x1, []).append(line)
+    return _Priced(row, options) if options else None
+
+
+def _printed_as_money(number: _Number, row: TextRow) -> bool:
+    """Return True when the number has two decimals or a currency mark beside it."""
+    text = " ".join(word.text for word in row.words[number.first : number.last + 1])
+    return bool(re.search(r"[.,]\d\d\D*$", text)) or _looks_like_price(number, row)
+
+
+def _with_continuations(run: Sequence[tuple[TextRow, Line]], rows: Sequence[TextRow]) -> list[Line]:
+    """Return the run's lines, each description continued by the text-only rows under it."""
+    lines = []
+    position = {id(row): index for index, row in enumerate(rows)}
+    for row, line in run:
+        description = line.description or ""
+        for below in rows[position[id(row)] + 1 :]:
+            if (
+                below.page != row.page
+                or below.top - row.bottom > MAX_CONTINUATION_GAP * below.height
+                or _priced(below) is not None
+            ):
+                break
+            description = f"{description} {below.text}"
+            row = below
+        lines.append(line.model_copy(update={"description": description}))
+    return lines

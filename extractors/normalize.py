@@ -74,10 +74,17 @@ def fold_text(text: str) -> str:
 
     Keeping the length lets positions found in the folded text point into the original.
     """
-    return "".join(_fold_char(char) for char in text)
+    return text.translate(_FOLDS)
 
 
-@lru_cache(maxsize=512)
+class _FoldTable(dict[int, str]):
+    """The folding of each character met so far, filled as ``str.translate`` asks."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
 def _fold_char(char: str) -> str:
     special = _SPECIAL_FOLDS.get(char)
     if special is not None:
@@ -87,6 +94,7 @@ def _fold_char(char: str) -> str:
     return lowered if len(lowered) == 1 else char
 
 
+_FOLDS = _FoldTable()
 _SPECIAL_FOLDS: dict[str, str] = {
     "°": "o",
     "º": "o",

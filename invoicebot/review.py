@@ -46,6 +46,7 @@ from invoicebot.store.review import (
 from invoicebot.store.tables import utcnow
 from validation import load_rule_config, validate
 from validation.identity import compact
+from validation.registry import FIELDS_OF_CATEGORY
 
 DecisionName = Literal[
     "approve", "approve_with_corrections", "reject", "send_back_to_supplier", "escalate"
@@ -123,18 +124,7 @@ CATEGORY_WORDS: dict[ExceptionCategory, str] = {
     ExceptionCategory.UNREADABLE: "the document could not be read",
 }
 
-IDENTIFIER_FIELDS = frozenset({"seller_vat_id", "seller_siret", "seller_iban", "buyer_vat_id"})
-
-# The fields a form offers to correct for each category: a form with every field is too
-# long for the Prefect UI's Resume dialog, which then squeezes the description away.
-FIELDS_BY_CATEGORY: dict[ExceptionCategory, tuple[str, ...]] = {
-    ExceptionCategory.ARITHMETIC: ("total_net", "total_tax", "total_gross", "amount_due"),
-    ExceptionCategory.INVALID_IDENTIFIER: tuple(sorted(IDENTIFIER_FIELDS)),
-    ExceptionCategory.DUPLICATE: ("invoice_number", "invoice_date", "total_gross"),
-    ExceptionCategory.DATE: ("invoice_date", "due_date"),
-    ExceptionCategory.VENDOR: ("seller_name", "seller_vat_id", "seller_siret", "seller_iban"),
-    ExceptionCategory.PURCHASE_ORDER: ("po_number", "total_net"),
-}
+IDENTIFIER_FIELDS = frozenset(FIELDS_OF_CATEGORY[ExceptionCategory.INVALID_IDENTIFIER])
 # Longest decision name the audit trail holds.
 DECISION_MAX = 40
 # Below this confidence a field is offered for correction on a low-confidence exception.
@@ -242,10 +232,11 @@ def _normalise(name: str, value: str) -> str:
 
 def fields_to_correct(case: StoredCase) -> list[str]:
     """Return the fields the review form offers to correct, in the contract's order: those
-    the failed rules concern, the missing ones, and those read with low confidence."""
+    the failed rules concern, the missing ones, and those read with low confidence (a form
+    with every field is too long for the Prefect UI's Resume dialog)."""
     wanted: set[str] = set()
     for item in case.exceptions:
-        wanted.update(FIELDS_BY_CATEGORY.get(item.category, ()))
+        wanted.update(FIELDS_OF_CATEGORY.get(item.category, ()))
         if item.category is ExceptionCategory.MISSING_FIELD:
             wanted.update(name for name in FIELD_NAMES if getattr(case.fields, name) is None)
         if item.category is ExceptionCategory.LOW_CONFIDENCE:

@@ -43,6 +43,12 @@ imported (`invoicebot vendors import FILE`, `invoicebot orders import FILE`,
 `invoicebot receipts import FILE`); without them no invoice is flagged for a missing master.
 Dates are judged against the processing date (`INVOICEBOT_RULES_REFERENCE_DATE` fixes it).
 
+A rule that fails on a field read from the page with a confidence under
+`review_confidence` (0.9 by default) says so first, its message starting "Read with low
+confidence: total_tax (0.62); check the reading first." and its values naming the fields
+(`low_confidence`): the fault may be a misreading, so the operator checks the reading
+against the page before the invoice.
+
 Every rule can be switched off or given another severity, and every tolerance changed, in a
 YAML file named by `INVOICEBOT_RULES_CONFIG` (example: `config/rules.example.yaml`; an
 unknown key is an error). `invoicebot rules --config FILE` checks a file and shows its

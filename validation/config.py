@@ -139,6 +139,13 @@ class RuleConfig(_Section):
         default=("invoice_number", "invoice_date", "seller_name", "total_gross"),
         description="fields REQUIRED-FIELDS asks for",
     )
+    review_confidence: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="a failed rule that reads a field read with a lower confidence says "
+        "so first: the reading is checked before the invoice",
+    )
     amounts: AmountSettings = Field(default_factory=AmountSettings)
     dates: DateSettings = Field(default_factory=DateSettings)
     duplicates: DuplicateSettings = Field(default_factory=DuplicateSettings)

@@ -22,6 +22,22 @@ class Verdict:
     values: Mapping[str, str | None] = field(default_factory=dict)
 
 
+# The fields a rule of each category reads, unless it names its own (``@rule(fields=...)``).
+FIELDS_OF_CATEGORY: dict[ExceptionCategory, tuple[str, ...]] = {
+    ExceptionCategory.ARITHMETIC: ("total_net", "total_tax", "total_gross", "amount_due"),
+    ExceptionCategory.INVALID_IDENTIFIER: (
+        "buyer_vat_id",
+        "seller_iban",
+        "seller_siret",
+        "seller_vat_id",
+    ),
+    ExceptionCategory.DUPLICATE: ("invoice_number", "invoice_date", "total_gross"),
+    ExceptionCategory.DATE: ("invoice_date", "due_date"),
+    ExceptionCategory.VENDOR: ("seller_name", "seller_vat_id", "seller_siret", "seller_iban"),
+    ExceptionCategory.PURCHASE_ORDER: ("po_number", "total_net"),
+}
+
+
 # A check returns None when it does not apply (e.g. no lines were read for BR-CO-10).
 Check = Callable[[RuleContext], Verdict | None]
 
@@ -42,6 +58,7 @@ class RuleSpec:
     check: Check
     explanation: str = ""
     family: str = ""
+    fields: tuple[str, ...] = ()
 
 
 class RuleRegistry:
@@ -69,12 +86,17 @@ RULES = RuleRegistry()
 
 
 def rule(
-    *, id: str, category: ExceptionCategory, severity: Severity = Severity.ERROR
+    *,
+    id: str,
+    category: ExceptionCategory,
+    severity: Severity = Severity.ERROR,
+    fields: tuple[str, ...] | None = None,
 ) -> Callable[[Check], Check]:
     """Register the decorated check under ``id``.
 
     The docstring's first line is the rule's one-line description; the paragraphs after it
-    explain the rule to operators (both go into ``docs/rules.md``).
+    explain the rule to operators (both go into ``docs/rules.md``). ``fields`` are the
+    fields the check reads (default: those of its category).
     """
 
     def register(check: Check) -> Check:
@@ -90,6 +112,7 @@ def rule(
                 check,
                 " ".join(explanation.split()),
                 family,
+                FIELDS_OF_CATEGORY.get(category, ()) if fields is None else fields,
             )
         )
         return check
@@ -116,14 +139,35 @@ def run_rules(context: RuleContext, registry: RuleRegistry = RULES) -> list[Rule
             )
         if verdict is None:
             continue
+        message, values = verdict.message, dict(verdict.values)
+        doubtful = [] if verdict.passed else doubtful_fields(context, spec.fields)
+        if doubtful:
+            # The fault may be a misreading: the operator checks the reading first. The
+            # category stays the rule's, so the form still offers the fields it compared.
+            read = ", ".join(f"{name} ({score:.2f})" for name, score in doubtful)
+            message = f"Read with low confidence: {read}; check the reading first. {message}"
+            values["low_confidence"] = ",".join(name for name, _ in doubtful)
         results.append(
             RuleResult(
                 rule=spec.id,
                 category=spec.category,
                 severity=config.severity_of(spec.id, spec.severity),
                 passed=verdict.passed,
-                message=verdict.message,
-                values=dict(verdict.values),
+                message=message,
+                values=values,
             )
         )
     return results
+
+
+def doubtful_fields(context: RuleContext, names: tuple[str, ...]) -> list[tuple[str, float]]:
+    """Return the fields among ``names`` that were read with a confidence under the
+    configured ``review_confidence``, with their confidence."""
+    extraction, threshold = context.extraction, context.config.review_confidence
+    return [
+        (name, extraction.confidence[name])
+        for name in names
+        if name in extraction.confidence
+        and extraction.confidence[name] < threshold
+        and getattr(extraction.fields, name, None) is not None
+    ]

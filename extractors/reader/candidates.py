@@ -1,7 +1,8 @@
 """Every value a page could hold for a field, with where it stands: the reader's candidates.
 
 A candidate is a span of one row's words that reads as a value of some kind: an amount, a
-date, a reference (an invoice or order number) or a party's name. Nothing here decides
+date, a reference (an invoice or order number), a party's name, or an identifier (an IBAN,
+a VAT number, a SIRET or SIREN, told by its shape and check digits). Nothing here decides
 which field a value is; it only proposes every value of the right shape, so that the
 model, not a dictionary, judges from the value's surroundings.
 """
@@ -15,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from extractors.identifiers import IdentifierShape, IdentifierType, identifier_shape
 from extractors.labels import PHRASE_GAP, TextRow
 from extractors.normalize import (
     compact_identifier,
@@ -34,6 +36,7 @@ class CandidateKind(StrEnum):
     DATE = "date"
     REFERENCE = "reference"
     NAME = "name"
+    IDENTIFIER = "identifier"
 
 
 # The fields each kind of candidate may fill: one binary model per field.
@@ -42,6 +45,14 @@ FIELDS_OF_KIND: dict[CandidateKind, tuple[str, ...]] = {
     CandidateKind.DATE: ("invoice_date", "due_date"),
     CandidateKind.REFERENCE: ("invoice_number", "po_number"),
     CandidateKind.NAME: ("seller_name", "buyer_name"),
+    CandidateKind.IDENTIFIER: ("seller_vat_id", "buyer_vat_id", "seller_iban", "seller_siret"),
+}
+# Which identifiers may fill each identifier field: a VAT field never takes an IBAN.
+IDENTIFIER_TYPES_OF_FIELD: dict[str, frozenset[IdentifierType]] = {
+    "seller_vat_id": frozenset({IdentifierType.VAT}),
+    "buyer_vat_id": frozenset({IdentifierType.VAT}),
+    "seller_iban": frozenset({IdentifierType.IBAN}),
+    "seller_siret": frozenset({IdentifierType.SIRET, IdentifierType.SIREN}),
 }
 KIND_OF_FIELD: dict[str, CandidateKind] = {
     name: kind for kind, names in FIELDS_OF_KIND.items() for name in names
@@ -66,6 +77,8 @@ MAX_AMOUNT_WORDS = 3
 MAX_NAME_WORDS = 7
 MAX_NAME_CHARS = 70
 MAX_REFERENCE_CHARS = 30
+# Identifiers are printed in groups ("FR76 3000 6000 ...", "464 556 810 00065").
+MAX_IDENTIFIER_WORDS = 9
 # Amounts beyond this are identifiers or phone numbers, not invoice totals.
 MAX_AMOUNT = Decimal(100_000_000)
 
@@ -89,6 +102,7 @@ class Candidate:
     row_index: int
     first: int
     last: int
+    identifier: IdentifierShape | None = None
 
     @property
     def x0(self) -> float:
@@ -144,6 +158,7 @@ def find_candidates(
         found.extend(_amounts(row, row_index, texts, taken))
         found.extend(_references(row, row_index, texts, taken))
         found.extend(_names(row, row_index))
+        found.extend(_identifiers(row, row_index, texts))
     return found
 
 
@@ -264,6 +279,46 @@ def _name_candidate(
     yield Candidate(CandidateKind.NAME, cleaned, cleaned, row, row_index, first, last)
 
 
+# "TVA:FR12...", "USt-IdNr.:DE12...": a label glued to the identifier it announces.
+_GLUED_LABEL = re.compile(r"^[^\W\d_][-.\w]*:(?=\w)")
+_IDENTIFIER_START = re.compile(r"^(?:[A-Z]{2}|\d)")
+
+
+def _identifiers(row: TextRow, row_index: int, texts: list[str]) -> Iterator[Candidate]:
+    """Yield the row's identifiers: at each word, the longest run of words, within one
+    phrase, that joins into an IBAN, a VAT number or a SIRET/SIREN."""
+    covered = -1
+    for first, last in phrases(row):
+        for start in range(first, last + 1):
+            if start <= covered:
+                continue
+            head = _GLUED_LABEL.sub("", texts[start].strip(_EDGE_PUNCTUATION))
+            if not _IDENTIFIER_START.match(head):
+                continue
+            longest: Candidate | None = None
+            joined = head
+            for end in range(start, min(start + MAX_IDENTIFIER_WORDS, last + 1)):
+                if end > start:
+                    joined += texts[end].strip(_EDGE_PUNCTUATION)
+                text = compact_identifier(joined)
+                shape = identifier_shape(text) if text.isalnum() else None
+                if shape is not None:
+                    longest = Candidate(
+                        CandidateKind.IDENTIFIER, text, text, row, row_index, start, end, shape
+                    )
+            if longest is not None:
+                covered = longest.last
+                yield longest
+
+
+def may_fill(field: str, candidate: Candidate) -> bool:
+    """Return True when ``candidate`` has the shape ``field`` takes (identifiers only differ)."""
+    allowed = IDENTIFIER_TYPES_OF_FIELD.get(field)
+    return allowed is None or (
+        candidate.identifier is not None and candidate.identifier.type in allowed
+    )
+
+
 def same_value(kind: CandidateKind, value: Value, truth: object) -> bool:
     """Return True when a candidate's ``value`` is the expected ``truth`` of a field."""
     if truth is None:
@@ -275,7 +330,7 @@ def same_value(kind: CandidateKind, value: Value, truth: object) -> bool:
             return False
     if kind is CandidateKind.DATE:
         return str(value) == str(truth)
-    if kind is CandidateKind.REFERENCE:
+    if kind in (CandidateKind.REFERENCE, CandidateKind.IDENTIFIER):
         return compact_identifier(str(value)) == compact_identifier(str(truth))
     return name_key(str(value)) == name_key(str(truth))
 

@@ -4,7 +4,8 @@ The model scores each candidate alone. A field's few best distinct values (and "
 printed") make a small space of joint readings per group of related fields; each reading
 weighs the model's probabilities times the constraints it satisfies: net + VAT = gross, the
 lines add up to the net, the amount due is not above the gross, the due date is not before
-the issue date, the invoice number is not the order number, the seller is not the buyer.
+the issue date, the invoice number is not the order number, the seller is not the buyer,
+the seller's VAT number is not the buyer's and, in France, carries the SIRET's SIREN.
 The chosen value of a field is the one of the heaviest reading, and its confidence is its
 marginal probability over all readings: a value the constraints cannot confirm against
 competing ones comes out less sure instead of being guessed with confidence.
@@ -138,6 +139,14 @@ def due_after_issue(reading: Reading) -> float:
     issue, due = reading.get("invoice_date"), reading.get("due_date")
     if isinstance(issue, date) and isinstance(due, date):
         return 1.0 if due > issue else BROKEN
+    return 1.0
+
+
+def siren_agrees(reading: Reading) -> float:
+    """A French seller's VAT number carries its SIREN, the SIRET's first nine digits."""
+    vat, siret = reading.get("seller_vat_id"), reading.get("seller_siret")
+    if isinstance(vat, str) and isinstance(siret, str) and vat.startswith("FR"):
+        return 1.0 if vat[4:] == siret[:9] else UNSURE
     return 1.0
 
 

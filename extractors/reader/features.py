@@ -15,16 +15,18 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from extractors.base import PageWords
-from extractors.labels import LEGAL_FORMS, TextRow
+from extractors.identifiers import IdentifierType
+from extractors.labels import LEGAL_FORMS, LabelHit, TextRow
 from extractors.normalize import fold_text
 from extractors.reader.candidates import FIELDS_OF_KIND, Candidate, CandidateKind, same_value
 
@@ -64,6 +66,8 @@ class DocumentView:
     candidates: Sequence[Candidate]
     finder: Mapping[str, object]
     finder_confidence: Mapping[str, float]
+    # The labels the finder's dictionaries know on each row (by ``id`` of the row).
+    label_hits: Mapping[int, Sequence[LabelHit]] = field(default_factory=dict)
 
     def page_size(self, row: TextRow) -> tuple[float, float]:
         page = self.pages[row.page]
@@ -165,11 +169,24 @@ DENSE_NAMES = (
     "name_upper_share",
     "name_row_rank",
     "name_has_digit",
+    "id_iban",
+    "id_vat",
+    "id_siret",
+    "id_siren",
+    "id_valid",
     "finder_0",
     "finder_1",
     "finder_2",
     "finder_3",
     "finder_other",
+    "known_left_0",
+    "known_left_1",
+    "known_left_2",
+    "known_left_3",
+    "known_above_0",
+    "known_above_1",
+    "known_above_2",
+    "known_above_3",
 )
 
 
@@ -224,7 +241,41 @@ def dense_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> l
         and same_value(candidate.kind, candidate.value, view.finder.get(name))
         for name in others
     )
-    return [*features, *agreement, float(other)]
+    left, above = known_labels(view, candidate)
+    known = [
+        weights.get(name, 0.0) if weights is not None else 0.0
+        for weights in (left, above)
+        for name in (*fields, *[""] * (4 - len(fields)))
+    ]
+    return [*features, *agreement, float(other), *known]
+
+
+def known_labels(
+    view: DocumentView, candidate: Candidate
+) -> tuple[Mapping[str, float] | None, Mapping[str, float] | None]:
+    """Return the field weights of the dictionary label nearest left of ``candidate`` on
+    its row, and of the one nearest above it in its column: what the finder's hand-written
+    multilingual vocabulary says of the words the model may not have seen in training."""
+    row = candidate.row
+    slack = row.height
+    left = [hit for hit in view.label_hits.get(id(row), ()) if hit.x1 <= candidate.x0 + slack / 2]
+    left_weights = max(left, key=lambda hit: hit.x1).weights if left else None
+    above_weights = None
+    index = candidate.row_index - 1
+    while index >= 0:
+        other = view.rows[index]
+        if other.page != row.page or row.top - other.bottom > ABOVE_REACH * row.height:
+            break
+        over = [
+            hit
+            for hit in view.label_hits.get(id(other), ())
+            if hit.x1 >= candidate.x0 - slack and hit.x0 <= candidate.x1 + slack
+        ]
+        if over:
+            above_weights = over[0].weights
+            break
+        index -= 1
+    return left_weights, above_weights
 
 
 def _value_features(candidate: Candidate, stats: _Stats) -> list[float]:
@@ -233,6 +284,7 @@ def _value_features(candidate: Candidate, stats: _Stats) -> list[float]:
     dates = [0.0] * 5
     reference = [0.0] * 4
     name = [0.0] * 5
+    identifier = [0.0] * 5
     if isinstance(value, Decimal):
         magnitude = abs(value)
         amount = [
@@ -276,7 +328,12 @@ def _value_features(candidate: Candidate, stats: _Stats) -> list[float]:
             float(any(char.isdigit() for char in text)),
         ]
         amount[5] = float(min(stats.value_counts[fold_text(text)], 6))
-    return [*amount, *dates, *reference, *name]
+    elif candidate.identifier is not None:
+        shape = candidate.identifier
+        identifier = [float(shape.type is kind) for kind in IdentifierType]
+        identifier.append(float(shape.valid))
+        amount[5] = float(min(stats.value_counts[str(value)], 6))
+    return [*amount, *dates, *reference, *name, *identifier]
 
 
 class _Stats:
@@ -349,16 +406,15 @@ def featurize(view: DocumentView, candidates: Sequence[Candidate]) -> Features:
         for name, text in contexts(view, candidate).items():
             by_namespace[name].append(f" {text} " if text else "")
         dense.append(dense_features(view, candidate, stats))
-    blocks = [_hashed(by_namespace[name]) for name in CONTEXT_NAMESPACES]
+    # Each distinct text is hashed once, whichever namespaces and candidates share it.
+    distinct = {
+        text: index for index, text in enumerate(dict.fromkeys(chain(*by_namespace.values())))
+    }
+    hashed = _VECTORIZER.transform(list(distinct))
+    blocks = [
+        hashed[[distinct[text] for text in by_namespace[name]]] for name in CONTEXT_NAMESPACES
+    ]
     return Features(sparse.hstack(blocks, format="csr"), np.asarray(dense, dtype=np.float64))
-
-
-def _hashed(texts: Sequence[str]) -> sparse.csr_matrix:
-    """Return the hashed n-grams of ``texts``, each distinct text hashed once (the row's
-    text is the same for all its candidates)."""
-    distinct = {text: index for index, text in enumerate(dict.fromkeys(texts))}
-    matrix = _VECTORIZER.transform(list(distinct))
-    return matrix[[distinct[text] for text in texts]]
 
 
 TEXT_FEATURES = HASH_FEATURES * len(CONTEXT_NAMESPACES)

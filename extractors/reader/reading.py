@@ -8,12 +8,13 @@ from decimal import Decimal
 import numpy as np
 
 from extractors.base import PageWords
-from extractors.labels import TextRow
+from extractors.labels import LabelHit, TextRow
 from extractors.reader.candidates import (
     FIELDS_OF_KIND,
     Candidate,
     CandidateKind,
     find_candidates,
+    may_fill,
 )
 from extractors.reader.decode import (
     Choice,
@@ -26,6 +27,7 @@ from extractors.reader.decode import (
     name_identity,
     options_of,
     plain_identity,
+    siren_agrees,
     totals_add_up,
 )
 from extractors.reader.features import DocumentView, Features, featurize
@@ -48,6 +50,7 @@ def score_candidates(
             scored[name] = [
                 (view.candidates[i], float(probabilities[row, column]))
                 for row, i in enumerate(indexes)
+                if may_fill(name, view.candidates[i])
             ]
     return scored
 
@@ -62,15 +65,17 @@ def read_fields(
     languages: Sequence[str],
     day_first: bool,
     line_totals: Sequence[Decimal],
+    label_hits: Mapping[int, Sequence[LabelHit]],
 ) -> dict[str, Choice]:
     """Return the fields the model reads, each with its value, confidence and candidate.
 
     ``finder`` holds what the label-based finder read (its agreement is one of the
-    features); ``line_totals`` are the sums of the lines' net amounts, as each line reader
+    features), ``label_hits`` the labels its dictionaries know on each row (by ``id``);
+    ``line_totals`` are the sums of the lines' net amounts, as each line reader
     read them.
     """
     candidates = find_candidates(rows, languages, day_first=day_first)
-    view = DocumentView(pages, rows, candidates, finder, finder_confidence)
+    view = DocumentView(pages, rows, candidates, finder, finder_confidence, label_hits)
     scored = score_candidates(model, view)
     groups: list[tuple[tuple[str, ...], list[Constraint]]] = [
         (
@@ -85,6 +90,10 @@ def read_fields(
         (
             FIELDS_OF_KIND[CandidateKind.NAME],
             [distinct("seller_name", "buyer_name", name_identity)],
+        ),
+        (
+            FIELDS_OF_KIND[CandidateKind.IDENTIFIER],
+            [distinct("seller_vat_id", "buyer_vat_id", plain_identity), siren_agrees],
         ),
     ]
     chosen: dict[str, Choice] = {}

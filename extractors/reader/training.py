@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,9 +27,11 @@ from sklearn.model_selection import GroupKFold
 from extractors import load_document
 from extractors.base import ExtractOptions, PageWords
 from extractors.fields import find_fields
-from extractors.ocr import OcrExtractor
+from extractors.normalize import fold_text
+from extractors.ocr import PREPROCESSING_VERSION, OcrExtractor
 from extractors.reader.candidates import (
     FIELDS_OF_KIND,
+    MONTH_STEMS,
     CandidateKind,
     find_candidates,
     same_value,
@@ -47,11 +50,16 @@ TREE_ITERATIONS = 100
 
 @dataclass(frozen=True)
 class LabelledDocument:
-    """A document's candidates of one kind each, their features and their labels."""
+    """A document's candidates of one kind each, their features and their labels.
+
+    ``layout`` names what the document shares its layout with (a generated family, a
+    supplier): the regressions' out-of-fold scores are computed a whole layout at a time.
+    """
 
     name: str
     by_kind: Mapping[CandidateKind, tuple[Features, npt.NDArray[np.bool_]]]
     weight: float = 1.0
+    layout: str = ""
 
 
 def in_training_half(truth: Mapping[str, Any], name: str) -> bool:
@@ -65,15 +73,75 @@ def in_training_half(truth: Mapping[str, Any], name: str) -> bool:
     return hashlib.sha256(key.encode()).digest()[0] % 2 == 0
 
 
+# Labels of an invoice written in words no training document uses: the letters of a label
+# word are replaced, the same way throughout the document, by others drawn from its hash.
+_LABEL_WORD = re.compile(r"[^\W\d_]{2,}")
+_LETTERS = "bcdfghjklmnpqrstvwxzaeiouy"
+
+
+def with_unseen_labels(
+    pages: Sequence[PageWords], truth: Mapping[str, object], salt: str
+) -> list[PageWords]:
+    """Return ``pages`` with every word that is no part of a printed value (``truth``) nor
+    a month name rewritten into a pseudo-word: a supplier whose labels neither the model
+    nor the finder's dictionaries know.
+
+    Training on some such documents teaches the model what the page says without its
+    labels (where a value stands, its shape, how it compares with the other values), the
+    fallback a truly new supplier's invoice needs.
+    """
+    kept = {
+        fold_text(word)
+        for value in truth.values()
+        if isinstance(value, str)
+        for word in _LABEL_WORD.findall(value)
+    }
+
+    def rewrite(match: re.Match[str]) -> str:
+        word = match.group(0)
+        folded = fold_text(word)
+        if folded in kept or folded[:3] in MONTH_STEMS:
+            return word
+        digest = hashlib.sha256(f"{salt}|{folded}".encode()).digest()
+        letters = [_LETTERS[byte % len(_LETTERS)] for byte in digest[: len(word)]]
+        return "".join(
+            new.upper() if old.isupper() else new for old, new in zip(word, letters, strict=False)
+        )
+
+    return [
+        page.model_copy(
+            update={
+                "words": [
+                    word.model_copy(update={"text": _LABEL_WORD.sub(rewrite, word.text)})
+                    for word in page.words
+                ]
+            }
+        )
+        for page in pages
+    ]
+
+
 def label_document(
-    name: str, pages: Sequence[PageWords], truth: Mapping[str, object], *, weight: float = 1.0
+    name: str,
+    pages: Sequence[PageWords],
+    truth: Mapping[str, object],
+    *,
+    weight: float = 1.0,
+    layout: str = "",
 ) -> LabelledDocument:
     """Return the candidates of ``pages`` with their features and whether each is the
     expected value of each field of its kind (``truth``: field name to printed value)."""
     found = find_fields(pages)
     document = found.document
     candidates = find_candidates(document.rows, document.languages, day_first=document.day_first)
-    view = DocumentView(document.pages, document.rows, candidates, found.values, found.confidence)
+    view = DocumentView(
+        document.pages,
+        document.rows,
+        candidates,
+        found.values,
+        found.confidence,
+        document.hits,
+    )
     features = featurize(view, candidates)
     by_kind: dict[CandidateKind, tuple[Features, npt.NDArray[np.bool_]]] = {}
     for kind, fields in FIELDS_OF_KIND.items():
@@ -89,7 +157,7 @@ def label_document(
         )
         subset = Features(features.text[indexes], features.dense[np.asarray(indexes)])
         by_kind[kind] = (subset, labels)
-    return LabelledDocument(name, by_kind, weight)
+    return LabelledDocument(name, by_kind, weight, layout or name)
 
 
 def fit_reader(
@@ -107,11 +175,20 @@ def fit_reader(
             for doc_index, document in enumerate(documents)
             if kind in document.by_kind
         ]
+        if not parts:
+            logger.warning("reader: no %s candidates to fit on; the finder reads those", kind)
+            continue
         text = sparse.vstack([features.text for _, (features, _) in parts], format="csr")
         dense = np.vstack([features.dense for _, (features, _) in parts])
         labels = np.vstack([labels for _, (_, labels) in parts])
+        layouts = {
+            name: index for index, name in enumerate(dict.fromkeys(d.layout for d in documents))
+        }
         groups = np.concatenate(
-            [np.full(features.text.shape[0], doc_index) for doc_index, (features, _) in parts]
+            [
+                np.full(features.text.shape[0], layouts[documents[doc_index].layout])
+                for doc_index, (features, _) in parts
+            ]
         )
         weights = np.concatenate(
             [
@@ -134,7 +211,13 @@ def _fit_kind(
     seed: int,
     tree_iterations: int,
 ) -> KindModel:
-    """Fit the text regressions, their out-of-fold scores, then the trees on those."""
+    """Fit the text regressions, their out-of-fold scores, then the trees on those.
+
+    The folds hold whole layouts out (``groups``), so the trees learn how far the text
+    can be trusted on a layout, and its wording, that the regressions never saw: the case
+    of every new supplier. Folds of single documents would let a family's own labels
+    vouch for themselves.
+    """
     out_of_fold = np.zeros((text.shape[0], len(fields)))
     for train, held_out in GroupKFold(n_splits=FOLDS).split(text, groups=groups):
         fold_models = [
@@ -171,8 +254,9 @@ def _text_model(
 
 def page_words(data: bytes, suffix: str, cache: Path) -> list[PageWords]:
     """Return the words of a document's pages as the cascade reads them from its page
-    (text layer, else OCR; never an embedded XML), cached by the document's sha256."""
-    cached = cache / f"{hashlib.sha256(data).hexdigest()}.json"
+    (text layer, else OCR; never an embedded XML), cached by the document's sha256 and the
+    version of what OCR is given (a new preprocessing reads the pages again)."""
+    cached = cache / f"{hashlib.sha256(data).hexdigest()}-ocr{PREPROCESSING_VERSION}.json"
     if cached.is_file():
         return [PageWords.model_validate(page) for page in json.loads(cached.read_text())]
     options = ExtractOptions(read_page=True)

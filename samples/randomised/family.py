@@ -22,7 +22,7 @@ from samples.randomised.formats import (
 )
 from samples.randomised.vocabulary import SHARED, labels, sentences
 
-FAMILY_COUNT = 40
+FAMILY_COUNT = 80
 Group = Literal["tuning", "validation"]
 # Languages cycle with a period prime to 4, so both groups hold every language.
 LANGUAGE_CYCLE = ("fr", "en", "de", "fr", "en", "de", "es", "it", "nl")

@@ -199,7 +199,8 @@ def test_values_without_their_labels_keep_their_order_number_then_date() -> None
     reading = read_invoice([page((40, 200, "FA000914 23/03/2026 22/05/2026 C3521"), ocr=0.9)])
     assert reading.fields.invoice_date == date(2026, 3, 23)
     assert reading.fields.invoice_number == "FA000914"
-    assert reading.confidence["invoice_number"] < 0.5
+    # Read, but not vouched for: under the review threshold the rules and form use.
+    assert reading.confidence["invoice_number"] < 0.9
 
 
 def test_gives_identifiers_to_the_seller_or_to_the_buyer_by_their_block() -> None:
@@ -225,7 +226,7 @@ def test_gives_identifiers_to_the_seller_or_to_the_buyer_by_their_block() -> Non
     assert fields.buyer_name == "Aurora Tech SAS"
     assert fields.buyer_vat_id == "FR19787878784"
     assert fields.seller_iban == "FR7630006000011234567890189"
-    assert reading.confidence["seller_iban"] == 1.0
+    assert reading.confidence["seller_iban"] >= 0.99
 
 
 def test_a_buyer_vat_label_makes_the_number_the_buyers() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from extractors.labels import rows_of_page
-from extractors.line_arithmetic import read_lines_by_arithmetic
+from extractors.line_arithmetic import read_lines_by_arithmetic, read_lines_by_sum
 from tests.unit.extractors.pages import page
 
 
@@ -51,3 +51,44 @@ def test_text_rows_right_under_a_line_continue_its_description() -> None:
 
 def test_rows_whose_numbers_do_not_multiply_out_are_not_lines() -> None:
     assert lines_of((40, 100, "Total HT 1 234,56"), (40, 120, "TVA 20 % 246,91")) == []
+
+
+def by_sum(total: str, *pieces: tuple[float, float, str]) -> list[tuple[str | None, Decimal]]:
+    rows = rows_of_page(page(*pieces), 0)
+    found = read_lines_by_sum(rows, Decimal(total))
+    return [(line.description, line.net_amount or Decimal(0)) for line in found]
+
+
+def test_a_table_of_descriptions_and_amounts_reads_by_its_sum_to_the_net() -> None:
+    assert by_sum(
+        "1200.50",
+        (40, 80, "Zzyx Qwom"),  # header words no dictionary knows
+        (40, 100, "Frobnication service"),
+        (400, 100, "1 000,00"),
+        (470, 100, "20,00"),  # a rate column without "%": not the amount column
+        (40, 112, "Lot 4521"),
+        (40, 130, "Blarg folders"),
+        (400, 130, "200,50"),
+        (470, 130, "10,00"),
+        (40, 160, "Qwom Zzyx"),
+        (400, 160, "1 200,50"),
+    ) == [
+        ("Frobnication service Lot 4521", Decimal("1000.00")),
+        ("Blarg folders", Decimal("200.50")),
+    ]
+
+
+def test_a_subtotal_carried_over_is_passed_and_no_run_gives_no_lines() -> None:
+    pieces = (
+        (40, 100, "Frobnication"),
+        (400, 100, "300,00"),
+        (40, 120, "Carried forward"),
+        (400, 120, "300,00"),
+        (40, 140, "Blarg folders"),
+        (400, 140, "45,00"),
+    )
+    assert by_sum("345.00", *pieces) == [
+        ("Frobnication", Decimal("300.00")),
+        ("Blarg folders", Decimal("45.00")),
+    ]
+    assert by_sum("999.00", *pieces) == []

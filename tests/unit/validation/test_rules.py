@@ -592,3 +592,21 @@ def test_bank_rule_messages_mask_ibans_and_bics_and_keep_the_full_values() -> No
     assert changed_iban.values["master_ibans"] == ", ".join(OTHER_VENDOR.ibans)
     assert f"{OTHER_VENDOR.ibans[0][:4]}…{OTHER_VENDOR.ibans[0][-4:]}" in changed_iban.message
     assert "DE…FXXX" in foreign_bic.message
+
+
+def test_a_failure_fed_by_a_doubtful_reading_says_low_confidence() -> None:
+    invoice = extraction(total_gross=Decimal(370), amount_due=None)
+    sure = run(invoice.model_copy(update={"confidence": {"total_gross": 0.99}}))["BR-CO-15"]
+    doubtful = run(invoice.model_copy(update={"confidence": {"total_gross": 0.62}}))["BR-CO-15"]
+    assert not sure.message.startswith("Read with low confidence")
+    assert doubtful.category == "arithmetic" and not doubtful.passed
+    assert doubtful.message.startswith("Read with low confidence: total_gross (0.62)")
+    assert "difference 10.00" in doubtful.message
+    assert doubtful.values["low_confidence"] == "total_gross"
+
+
+def test_a_passed_rule_and_a_doubtful_field_it_does_not_read_stay_as_they_are() -> None:
+    invoice = extraction(total_gross=Decimal(370), amount_due=None)
+    results = run(invoice.model_copy(update={"confidence": {"po_number": 0.3}}))
+    assert all("low_confidence" not in result.values for result in results.values())
+    assert not results["BR-CO-15"].message.startswith("Read with low confidence")

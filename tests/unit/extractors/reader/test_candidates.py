@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from extractors.labels import rows_of_page
-from extractors.reader.candidates import CandidateKind, find_candidates, same_value
+from extractors.reader.candidates import CandidateKind, find_candidates, may_fill, same_value
 from tests.unit.extractors.pages import page
 
 
@@ -58,3 +58,38 @@ def test_dates_in_any_of_six_languages_and_compact_dates_are_proposed() -> None:
     assert (CandidateKind.DATE, date(2026, 8, 28)) in found
     assert (CandidateKind.DATE, date(2026, 3, 20)) in found
     assert (CandidateKind.DATE, date(2026, 1, 31)) in found
+
+
+def test_identifiers_are_joined_from_their_groups_and_told_by_check_digits() -> None:
+    rows = rows_of_page(
+        page(
+            (40, 40, "IBAN : FR76 3000 6000 0112 3456 7890 189"),
+            (40, 80, "SIRET 732 829 320 00074 TVA:FR44732829320"),
+            (40, 120, "VAT DE 123456789 Tel 123456789"),
+        ),
+        0,
+    )
+    found = {
+        (c.value, c.identifier.type.value, c.identifier.valid)
+        for c in find_candidates(rows, ("fr",), day_first=True)
+        if c.kind is CandidateKind.IDENTIFIER and c.identifier is not None
+    }
+    assert found == {
+        ("FR7630006000011234567890189", "iban", True),
+        ("73282932000074", "siret", True),
+        ("FR44732829320", "vat", True),
+        ("DE123456789", "vat", False),
+    }
+
+
+def test_an_identifier_field_takes_only_its_own_kind_of_identifier() -> None:
+    rows = rows_of_page(page((40, 40, "FR76 3000 6000 0112 3456 7890 189 FR44732829320")), 0)
+    candidates = [
+        c
+        for c in find_candidates(rows, ("fr",), day_first=True)
+        if c.kind is CandidateKind.IDENTIFIER
+    ]
+    iban, vat = candidates
+    assert may_fill("seller_iban", iban) and not may_fill("seller_vat_id", iban)
+    assert may_fill("buyer_vat_id", vat) and not may_fill("seller_siret", vat)
+    assert may_fill("invoice_number", vat)

@@ -13,6 +13,7 @@ from extractors.reader.decode import (
     due_after_issue,
     options_of,
     plain_identity,
+    siren_agrees,
     totals_add_up,
 )
 from tests.unit.extractors.pages import page
@@ -88,3 +89,15 @@ def test_two_fields_do_not_take_the_same_value() -> None:
 def test_a_field_no_candidate_is_likely_for_is_left_empty() -> None:
     chosen = decode_group({"total_net": options((Decimal(5), 0.05))}, [])
     assert chosen == {}
+
+
+def test_a_french_vat_number_carrying_the_siret_s_siren_wins() -> None:
+    chosen = decode_group(
+        {
+            "seller_vat_id": options(("FR40303265045", 0.7), ("FR44732829320", 0.6)),
+            "seller_siret": options(("73282932000074", 0.9)),
+        },
+        [siren_agrees],
+    )
+    assert chosen["seller_vat_id"].value == "FR44732829320"
+    assert chosen["seller_vat_id"].confidence < 0.9

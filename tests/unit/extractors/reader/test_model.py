@@ -39,6 +39,10 @@ def invoice(rng: random.Random) -> tuple[PageWords, dict[str, str]]:
         "total_tax": f"{net // 5}.00",
         "total_gross": f"{net + net // 5}.00",
         "amount_due": f"{net + net // 5}.00",
+        "seller_vat_id": rng.choice(["FR44732829320", "DE136695976"]),
+        "buyer_vat_id": rng.choice(["BE0403170701", "NL004495445B01"]),
+        "seller_iban": rng.choice(["DE89370400440532013000", "GB29NWBK60161331926819"]),
+        "seller_siret": "73282932000074",
     }
     day, due = truth["invoice_date"][-2:], truth["due_date"][-2:]
     x = rng.choice([40, 60])
@@ -53,6 +57,9 @@ def invoice(rng: random.Random) -> tuple[PageWords, dict[str, str]]:
         (300, 620, f"VAT {truth['total_tax']}"),
         (300, 640, f"Gross {truth['total_gross']}"),
         (300, 660, f"To pay {truth['amount_due']}"),
+        (300, 100, f"VAT no {truth['buyer_vat_id']}"),
+        (x, 700, f"VAT {truth['seller_vat_id']} SIRET 732 829 320 00074"),
+        (x, 720, f"IBAN {truth['seller_iban']}"),
     ), truth
 
 
@@ -77,7 +84,14 @@ def test_a_fitted_model_reads_an_unseen_page_of_the_same_kind(saved: Path) -> No
     pages, truth = invoice(random.Random(99))
     reading = apply_reader(find_fields([pages]), load_reader(saved))
     fields = reading.fields.model_dump(mode="json")
-    for name in ("invoice_number", "total_gross", "invoice_date", "due_date"):
+    for name in (
+        "invoice_number",
+        "total_gross",
+        "invoice_date",
+        "due_date",
+        "buyer_vat_id",
+        "seller_iban",
+    ):
         assert fields[name] == truth[name], name
 
 
