@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from benchmarks.accuracy import find_cases
 from extractors.reader.candidates import name_key
@@ -57,14 +57,22 @@ UNSEEN_LABELS_EVERY = 4
 REAL_WEIGHT = 5.0  # the committed samples use 2026: these are other invoices
 
 
-# A document to train on: (name, bytes, suffix, truth, layout it shares with others).
-Source = tuple[str, bytes, str, dict[str, Any], str]
+class Source(NamedTuple):
+    """A document to train on, the layout it shares with others, and whether its labels are
+    rewritten into unseen words (``with_unseen_labels``, salted by its name)."""
+
+    name: str
+    data: bytes
+    suffix: str
+    truth: dict[str, Any]
+    layout: str
+    unseen_labels: bool = False
 
 
 def generated(
     families: Sequence[int], per_family: int, scans: int, photos: int, seed: int
 ) -> Iterator[Source]:
-    """Yield (name, bytes, suffix, truth) of the randomised families' documents: the first
+    """Yield the randomised families' documents: the first
     ``scans`` of a family scanned, the next ``photos`` photographed, the rest text PDFs."""
     for family in families:
         for index in range(per_family):
@@ -76,11 +84,15 @@ def generated(
                 else "text-pdf"
             )
             document = generate_document(family, index, kind, seed=seed)
-            layout = f"family-{family}"
-            truth = document.truth
-            if kind == "text-pdf" and index % UNSEEN_LABELS_EVERY == UNSEEN_LABELS_EVERY - 1:
-                truth = truth | {"unseen_labels": document.filename}
-            yield document.filename, document.data, SUFFIXES[kind], truth, layout
+            unseen = kind == "text-pdf" and index % UNSEEN_LABELS_EVERY == UNSEEN_LABELS_EVERY - 1
+            yield Source(
+                document.filename,
+                document.data,
+                SUFFIXES[kind],
+                document.truth,
+                f"family-{family}",
+                unseen,
+            )
 
 
 def fixed_layouts(count: int) -> Iterator[Source]:
@@ -94,7 +106,7 @@ def fixed_layouts(count: int) -> Iterator[Source]:
                 continue
             document = out / truth["source"]
             layout = "-".join(document.name.split("-")[:2])  # "fr-classic-0001-scan.pdf"
-            yield document.name, document.read_bytes(), document.suffix, truth, layout
+            yield Source(document.name, document.read_bytes(), document.suffix, truth, layout)
 
 
 def shared_documents(root: Path) -> Iterator[Source]:
@@ -108,20 +120,23 @@ def shared_documents(root: Path) -> Iterator[Source]:
             name = f"{folder.name}/{case.document.name}"
             seller = (case.truth.get("fields") or {}).get("seller_name") or name
             layout = f"{folder.name}/{name_key(str(seller))}"
-            yield name, case.document.read_bytes(), case.document.suffix.lower(), case.truth, layout
+            data, suffix = case.document.read_bytes(), case.document.suffix.lower()
+            yield Source(name, data, suffix, case.truth, layout)
 
 
 def label_all(
     documents: Iterator[Source], cache: Path, weight: float = 1.0
 ) -> list[LabelledDocument]:
     labelled = []
-    for name, data, suffix, truth, layout in documents:
-        pages = page_words(data, suffix, cache)
-        if "unseen_labels" in truth:
-            pages = with_unseen_labels(pages, truth["fields"], truth["unseen_labels"])
+    for source in documents:
+        pages = page_words(source.data, source.suffix, cache)
+        if source.unseen_labels:
+            pages = with_unseen_labels(pages, source.truth["fields"], source.name)
         if pages:
             labelled.append(
-                label_document(name, pages, truth["fields"], weight=weight, layout=layout)
+                label_document(
+                    source.name, pages, source.truth["fields"], weight=weight, layout=source.layout
+                )
             )
     return labelled
 

@@ -169,6 +169,7 @@ def fit_reader(
 ) -> ReaderModel:
     """Return the reader fitted on ``documents``; deterministic for a given ``seed``."""
     kinds: dict[CandidateKind, KindModel] = {}
+    layouts = {name: index for index, name in enumerate(dict.fromkeys(d.layout for d in documents))}
     for kind, fields in FIELDS_OF_KIND.items():
         parts = [
             (doc_index, document.by_kind[kind])
@@ -181,9 +182,6 @@ def fit_reader(
         text = sparse.vstack([features.text for _, (features, _) in parts], format="csr")
         dense = np.vstack([features.dense for _, (features, _) in parts])
         labels = np.vstack([labels for _, (_, labels) in parts])
-        layouts = {
-            name: index for index, name in enumerate(dict.fromkeys(d.layout for d in documents))
-        }
         groups = np.concatenate(
             [
                 np.full(features.text.shape[0], layouts[documents[doc_index].layout])
