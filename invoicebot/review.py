@@ -127,8 +127,6 @@ CATEGORY_WORDS: dict[ExceptionCategory, str] = {
 IDENTIFIER_FIELDS = frozenset(FIELDS_OF_CATEGORY[ExceptionCategory.INVALID_IDENTIFIER])
 # Longest decision name the audit trail holds.
 DECISION_MAX = 40
-# Below this confidence a field is offered for correction on a low-confidence exception.
-DOUBTFUL_CONFIDENCE = 0.9
 
 
 # Decisions that release the invoice for payment: the four-eyes rule applies to them.
@@ -230,10 +228,13 @@ def _normalise(name: str, value: str) -> str:
     return value
 
 
-def fields_to_correct(case: StoredCase) -> list[str]:
+def fields_to_correct(case: StoredCase, *, review_confidence: float | None = None) -> list[str]:
     """Return the fields the review form offers to correct, in the contract's order: those
-    the failed rules concern, the missing ones, and those read with low confidence (a form
-    with every field is too long for the Prefect UI's Resume dialog)."""
+    the failed rules concern, the missing ones, and those read with a confidence under
+    ``review_confidence`` (the rules' setting by default) on a low-confidence exception (a
+    form with every field is too long for the Prefect UI's Resume dialog)."""
+    if review_confidence is None:
+        review_confidence = load_rule_config(Settings().rules_config).review_confidence
     wanted: set[str] = set()
     for item in case.exceptions:
         wanted.update(FIELDS_OF_CATEGORY.get(item.category, ()))
@@ -243,7 +244,7 @@ def fields_to_correct(case: StoredCase) -> list[str]:
             wanted.update(
                 name
                 for name, score in case.confidence.items()
-                if score < DOUBTFUL_CONFIDENCE and name in FIELD_NAMES
+                if score < review_confidence and name in FIELD_NAMES
             )
     return [name for name in FIELD_NAMES if name in wanted]
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlmodel import Session, select
 
 from invoicebot.store.engine import make_engine
@@ -41,6 +42,7 @@ SCREENSHOT = "review-form.png"
 TAKE_SCREENSHOT = "review-take.png"
 # A flow run's process imports the whole stack: on a busy 2-core machine it takes a while.
 RUN_TIMEOUT_S = 300
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 FAULTY = pick_samples(lambda t: t["faults"] == ["BR-CO-15"] and t["kind"] == "text-pdf", 1)
 
 
@@ -62,15 +64,21 @@ def page() -> Iterator[Page]:
             browser.close()
 
 
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = RUN_TIMEOUT_S) -> Any:
-    """Return the first truthy answer of ``probe``, polling until ``timeout``."""
+def wait_for(
+    what: str,
+    probe: Callable[[], Any],
+    timeout: float = RUN_TIMEOUT_S,
+    explain: Callable[[], str] = str,
+) -> Any:
+    """Return the first truthy answer of ``probe``, polling until ``timeout``; on timeout,
+    fail with what ``explain`` tells of the situation."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         answer = probe()
         if answer:
             return answer
         time.sleep(2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{explain()}")
 
 
 def suspended_review_run(stack: Stack, key: str = "take-0") -> dict[str, Any] | None:
@@ -86,6 +94,37 @@ def suspended_review_run(stack: Stack, key: str = "take-0") -> dict[str, Any] | 
 
 def run_state(stack: Stack, run_id: str) -> str:
     return str(stack.api("GET", f"/flow_runs/{run_id}")["state"]["type"])
+
+
+def ended_state(stack: Stack, run_id: str) -> str | None:
+    """Return the final state a run ended in, None while it has not ended."""
+    state = run_state(stack, run_id)
+    return state if state in FINAL_STATES else None
+
+
+def run_story(stack: Stack, run_id: str) -> str:
+    """Return a run's states, its logs and the worker's last lines: why a wait failed."""
+    states = stack.api("GET", f"/flow_run_states/?flow_run_id={run_id}")
+    logs = stack.api(
+        "POST",
+        "/logs/filter",
+        {"logs": {"flow_run_id": {"any_": [run_id]}}, "sort": "TIMESTAMP_ASC", "limit": 200},
+    )
+    worker_log = (stack.data_dir / "run" / "worker.log").read_text(errors="replace")
+    return "\n".join(
+        [
+            "states:",
+            *(
+                f"  {s['timestamp']} {s['type']} {s['name']} "
+                f"{s['state_details'].get('pause_key') or ''}"
+                for s in sorted(states, key=lambda s: s["timestamp"])
+            ),
+            "logs:",
+            *(f"  {log['timestamp']} {log['message']}" for log in logs),
+            "worker log (end):",
+            worker_log[-4000:],
+        ]
+    )
 
 
 def start_scheduled_batch(stack: Stack) -> str:
@@ -124,11 +163,15 @@ def test_an_operator_corrects_an_exception_in_the_review_form(
     dialog.get_by_text("Take this case").wait_for()
     form_property(dialog, "Your name").locator("textarea").fill("Camille Martin")
     page.screenshot(path=str(screenshot_dir / TAKE_SCREENSHOT))
-    dialog.get_by_role("button", name="Submit").click()
+    submit(dialog)
     taken = time.monotonic()
 
     # A worker runs the flow again; it records the take and waits on the decision form.
-    wait_for("the decision form", lambda: suspended_review_run(stack, "decision-0-live"))
+    wait_for(
+        "the decision form",
+        lambda: suspended_review_run(stack, "decision-0-live"),
+        explain=lambda: run_story(stack, review["id"]),
+    )
     form_after_s = time.monotonic() - taken
     page.reload()
     page.get_by_role("button", name="Resume").click(timeout=60_000)
@@ -144,11 +187,16 @@ def test_an_operator_corrects_an_exception_in_the_review_form(
     form_property(dialog, "Corrected amount due (1234.56)").locator("textarea").fill(right_gross)
     dialog.get_by_text("Why it waits").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / SCREENSHOT))
-    dialog.get_by_role("button", name="Submit").click()
+    submit(dialog)
     decided = time.monotonic()
 
     # The process that took the case still holds: it applies the decision within seconds.
-    wait_for("the review run to complete", lambda: run_state(stack, review["id"]) == "COMPLETED")
+    final = wait_for(
+        "the review run to end",
+        lambda: ended_state(stack, review["id"]),
+        explain=lambda: run_story(stack, review["id"]),
+    )
+    assert final == "COMPLETED", run_story(stack, review["id"])
     applied_after_s = time.monotonic() - decided
     with Session(engine) as session:
         invoice = session.exec(select(Invoice)).one()
@@ -166,6 +214,9 @@ def test_an_operator_corrects_an_exception_in_the_review_form(
         "prefect-ui",
         audit.id,
     )
+    # The run's history shows both pauses: the take, then the decision held live.
+    story = run_story(stack, review["id"])
+    assert " take-0" in story and " decision-0-live" in story, story
     handled_s = (audit.decided_at - start.started_at).total_seconds()
     assert 0 < handled_s < (decided - taken) + 30
     print(
@@ -182,6 +233,16 @@ def log_in(page: Page, stack: Stack) -> None:
     login.fill(stack.auth_string)
     page.get_by_role("button", name="Login").click()
     login.wait_for(state="detached", timeout=60_000)
+
+
+def submit(dialog: Locator) -> None:
+    """Submit the Resume dialog and wait until the server took the form: the dialog closes
+    then, while a form the UI or the server refuses keeps it open with the reason."""
+    dialog.get_by_role("button", name="Submit").click()
+    try:
+        dialog.wait_for(state="detached", timeout=60_000)
+    except PlaywrightTimeoutError:
+        raise AssertionError(f"the form was not taken: {dialog.inner_text()}") from None
 
 
 def form_property(dialog: Locator, label: str) -> Locator:

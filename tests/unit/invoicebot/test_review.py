@@ -17,7 +17,13 @@ from typer.testing import CliRunner
 
 from invoicebot.cli import app
 from invoicebot.kpis import handling_seconds, read_snapshot
-from invoicebot.model import Extraction, InvoiceFields, InvoiceStatus
+from invoicebot.model import (
+    ExceptionCategory,
+    ExceptionItem,
+    Extraction,
+    InvoiceFields,
+    InvoiceStatus,
+)
 from invoicebot.privacy import contains_iban
 from invoicebot.review import (
     FourEyesError,
@@ -104,6 +110,28 @@ def test_the_form_offers_the_fields_the_failed_rules_concern(engine: Engine) -> 
     with Session(engine) as session:
         case = load_case(session, invoice_id=1)
     assert fields_to_correct(case) == ["total_net", "total_tax", "total_gross", "amount_due"]
+
+
+def test_a_low_confidence_exception_offers_the_fields_read_under_the_threshold(
+    engine: Engine,
+) -> None:
+    with Session(engine) as session:
+        case = load_case(session, invoice_id=1)
+    doubtful = case.model_copy(
+        update={
+            "exceptions": [
+                ExceptionItem(
+                    rule="PAGE-XML-MISMATCH",
+                    category=ExceptionCategory.LOW_CONFIDENCE,
+                    message="the page and the XML differ",
+                )
+            ],
+            "confidence": {"invoice_number": 0.85, "invoice_date": 0.95, "total_gross": 0.5},
+        }
+    )
+    # The rules' own setting by default (0.9), else the one given.
+    assert fields_to_correct(doubtful) == ["invoice_number", "total_gross"]
+    assert fields_to_correct(doubtful, review_confidence=0.8) == ["total_gross"]
 
 
 def test_corrections_are_typed_and_blank_means_unchanged(engine: Engine) -> None:
