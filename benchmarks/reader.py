@@ -2,7 +2,7 @@
 
     uv run python benchmarks/reader.py [--group validation] [--per-family 4]
         [--kinds text-pdf,scanned-pdf,photo] [--seed 2026] [--model DIR] [--plot FILE.png]
-        [--below 40]
+        [--below 80] [--from 80] [--unseen-labels] [--misses]
 
 Generates each family's documents (``samples.randomised``), reads their pages as the
 cascade does (text layer, else the real OCR; words cached in ``--cache``), and scores the
@@ -33,7 +33,7 @@ from accuracy import count_matched_lines, find_cases, same_value, scored_fields
 from extractors.base import FieldReading, PageWords
 from extractors.fields import apply_reader, find_fields
 from extractors.reader.model import SHIPPED_MODEL_DIR, ReaderModel, load_reader
-from extractors.reader.training import SUFFIXES, page_words
+from extractors.reader.training import SUFFIXES, page_words, printed_values, with_unseen_labels
 from samples.randomised import TUNING_FAMILIES, VALIDATION_FAMILIES, generate_document
 
 RELIABILITY_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001)
@@ -135,6 +135,7 @@ def run(
     seed: int,
     model: ReaderModel,
     cache: Path,
+    unseen_labels: bool = False,
 ) -> Results:
     results = Results()
     for family in families:
@@ -142,6 +143,10 @@ def run(
             for kind in kinds:
                 document = generate_document(family, 1000 + index, kind, seed=seed)
                 pages = page_words(document.data, SUFFIXES[kind], cache)
+                if unseen_labels:
+                    pages = with_unseen_labels(
+                        pages, printed_values(document.truth), document.filename
+                    )
                 read_and_score(results, model, pages, document.truth, family, document.filename)
     return results
 
@@ -245,12 +250,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--group", choices=("validation", "tuning"), default="validation")
     parser.add_argument("--per-family", type=int, default=4)
     parser.add_argument(
-        "--below", type=int, help="only the group's families numbered below this (e.g. 40)"
+        "--below", type=int, help="only the group's families numbered below this (e.g. 80)"
+    )
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=int,
+        help="only the group's families numbered from this on (e.g. 80)",
     )
     parser.add_argument("--kinds", default="text-pdf")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--model", type=Path, default=SHIPPED_MODEL_DIR)
     parser.add_argument("--cache", type=Path, default=Path(".invoicebot/reader-cache"))
+    parser.add_argument(
+        "--unseen-labels",
+        action="store_true",
+        help="rewrite each document's labels into words no document uses (a new wording)",
+    )
     parser.add_argument("--misses", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--plot", type=Path)
@@ -268,6 +284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.below is not None:
             families = tuple(family for family in families if family < arguments.below)
             group += f" (families below {arguments.below})"
+        if arguments.start is not None:
+            families = tuple(family for family in families if family >= arguments.start)
+            group += f" (families from {arguments.start})"
         results = run(
             families,
             arguments.per_family,
@@ -275,7 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             arguments.seed,
             model,
             arguments.cache,
+            arguments.unseen_labels,
         )
+        if arguments.unseen_labels:
+            group += ", labels rewritten into unseen words"
     if arguments.json:
         print(
             json.dumps(

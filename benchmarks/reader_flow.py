@@ -1,7 +1,7 @@
 """False exceptions on clean invoices of unseen layouts, through the whole batch flow.
 
     uv run python benchmarks/reader_flow.py [--group validation] [--per-family 5]
-        [--kinds text-pdf,scanned-pdf,photo] [--seed 2026] [--below 40]
+        [--kinds text-pdf,scanned-pdf,photo] [--seed 2026] [--below 80] [--from 80]
 
 Every generated invoice is clean (its arithmetic, identifiers and dates hold), so any
 exception the ``process-inbox`` flow raises on one is a false exception an operator would
@@ -37,12 +37,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kinds", default="text-pdf")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
-        "--below", type=int, help="only the group's families numbered below this (e.g. 40)"
+        "--below", type=int, help="only the group's families numbered below this (e.g. 80)"
+    )
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=int,
+        help="only the group's families numbered from this on (e.g. 80)",
     )
     arguments = parser.parse_args(argv)
     families = VALIDATION_FAMILIES if arguments.group == "validation" else TUNING_FAMILIES
     if arguments.below is not None:
         families = tuple(family for family in families if family < arguments.below)
+    if arguments.start is not None:
+        families = tuple(family for family in families if family >= arguments.start)
     with tempfile.TemporaryDirectory() as folder:
         inbox, data = Path(folder) / "inbox", Path(folder) / "data"
         inbox.mkdir()

@@ -45,7 +45,7 @@ from itertools import combinations, product
 from stdnum import iban as stdnum_iban
 
 from extractors.base import FieldReading, PageWords
-from extractors.identifiers import IBAN_START, IdentifierShape, IdentifierType, identifier_shape
+from extractors.identifiers import IBAN_START, IdentifierShape, IdentifierType, read_identifier
 from extractors.labels import (
     DATE_CONNECTORS,
     FIELD_LABEL_SET,
@@ -962,9 +962,10 @@ def _classify_identifier(
     document: Document, row: TextRow, text: str, start: int, end: int
 ) -> Candidate | None:
     """Return the candidate ``text`` is: an IBAN, a VAT number or a SIRET/SIREN, or None."""
-    shape = identifier_shape(text)
-    if shape is None:
+    read = read_identifier(text, ocr=row.ocr)
+    if read is None:
         return None
+    text, shape = read
     if shape.type is IdentifierType.IBAN:
         return Candidate("seller_iban", text, VALID_ID, row, start, end)
     if shape.type is IdentifierType.VAT:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from stdnum import iban as stdnum_iban
+from stdnum import numdb
 from stdnum.ch import vat as stdnum_ch_vat
 from stdnum.eu import vat as stdnum_vat
 from stdnum.exceptions import InvalidChecksum, ValidationError
@@ -22,6 +23,14 @@ from stdnum.gb import vat as stdnum_gb_vat
 from extractors.labels import COUNTRY_CODES_WITH_VAT
 
 IBAN_START = re.compile(r"^[A-Z]{2}\d{2}")
+# Characters OCR reads for one another: where a format needs a digit or a letter, the
+# look-alike is set right ("DES3 2005..." is DE53, "NLO9 ABNA..." is NL09).
+_AS_DIGIT = str.maketrans("ODQoIl|iZzSsGBgq", "0000111122556899")
+_AS_LETTER = str.maketrans("015286", "OISZBG")
+# At most this many characters are set right: each repair is one more chance that check
+# digits hold by accident (1 in 97 for an IBAN, 1 in 10 for a SIRET).
+MAX_OCR_REPAIRS = 2
+_IBAN_STRUCTURE = re.compile(r"(\d+)!([nac])")
 VAT_START = re.compile(r"^(?:[A-Z]{2}|EL)")
 MIN_IBAN_LENGTH = 15
 VAT_LENGTHS = range(8, 17)
@@ -71,4 +80,56 @@ def identifier_shape(text: str) -> IdentifierShape | None:
         return IdentifierShape(IdentifierType.SIRET, stdnum_siret.is_valid(text))
     if text.isdigit() and len(text) == 9 and stdnum_siren.is_valid(text):
         return IdentifierShape(IdentifierType.SIREN, True)
+    return None
+
+
+def read_identifier(text: str, *, ocr: bool = False) -> tuple[str, IdentifierShape] | None:
+    """Return the compact ``text`` as the identifier it is, with its shape, or None.
+
+    Read by OCR (``ocr``), a text that is no valid identifier is read again with the
+    look-alike characters set right where its format needs a digit or a letter; the
+    repaired text is kept only when its check digits then hold, and it changes at most
+    ``MAX_OCR_REPAIRS`` characters.
+    """
+    shape = identifier_shape(text)
+    if ocr and (shape is None or not shape.valid):
+        for repaired in (_repaired_iban(text), _repaired_digits(text)):
+            if repaired is None or repaired == text:
+                continue
+            if sum(a != b for a, b in zip(repaired, text, strict=True)) > MAX_OCR_REPAIRS:
+                continue
+            fixed = identifier_shape(repaired)
+            if fixed is not None and fixed.valid:
+                return repaired, fixed
+    return None if shape is None else (text, shape)
+
+
+def _repaired_iban(text: str) -> str | None:
+    """Return ``text`` with letters and digits as its country's IBAN format has them."""
+    if len(text) < MIN_IBAN_LENGTH:
+        return None
+    country = text[:2].translate(_AS_LETTER)
+    structure = numdb.get("iban").info(country)[0][1].get("bban")
+    if not structure:
+        return None
+    parts = [country, text[2:4].translate(_AS_DIGIT)]
+    position = 4
+    for count, kind in _IBAN_STRUCTURE.findall(structure):
+        piece = text[position : position + int(count)]
+        position += int(count)
+        if kind == "n":
+            piece = piece.translate(_AS_DIGIT)
+        elif kind == "a":
+            piece = piece.translate(_AS_LETTER)
+        parts.append(piece)
+    return "".join(parts) if position == len(text) else None
+
+
+def _repaired_digits(text: str) -> str | None:
+    """Return ``text`` with its digits' look-alikes as digits: a SIRET, a SIREN, or the
+    number of a VAT number after its country code ("DE1234S6789")."""
+    if len(text) in (9, 14):
+        return text.translate(_AS_DIGIT)
+    if len(text) in VAT_LENGTHS and VAT_START.match(text):
+        return text[:2] + text[2:].translate(_AS_DIGIT)
     return None

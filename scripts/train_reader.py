@@ -42,6 +42,7 @@ from extractors.reader.training import (
     in_training_half,
     label_document,
     page_words,
+    printed_values,
     with_unseen_labels,
 )
 from samples.invoices.generate import generate as generate_fixed_layouts
@@ -131,7 +132,7 @@ def label_all(
     for source in documents:
         pages = page_words(source.data, source.suffix, cache)
         if source.unseen_labels:
-            pages = with_unseen_labels(pages, source.truth["fields"], source.name)
+            pages = with_unseen_labels(pages, printed_values(source.truth), source.name)
         if pages:
             labelled.append(
                 label_document(

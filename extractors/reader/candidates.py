@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from extractors.identifiers import IdentifierShape, IdentifierType, identifier_shape
+from extractors.identifiers import IdentifierShape, IdentifierType, read_identifier
 from extractors.labels import PHRASE_GAP, TextRow
 from extractors.normalize import (
     compact_identifier,
@@ -301,10 +301,11 @@ def _identifiers(row: TextRow, row_index: int, texts: list[str]) -> Iterator[Can
                 if end > start:
                     joined += texts[end].strip(_EDGE_PUNCTUATION)
                 text = compact_identifier(joined)
-                shape = identifier_shape(text) if text.isalnum() else None
-                if shape is not None:
+                read = read_identifier(text, ocr=row.ocr) if text.isalnum() else None
+                if read is not None:
+                    value, shape = read
                     longest = Candidate(
-                        CandidateKind.IDENTIFIER, text, text, row, row_index, start, end, shape
+                        CandidateKind.IDENTIFIER, value, text, row, row_index, start, end, shape
                     )
             if longest is not None:
                 covered = longest.last

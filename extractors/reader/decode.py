@@ -26,6 +26,9 @@ TOP_VALUES = 4
 # How much a joint reading that breaks a constraint weighs against one that keeps it.
 BROKEN = 0.02
 UNSURE = 0.3
+# A net under the gross and no VAT total read: the VAT may be printed only by rate, so this
+# is likelier than other incomplete readings, and less than a complete one.
+VAT_UNREAD = 0.5
 TOLERANCE = Decimal("0.011")
 
 Reading = Mapping[str, Value | None]
@@ -105,14 +108,21 @@ def decode_group(
 
 
 def totals_add_up(reading: Reading) -> float:
-    """Net + VAT = gross where all three are read; a reading missing one is left unsure."""
+    """Net + VAT = gross where all three are read; a reading missing one is left unsure.
+
+    Only a complete reading confirms itself: three amounts that add up, or a net equal to
+    the gross (no VAT charged). A net under the gross means VAT was charged, and an invoice
+    that charges VAT states its total (EN 16931 BT-110): a reading that leaves it out is
+    less sure than a complete one, if surer than one without the net or the gross.
+    """
     net, tax, gross = reading.get("total_net"), reading.get("total_tax"), reading.get("total_gross")
     if isinstance(net, Decimal) and isinstance(tax, Decimal) and isinstance(gross, Decimal):
         return 1.0 if abs(net + tax - gross) <= TOLERANCE else BROKEN
     if isinstance(net, Decimal) and isinstance(gross, Decimal):
-        return 1.0 if net <= gross else BROKEN
-    present = sum(isinstance(value, Decimal) for value in (net, tax, gross))
-    return 1.0 if present <= 1 else UNSURE
+        if net > gross + TOLERANCE:
+            return BROKEN
+        return 1.0 if abs(gross - net) <= TOLERANCE else VAT_UNREAD
+    return UNSURE
 
 
 def due_not_above_gross(reading: Reading) -> float:
@@ -148,6 +158,17 @@ def siren_agrees(reading: Reading) -> float:
     if isinstance(vat, str) and isinstance(siret, str) and vat.startswith("FR"):
         return 1.0 if vat[4:] == siret[:9] else UNSURE
     return 1.0
+
+
+def stated(name: str) -> Constraint:
+    """Return the constraint that an invoice states the field ``name`` (its number and its
+    date: EN 16931 BT-1 and BT-2): a reading without it is unsure, not ruled out, as
+    a document may lack it (the fault the rules then report)."""
+
+    def check(reading: Reading) -> float:
+        return UNSURE if reading.get(name) is None else 1.0
+
+    return check
 
 
 def distinct(first: str, second: str, key: Callable[[Value], object]) -> Constraint:

@@ -28,6 +28,7 @@ from extractors.reader.decode import (
     options_of,
     plain_identity,
     siren_agrees,
+    stated,
     totals_add_up,
 )
 from extractors.reader.features import DocumentView, Features, featurize
@@ -82,10 +83,10 @@ def read_fields(
             FIELDS_OF_KIND[CandidateKind.AMOUNT],
             [totals_add_up, due_not_above_gross, lines_add_up(line_totals)],
         ),
-        (FIELDS_OF_KIND[CandidateKind.DATE], [due_after_issue]),
+        (FIELDS_OF_KIND[CandidateKind.DATE], [due_after_issue, stated("invoice_date")]),
         (
             FIELDS_OF_KIND[CandidateKind.REFERENCE],
-            [distinct("invoice_number", "po_number", plain_identity)],
+            [distinct("invoice_number", "po_number", plain_identity), stated("invoice_number")],
         ),
         (
             FIELDS_OF_KIND[CandidateKind.NAME],

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,12 +79,22 @@ _LABEL_WORD = re.compile(r"[^\W\d_]{2,}")
 _LETTERS = "bcdfghjklmnpqrstvwxzaeiouy"
 
 
+def printed_values(truth: Mapping[str, Any]) -> list[object]:
+    """Return a truth document's field values, the forms they are printed in where it has
+    them ("28 de agosto de 2026" for 2026-08-28), and its lines' descriptions."""
+    return [
+        *truth["fields"].values(),
+        *(truth.get("printed") or {}).values(),
+        *(line.get("description") for line in truth.get("lines") or []),
+    ]
+
+
 def with_unseen_labels(
-    pages: Sequence[PageWords], truth: Mapping[str, object], salt: str
+    pages: Sequence[PageWords], values: Iterable[object], salt: str
 ) -> list[PageWords]:
-    """Return ``pages`` with every word that is no part of a printed value (``truth``) nor
-    a month name rewritten into a pseudo-word: a supplier whose labels neither the model
-    nor the finder's dictionaries know.
+    """Return ``pages`` with every word that is no part of a printed value (``values``, see
+    ``printed_values``) nor a month name rewritten into a pseudo-word: a supplier whose
+    labels neither the model nor the finder's dictionaries know.
 
     Training on some such documents teaches the model what the page says without its
     labels (where a value stands, its shape, how it compares with the other values), the
@@ -92,7 +102,7 @@ def with_unseen_labels(
     """
     kept = {
         fold_text(word)
-        for value in truth.values()
+        for value in values
         if isinstance(value, str)
         for word in _LABEL_WORD.findall(value)
     }

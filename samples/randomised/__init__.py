@@ -19,7 +19,10 @@ content varies per document (parties, numbers, dates, lines, amounts) and blocks
 a few points.
 
 Honest validation: families 3, 7, 11... (``VALIDATION_FAMILIES``, a quarter, every
-language among them) are never to be used for tuning or training. Only they print the
+language among them) are never to be used for training. Those under 80 are the report
+group, never used to tune either: the figures a change reports are theirs; those from 83 on
+are the decision group, on which a change may be kept or dropped (``benchmarks/reader.py
+--below 80`` and ``--from 80``). Only they print the
 held-out labels (``vocabulary.HELD_OUT``: about a fifth of the synonyms of the fields a
 reader looks for, plus held-out sentences) and the two held-out date formats
 (``2026/03/13`` and ``13.03.26``, ``formats.HELD_OUT_DATE_FORMATS``).

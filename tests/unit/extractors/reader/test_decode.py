@@ -64,6 +64,31 @@ def test_an_unconfirmed_value_is_less_sure_than_its_confirmed_rival() -> None:
     assert unconfirmed["total_gross"].confidence < confirmed["total_gross"].confidence
 
 
+def test_a_vat_total_that_makes_the_sum_is_read_though_the_model_doubts_it() -> None:
+    # A net under the gross says VAT was charged: its total is printed somewhere.
+    chosen = decode_group(
+        {
+            "total_net": options((Decimal(100), 0.9)),
+            "total_tax": options((Decimal(20), 0.4)),
+            "total_gross": options((Decimal(120), 0.9)),
+        },
+        [totals_add_up],
+    )
+    assert chosen["total_tax"].value == Decimal(20)
+
+
+def test_no_vat_total_is_read_where_the_net_is_the_gross() -> None:
+    chosen = decode_group(
+        {
+            "total_net": options((Decimal(100), 0.9)),
+            "total_tax": options((Decimal(7), 0.3)),
+            "total_gross": options((Decimal(100), 0.9)),
+        },
+        [totals_add_up],
+    )
+    assert "total_tax" not in chosen and chosen["total_gross"].value == Decimal(100)
+
+
 def test_the_due_date_is_not_before_the_issue_date() -> None:
     chosen = decode_group(
         {
