@@ -146,9 +146,10 @@ def lines_add_up(line_totals: Sequence[Decimal]) -> Constraint:
 
 
 def due_after_issue(reading: Reading) -> float:
+    """The due date is not before the issue date (on it: payable on receipt)."""
     issue, due = reading.get("invoice_date"), reading.get("due_date")
     if isinstance(issue, date) and isinstance(due, date):
-        return 1.0 if due > issue else BROKEN
+        return 1.0 if due >= issue else BROKEN
     return 1.0
 
 

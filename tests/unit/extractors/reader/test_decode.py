@@ -100,6 +100,18 @@ def test_the_due_date_is_not_before_the_issue_date() -> None:
     assert chosen["due_date"].value == date(2026, 3, 31)
 
 
+def test_a_due_date_on_the_issue_date_is_read_with_it() -> None:
+    # Payable on receipt: the rules accept it (DUE-DATE-ORDER), so does the decoder.
+    chosen = decode_group(
+        {
+            "invoice_date": options((date(2026, 3, 16), 0.6)),
+            "due_date": options((date(2026, 3, 16), 0.9)),
+        },
+        [due_after_issue],
+    )
+    assert chosen["invoice_date"].value == chosen["due_date"].value == date(2026, 3, 16)
+
+
 def test_two_fields_do_not_take_the_same_value() -> None:
     chosen = decode_group(
         {
