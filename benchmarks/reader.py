@@ -245,10 +245,10 @@ def plot(results: Results, path: Path, group: str) -> None:
     figure.savefig(path, dpi=100)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_family_arguments(parser: argparse.ArgumentParser, *, per_family: int) -> None:
+    """Add the options that choose the generated families: group, range, documents each."""
     parser.add_argument("--group", choices=("validation", "tuning"), default="validation")
-    parser.add_argument("--per-family", type=int, default=4)
+    parser.add_argument("--per-family", type=int, default=per_family)
     parser.add_argument(
         "--below", type=int, help="only the group's families numbered below this (e.g. 80)"
     )
@@ -258,6 +258,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         help="only the group's families numbered from this on (e.g. 80)",
     )
+
+
+def chosen_families(arguments: argparse.Namespace) -> tuple[tuple[int, ...], str]:
+    """Return the families ``add_family_arguments``' options choose, and the name of that
+    group with its range, for every figure to name."""
+    families = VALIDATION_FAMILIES if arguments.group == "validation" else TUNING_FAMILIES
+    group = arguments.group
+    if arguments.below is not None:
+        families = tuple(family for family in families if family < arguments.below)
+        group += f" (families below {arguments.below})"
+    if arguments.start is not None:
+        families = tuple(family for family in families if family >= arguments.start)
+        group += f" (families from {arguments.start})"
+    return families, group
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_family_arguments(parser, per_family=4)
     parser.add_argument("--kinds", default="text-pdf")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--model", type=Path, default=SHIPPED_MODEL_DIR)
@@ -279,14 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = run_folders(arguments.folders, model, arguments.cache)
         group = "folders " + " ".join(str(folder) for folder in arguments.folders)
     else:
-        families = VALIDATION_FAMILIES if arguments.group == "validation" else TUNING_FAMILIES
-        group = arguments.group
-        if arguments.below is not None:
-            families = tuple(family for family in families if family < arguments.below)
-            group += f" (families below {arguments.below})"
-        if arguments.start is not None:
-            families = tuple(family for family in families if family >= arguments.start)
-            group += f" (families from {arguments.start})"
+        families, group = chosen_families(arguments)
         results = run(
             families,
             arguments.per_family,

@@ -24,7 +24,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from samples.randomised import TUNING_FAMILIES, VALIDATION_FAMILIES, generate_document
+from benchmarks.reader import add_family_arguments, chosen_families
+from samples.randomised import generate_document
 
 # After every generated invoice's date, so that none is "in the future".
 REFERENCE_DATE = "2026-12-06"
@@ -32,25 +33,11 @@ REFERENCE_DATE = "2026-12-06"
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--group", choices=("validation", "tuning"), default="validation")
-    parser.add_argument("--per-family", type=int, default=5)
+    add_family_arguments(parser, per_family=5)
     parser.add_argument("--kinds", default="text-pdf")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument(
-        "--below", type=int, help="only the group's families numbered below this (e.g. 80)"
-    )
-    parser.add_argument(
-        "--from",
-        dest="start",
-        type=int,
-        help="only the group's families numbered from this on (e.g. 80)",
-    )
     arguments = parser.parse_args(argv)
-    families = VALIDATION_FAMILIES if arguments.group == "validation" else TUNING_FAMILIES
-    if arguments.below is not None:
-        families = tuple(family for family in families if family < arguments.below)
-    if arguments.start is not None:
-        families = tuple(family for family in families if family >= arguments.start)
+    families, group = chosen_families(arguments)
     with tempfile.TemporaryDirectory() as folder:
         inbox, data = Path(folder) / "inbox", Path(folder) / "data"
         inbox.mkdir()
@@ -79,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     invoices = summary["invoices"]
     flagged = [invoice for invoice in invoices if invoice["exceptions"]]
     rules = Counter(item["rule"] for invoice in flagged for item in invoice["exceptions"])
-    print(f"family group: {arguments.group}, kinds {arguments.kinds}, {len(invoices)} invoices")
+    print(f"family group: {group}, kinds {arguments.kinds}, {len(invoices)} invoices")
     print(f"clean invoices raising any exception: {len(flagged) / max(len(invoices), 1):.1%}")
     print(f"straight-through rate: {summary['kpis']['straight_through_rate']:.1%}")
     print(f"time saved against manual keying: {summary['kpis']['time_saved_ratio']:.1%}")
