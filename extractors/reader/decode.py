@@ -145,7 +145,7 @@ def lines_add_up(line_totals: Sequence[Decimal]) -> Constraint:
     return check
 
 
-def due_after_issue(reading: Reading) -> float:
+def due_not_before_issue(reading: Reading) -> float:
     """The due date is not before the issue date (on it: payable on receipt)."""
     issue, due = reading.get("invoice_date"), reading.get("due_date")
     if isinstance(issue, date) and isinstance(due, date):

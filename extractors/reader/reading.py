@@ -21,8 +21,8 @@ from extractors.reader.decode import (
     Constraint,
     decode_group,
     distinct,
-    due_after_issue,
     due_not_above_gross,
+    due_not_before_issue,
     lines_add_up,
     name_identity,
     options_of,
@@ -83,7 +83,7 @@ def read_fields(
             FIELDS_OF_KIND[CandidateKind.AMOUNT],
             [totals_add_up, due_not_above_gross, lines_add_up(line_totals)],
         ),
-        (FIELDS_OF_KIND[CandidateKind.DATE], [due_after_issue, stated("invoice_date")]),
+        (FIELDS_OF_KIND[CandidateKind.DATE], [due_not_before_issue, stated("invoice_date")]),
         (
             FIELDS_OF_KIND[CandidateKind.REFERENCE],
             [distinct("invoice_number", "po_number", plain_identity), stated("invoice_number")],

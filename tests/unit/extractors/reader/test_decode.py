@@ -10,7 +10,7 @@ from extractors.reader.candidates import Candidate, CandidateKind, Value
 from extractors.reader.decode import (
     decode_group,
     distinct,
-    due_after_issue,
+    due_not_before_issue,
     options_of,
     plain_identity,
     siren_agrees,
@@ -95,7 +95,7 @@ def test_the_due_date_is_not_before_the_issue_date() -> None:
             "invoice_date": options((date(2026, 3, 1), 0.9)),
             "due_date": options((date(2026, 2, 1), 0.7), (date(2026, 3, 31), 0.6)),
         },
-        [due_after_issue],
+        [due_not_before_issue],
     )
     assert chosen["due_date"].value == date(2026, 3, 31)
 
@@ -107,7 +107,7 @@ def test_a_due_date_on_the_issue_date_is_read_with_it() -> None:
             "invoice_date": options((date(2026, 3, 16), 0.6)),
             "due_date": options((date(2026, 3, 16), 0.9)),
         },
-        [due_after_issue],
+        [due_not_before_issue],
     )
     assert chosen["invoice_date"].value == chosen["due_date"].value == date(2026, 3, 16)
 
