@@ -380,13 +380,48 @@ def _lines_adding_up(
     their own arithmetic add up to the net total, or, when neither does, the rows whose
     amounts add up to it (a table of descriptions and amounts only) where they are not
     fewer than the header's lines: lines that do not add up to the net are a fault to
-    report (BR-CO-10), not to hide by dropping one."""
+    report (BR-CO-10), not to hide by dropping one.
+
+    Where both readings add up line for line, the header's lines take what it left empty
+    from the arithmetic's (a column whose header no dictionary knows); where none adds up,
+    the arithmetic's lines are kept when they are as many and come closer to the net.
+    """
     if _sum_of(by_headers) == total_net:
-        return by_headers
+        return _completed(by_headers, by_arithmetic)
     if by_arithmetic and _sum_of(by_arithmetic) == total_net:
         return by_arithmetic
     by_sum = read_lines_by_sum(rows, total_net)
-    return by_sum if by_sum and len(by_sum) >= len(by_headers) else by_headers
+    if by_sum and len(by_sum) >= len(by_headers):
+        return by_sum
+    if by_arithmetic and len(by_arithmetic) >= len(by_headers):
+        from_arithmetic = _sum_of(by_arithmetic)
+        from_headers = _sum_of(by_headers)
+        if from_arithmetic is not None and (
+            from_headers is None or abs(from_arithmetic - total_net) < abs(from_headers - total_net)
+        ):
+            return by_arithmetic
+    return by_headers
+
+
+def _completed(by_headers: list[Line], by_arithmetic: list[Line]) -> list[Line]:
+    """Return the header's lines with their empty values taken from the arithmetic's
+    lines, when both read the same net amounts in the same order. A column no header
+    word names runs into the description: its values are taken off the description's end."""
+    if [line.net_amount for line in by_headers] != [line.net_amount for line in by_arithmetic]:
+        return by_headers
+    completed = []
+    for header, arithmetic in zip(by_headers, by_arithmetic, strict=True):
+        filled = {
+            name: value
+            for name, value in arithmetic.model_dump().items()
+            if getattr(header, name) is None and value is not None and name != "description"
+        }
+        words = (header.description or "").split()
+        while words and parse_amount(words[-1]) in filled.values():
+            words.pop()
+        filled["description"] = " ".join(words) or arithmetic.description
+        completed.append(header.model_copy(update=filled))
+    return completed
 
 
 def _sum_of(lines: Sequence[Line]) -> Decimal | None:

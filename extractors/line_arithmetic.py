@@ -126,7 +126,10 @@ def _line_of(row: TextRow, numbers: Sequence[_Number]) -> _Found | None:
     where one makes them; of several readings, the one explaining most words wins, then
     the one whose net amount stands rightmost."""
     plain = [number for number in numbers if not number.percent]
-    rates = [number for number in numbers if number.value <= MAX_RATE]
+    # A rate printed with "%" is tried first as the discount: a bare number may be one too.
+    rates = sorted(
+        (number for number in numbers if number.value <= MAX_RATE), key=lambda n: not n.percent
+    )
     best: tuple[_Number, _Number, _Number, _Number | None] | None = None
     for quantity, price, net in permutations(plain, 3):
         if quantity.value <= 0 or (net.first < quantity.first and net.first < price.first):
@@ -137,8 +140,16 @@ def _line_of(row: TextRow, numbers: Sequence[_Number]) -> _Found | None:
             continue
         if best is not None and _preference(quantity, price, net) <= _preference(*best[:3]):
             continue
-        holds, discount = _discount_between(gross, net.value, rates)
-        if holds and _apart(quantity, price, net, *([discount] if discount else [])):
+        if not _apart(quantity, price, net):
+            continue
+        # The discount is a column of its own, right of the quantity or the unit price: not
+        # a number of the description ("80 g"), nor one the line's numbers already use.
+        start = min(quantity.first, price.first)
+        discounts = [
+            rate for rate in rates if rate.first > start and _apart(rate, quantity, price, net)
+        ]
+        holds, discount = _discount_between(gross, net.value, discounts)
+        if holds:
             best = (quantity, price, net, discount)
     if best is None:
         return None

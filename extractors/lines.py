@@ -106,8 +106,10 @@ def read_lines_from_rows(rows: Sequence[TextRow], headers: Sequence[TextRow]) ->
     lines: list[Line] = []
     header_ids = {id(row) for row in headers}
     for header in headers:
-        table = _table(rows, header)
-        lines.extend(_read_body(table, _body_rows(rows, table, header_ids), strict=False))
+        named = _table(rows, header)
+        body = _body_rows(rows, named, header_ids)
+        table = _one_per_field(named, body)
+        lines.extend(_read_body(table, body, strict=False))
         page = header.page
         while _goes_on_next_page(rows, table, page, header_ids):
             page += 1
@@ -145,7 +147,9 @@ def _continued_rows(rows: Sequence[TextRow], page: int) -> list[TextRow]:
 
 
 def _table(rows: Sequence[TextRow], header: TextRow) -> ItemTable:
-    """Return the table under ``header``, its columns taken from its (stacked) header rows."""
+    """Return the table under ``header``, its columns taken from its (stacked) header rows:
+    every named column, even where two apart name the same field (``_one_per_field``
+    settles)."""
     stacked = tuple(
         row
         for row in rows
@@ -156,22 +160,44 @@ def _table(rows: Sequence[TextRow], header: TextRow) -> ItemTable:
     )
     phrases = _stack_phrases(header, stacked)
     columns = [column for column in map(_column_of_phrase, phrases) if column is not None]
-    return ItemTable(
-        header, tuple(sorted(_one_per_field(columns), key=lambda c: c.x0)), (header, *stacked)
-    )
+    return ItemTable(header, _merged(sorted(columns, key=lambda c: c.x0)), (header, *stacked))
 
 
-def _one_per_field(columns: Sequence[Column]) -> list[Column]:
-    """Return the columns with one per line field: the best-named; the others ignored."""
-    best: dict[str, Column] = {}
+def _merged(columns: Sequence[Column]) -> tuple[Column, ...]:
+    """Return the columns with neighbours naming the same field made one: a header in two
+    languages ("Description / Désignation") or in two words ("Code article")."""
+    merged: list[Column] = []
     for column in columns:
+        previous = merged[-1] if merged else None
+        if previous is not None and previous.field == column.field:
+            weight = max(previous.weight, column.weight)
+            merged[-1] = Column(column.field, previous.x0, max(previous.x1, column.x1), weight)
+        else:
+            merged.append(column)
+    return tuple(merged)
+
+
+def _one_per_field(table: ItemTable, body: Sequence[TextRow]) -> ItemTable:
+    """Return the table with one column per line field, the others ignored: the best-named,
+    and of two named as surely, the one whose cells hold more of what the field is made
+    of, letters for the description ("Code article | Description"), digits otherwise."""
+    held: dict[Column, int] = dict.fromkeys(table.columns, 0)
+    for row in body:
+        for word in row.words:
+            column = _column_at(table.columns, (word.x0 + word.x1) / 2, row.height)
+            if column is not None:
+                wanted = str.isalpha if column.field == "description" else str.isdigit
+                held[column] += sum(map(wanted, word.text))
+    best: dict[str, Column] = {}
+    for column in table.columns:
         current = best.get(column.field)
-        if current is None or column.weight > current.weight:
+        if current is None or (column.weight, held[column]) > (current.weight, held[current]):
             best[column.field] = column
-    return [
+    columns = tuple(
         column if best[column.field] is column else Column(IGNORED_COLUMN, column.x0, column.x1)
-        for column in columns
-    ]
+        for column in table.columns
+    )
+    return ItemTable(table.header, columns, table.header_rows)
 
 
 def _has_numbers(row: TextRow) -> bool:

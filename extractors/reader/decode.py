@@ -30,6 +30,7 @@ UNSURE = 0.3
 # is likelier than other incomplete readings, and less than a complete one.
 VAT_UNREAD = 0.5
 TOLERANCE = Decimal("0.011")
+TOTALS = ("total_net", "total_tax", "total_gross")
 
 Reading = Mapping[str, Value | None]
 Constraint = Callable[[Reading], float]
@@ -123,6 +124,43 @@ def totals_add_up(reading: Reading) -> float:
             return BROKEN
         return 1.0 if abs(gross - net) <= TOLERANCE else VAT_UNREAD
     return UNSURE
+
+
+def with_completed_totals(options: Mapping[str, Options]) -> dict[str, Options]:
+    """Return the amount options with each net, VAT or gross candidate that exactly
+    completes net + VAT = gross with candidates of the two others made at least as likely
+    as both of them: an amount printed on the page that completes two totals is the third,
+    however its label reads (a VAT printed as "IVA 21 %", a net as "Goods total")."""
+    completed = dict(options)
+    for name in TOTALS:
+        first, second = (other for other in TOTALS if other != name)
+        if not {name, first, second} <= options.keys():
+            continue
+        current = options[name]
+        probabilities = list(current.probabilities)
+        for index, value in enumerate(current.values):
+            if not isinstance(value, Decimal):
+                continue
+            for (one, p_one), (two, p_two) in product(
+                _amounts(options[first]), _amounts(options[second])
+            ):
+                amounts = {name: value, first: one, second: two}
+                if _adds_up(*(amounts[total] for total in TOTALS)):
+                    probabilities[index] = max(probabilities[index], p_one * p_two)
+        completed[name] = Options(current.values, probabilities, current.candidates)
+    return completed
+
+
+def _amounts(options: Options) -> list[tuple[Decimal, float]]:
+    return [
+        (value, probability)
+        for value, probability in zip(options.values, options.probabilities, strict=True)
+        if isinstance(value, Decimal)
+    ]
+
+
+def _adds_up(net: Decimal, tax: Decimal, gross: Decimal) -> bool:
+    return tax > 0 and abs(net + tax - gross) <= TOLERANCE
 
 
 def due_not_above_gross(reading: Reading) -> float:

@@ -30,6 +30,7 @@ from extractors.reader.decode import (
     siren_agrees,
     stated,
     totals_add_up,
+    with_completed_totals,
 )
 from extractors.reader.features import DocumentView, Features, featurize
 from extractors.reader.model import ReaderModel
@@ -78,10 +79,18 @@ def read_fields(
     candidates = find_candidates(rows, languages, day_first=day_first)
     view = DocumentView(pages, rows, candidates, finder, finder_confidence, label_hits)
     scored = score_candidates(model, view)
+    amounts = FIELDS_OF_KIND[CandidateKind.AMOUNT]
+    amount_options = with_completed_totals(
+        {name: options_of(scored.get(name, []), plain_identity) for name in amounts}
+    )
     groups: list[tuple[tuple[str, ...], list[Constraint]]] = [
         (
-            FIELDS_OF_KIND[CandidateKind.AMOUNT],
-            [totals_add_up, due_not_above_gross, lines_add_up(line_totals)],
+            amounts,
+            [
+                totals_add_up,
+                due_not_above_gross,
+                lines_add_up(line_totals),
+            ],
         ),
         (FIELDS_OF_KIND[CandidateKind.DATE], [due_not_before_issue, stated("invoice_date")]),
         (
@@ -100,6 +109,10 @@ def read_fields(
     chosen: dict[str, Choice] = {}
     for names, constraints in groups:
         key = name_identity if names == FIELDS_OF_KIND[CandidateKind.NAME] else plain_identity
-        options = {name: options_of(scored.get(name, []), key) for name in names}
+        options = (
+            amount_options
+            if names == amounts
+            else {name: options_of(scored.get(name, []), key) for name in names}
+        )
         chosen.update(decode_group(options, constraints))
     return chosen

@@ -34,6 +34,26 @@ def test_a_discount_rate_and_a_vat_rate_are_told_apart_by_the_arithmetic() -> No
     assert line.tax_rate == Decimal(20)
 
 
+def test_a_number_of_the_description_is_not_taken_for_the_discount() -> None:
+    # 5 x 27,21 less "80" % also makes 27,21: the 80 is the paper's weight, left of the line.
+    rows = rows_of_page(
+        page((40, 100, "Papel A4 80 g (caja de 5 paquetes)"), (300, 100, "1 27,21 - 21 % 27,21")), 0
+    )
+    (line,) = read_lines_by_arithmetic(rows)
+    assert (line.description, line.quantity) == ("Papel A4 80 g (caja de 5 paquetes)", 1)
+
+
+def test_a_discount_rate_equal_to_the_quantity_is_still_the_discount() -> None:
+    rows = rows_of_page(page((40, 100, "Toner negro"), (250, 100, "10 75,92 10 % 21 % 683,28")), 0)
+    (line,) = read_lines_by_arithmetic(rows)
+    assert (line.quantity, line.unit_price, line.net_amount) == (
+        10,
+        Decimal("75.92"),
+        Decimal("683.28"),
+    )
+    assert line.tax_rate == Decimal(21)
+
+
 def test_a_leading_quantity_and_an_item_code_stay_out_of_the_description() -> None:
     found = lines_of((40, 100, "6"), (80, 100, "Blarg folders A4"), (300, 100, "BF-4 25,96 155,76"))
     assert found == [("Blarg folders A4", Decimal("155.76"))]

@@ -107,6 +107,50 @@ def test_reads_headers_stacked_on_two_rows() -> None:
     ]
 
 
+def test_a_header_in_two_languages_names_one_column() -> None:
+    lines = read_lines(
+        [
+            page(
+                (40, 300, "Description / Désignation"),
+                (300, 300, "Qty / Qté"),
+                (380, 300, "Net / Total"),
+                (40, 320, "Height-adjustable desk"),
+                (310, 320, "3"),
+                (390, 320, "1 164,81"),
+            )
+        ]
+    )
+    assert lines == [
+        Line(
+            description="Height-adjustable desk",
+            quantity=Decimal(3),
+            net_amount=Decimal("1164.81"),
+        )
+    ]
+
+
+def test_of_two_columns_named_for_the_description_the_one_holding_text_is_it() -> None:
+    # "Code article" reads as an ignored column and a description; the codes under it are
+    # short and the descriptions under "Description" long.
+    lines = read_lines(
+        [
+            page(
+                (40, 300, "Code article"),
+                (140, 300, "Description"),
+                (330, 300, "Quantité"),
+                (420, 300, "Montant HT"),
+                (40, 320, "STY-BL50"),
+                (140, 320, "Stylos bille bleus"),
+                (340, 320, "2"),
+                (430, 320, "29,86"),
+            )
+        ]
+    )
+    assert lines == [
+        Line(description="Stylos bille bleus", quantity=Decimal(2), net_amount=Decimal("29.86"))
+    ]
+
+
 def test_skips_subtotals_and_stops_at_the_totals() -> None:
     lines = read_lines(
         [
@@ -183,3 +227,31 @@ def test_read_invoice_returns_the_lines_too() -> None:
         [page(*HEADER, *item(320, "Ramette papier A4", "3", "92,18", "20 %", "276,54"))]
     )
     assert reading.lines == [line("Ramette papier A4", "3", "92.18", "20", "276.54")]
+
+
+def test_a_column_no_header_word_names_is_filled_from_the_lines_own_arithmetic() -> None:
+    # "Nbre" names no column: the header reading has no quantity; the arithmetic of the
+    # row (10 x 98,56 = 985,60) gives it, since both readings add up to the net total.
+    reading = read_invoice(
+        [
+            page(
+                (40, 300, "Désignation"),
+                (300, 300, "Nbre"),
+                (350, 300, "P.U. HT"),
+                (480, 300, "Montant HT"),
+                *item(320, "Toner laser noir", "10", "98,56", "", "985,60"),
+                (300, 400, "Total HT 985,60 €"),
+                (300, 415, "TVA 20 % 197,12 €"),
+                (300, 430, "Total TTC 1 182,72 €"),
+            )
+        ]
+    )
+    assert reading.fields.total_net == Decimal("985.60")
+    assert reading.lines == [
+        Line(
+            description="Toner laser noir",
+            quantity=Decimal(10),
+            unit_price=Decimal("98.56"),
+            net_amount=Decimal("985.60"),
+        )
+    ]

@@ -15,6 +15,7 @@ from extractors.reader.decode import (
     plain_identity,
     siren_agrees,
     totals_add_up,
+    with_completed_totals,
 )
 from tests.unit.extractors.pages import page
 
@@ -75,6 +76,29 @@ def test_a_vat_total_that_makes_the_sum_is_read_though_the_model_doubts_it() -> 
         [totals_add_up],
     )
     assert chosen["total_tax"].value == Decimal(20)
+
+
+def test_an_amount_completing_two_sure_totals_is_read_however_its_label_reads() -> None:
+    # "IVA 21 %" reads to the model as a rate's line, not the VAT total: 0.005. It is the
+    # only amount making 7372,17 + VAT = 8920,33, so it is the VAT total.
+    amounts = {
+        "total_net": options((Decimal("7372.17"), 0.999)),
+        "total_tax": options((Decimal("1548.16"), 0.005), (Decimal("851.12"), 0.001)),
+        "total_gross": options((Decimal("8920.33"), 0.93)),
+    }
+    assert "total_tax" not in decode_group(amounts, [totals_add_up])
+    chosen = decode_group(with_completed_totals(amounts), [totals_add_up])
+    assert chosen["total_tax"].value == Decimal("1548.16")
+    assert chosen["total_tax"].confidence > 0.85
+
+
+def test_no_amount_is_made_likelier_where_none_completes_the_totals() -> None:
+    amounts = {
+        "total_net": options((Decimal(100), 0.9)),
+        "total_tax": options((Decimal(21), 0.05)),
+        "total_gross": options((Decimal(120), 0.9)),
+    }
+    assert with_completed_totals(amounts) == amounts
 
 
 def test_no_vat_total_is_read_where_the_net_is_the_gross() -> None:
