@@ -1068,8 +1068,45 @@ def rows_of_page(page: PageWords, page_index: int) -> list[TextRow]:
             group = _RowGroup()
             groups.append(group)
         group.add(word, anchor=usual[0] <= word.bottom - word.top <= usual[1])
-    rows = [make_row(page_index, group.words, ocr=page.method == "ocr") for group in groups]
+    ocr = page.method == "ocr"
+    rows = [
+        make_row(page_index, _decimals_joined(group.words) if ocr else group.words, ocr=ocr)
+        for group in groups
+    ]
     return sorted(rows, key=lambda row: row.top)
+
+
+_SPLIT_UNITS = re.compile(r"^\d[\d.,]*[.,:]$")
+_SPLIT_CENTS = re.compile(r"^(\d{2})[^\w\s]?$")
+# A split amount's two parts are closer than this many word heights.
+SPLIT_AMOUNT_GAP = 0.8
+
+
+def _decimals_joined(words: Sequence[Word]) -> list[Word]:
+    """Return the words with the amounts OCR split after their decimal mark joined again:
+    "1145." and "55" (or "316:" and "24", a dot read as a colon) are "1145.55"."""
+    joined: list[Word] = []
+    for word in sorted(words, key=lambda item: item.x0):
+        previous = joined[-1] if joined else None
+        cents = _SPLIT_CENTS.match(word.text)
+        if (
+            previous is not None
+            and cents is not None
+            and _SPLIT_UNITS.match(previous.text)
+            and 0 <= word.x0 - previous.x1 < SPLIT_AMOUNT_GAP * (word.bottom - word.top)
+        ):
+            mark = previous.text[-1] if previous.text[-1] in ".," else "."
+            joined[-1] = Word(
+                text=f"{previous.text[:-1]}{mark}{cents.group(1)}",
+                x0=previous.x0,
+                top=min(previous.top, word.top),
+                x1=word.x1,
+                bottom=max(previous.bottom, word.bottom),
+                confidence=min(previous.confidence, word.confidence),
+            )
+        else:
+            joined.append(word)
+    return joined
 
 
 # Words further apart than this many row heights belong to different phrases.
