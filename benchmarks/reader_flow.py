@@ -1,7 +1,7 @@
 """False exceptions on clean invoices of unseen layouts, through the whole batch flow.
 
     uv run python benchmarks/reader_flow.py [--group validation] [--per-family 5]
-        [--kinds text-pdf,scanned-pdf,photo] [--seed 2026] [--below 80] [--from 80]
+        [--kinds text-pdf,scanned-pdf,photo] [--seed 2026] [--below 80] [--from 80] [--details]
 
 Every generated invoice is clean (its arithmetic, identifiers and dates hold), so any
 exception the ``process-inbox`` flow raises on one is a false exception an operator would
@@ -36,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_family_arguments(parser, per_family=5)
     parser.add_argument("--kinds", default="text-pdf")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--details", action="store_true", help="list each flagged invoice")
     arguments = parser.parse_args(argv)
     families, group = chosen_families(arguments)
     with tempfile.TemporaryDirectory() as folder:
@@ -72,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"time saved against manual keying: {summary['kpis']['time_saved_ratio']:.1%}")
     for rule, count in rules.most_common():
         print(f"  {rule:<28}{count}")
+    if arguments.details:
+        for invoice in flagged:
+            for item in invoice["exceptions"]:
+                name = Path(str(invoice.get("source"))).name
+                print(f"{name}: {json.dumps(item, ensure_ascii=False)}")
     return 0
 
 

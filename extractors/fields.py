@@ -352,8 +352,8 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
             choice = choices.get(name)
             if choice is not None:
                 values[name] = choice.value
-                # As sure as the decoding, times how sure OCR was of the words themselves.
-                sure = choice.confidence * choice.candidate.ocr_confidence
+                # As sure as the decoding, times how sure OCR was of all the words read.
+                sure = choice.confidence * choice.candidate.words_confidence
                 confidence[name] = round(sure, 3)
             elif name in values:
                 confidence[name] = min(confidence.get(name, 0.0), UNCONFIRMED)

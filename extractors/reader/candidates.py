@@ -9,6 +9,7 @@ model, not a dictionary, judges from the value's surroundings.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -122,7 +123,14 @@ class Candidate:
 
     @property
     def ocr_confidence(self) -> float:
+        """How sure OCR was of the candidate's least sure word (a feature of the model)."""
         return min(word.confidence for word in self.row.words[self.first : self.last + 1])
+
+    @property
+    def words_confidence(self) -> float:
+        """How sure OCR was of reading every word of the candidate right: a name of four
+        words is right only if all four are."""
+        return math.prod(word.confidence for word in self.row.words[self.first : self.last + 1])
 
 
 def phrases(row: TextRow) -> list[tuple[int, int]]:

@@ -93,3 +93,14 @@ def test_an_identifier_field_takes_only_its_own_kind_of_identifier() -> None:
     assert may_fill("seller_iban", iban) and not may_fill("seller_vat_id", iban)
     assert may_fill("buyer_vat_id", vat) and not may_fill("seller_siret", vat)
     assert may_fill("invoice_number", vat)
+
+
+def test_a_name_read_by_ocr_is_as_sure_as_all_its_words_together() -> None:
+    rows = rows_of_page(page((40, 40, "Quux Widgets GmbH"), ocr=0.9), 0)
+    (name,) = [
+        candidate
+        for candidate in find_candidates(rows, ("en",), day_first=True)
+        if candidate.kind is CandidateKind.NAME
+    ]
+    assert name.ocr_confidence == 0.9
+    assert abs(name.words_confidence - 0.9**3) < 1e-9
