@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from dateparser.date import DateDataParser
+from dateparser.languages import default_loader
 
 DEFAULT_DATE_LANGUAGES: tuple[str, ...] = ("fr", "en", "de")
 
@@ -268,7 +269,45 @@ def parse_date(
     numeric = _numeric_date(stripped, day_first)
     if numeric is not None:
         return numeric
+    if _NUMERIC_DATE.match(stripped) is None and not _names_a_month(stripped, tuple(languages)):
+        return None  # an address ("Calle Mayor 16"): asking dateparser costs milliseconds
     return _parse_date_cached(stripped, tuple(languages), day_first)
+
+
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
+
+
+def _names_a_month(text: str, languages: tuple[str, ...]) -> bool:
+    """Return True when a word of ``text`` is a month's name or abbreviation in one of
+    ``languages``, as dateparser knows them."""
+    names = _month_names(languages or DEFAULT_DATE_LANGUAGES)
+    return any(word in names for word in _LETTER_RUNS.findall(fold_text(text)))
+
+
+@lru_cache(maxsize=16)
+def _month_names(languages: tuple[str, ...]) -> frozenset[str]:
+    """Return the folded month names and abbreviations of ``languages`` in dateparser."""
+    names: set[str] = set()
+    for language in languages:
+        info = default_loader.get_locale(language).info
+        for month in _MONTHS:
+            for name in info.get(month, []):
+                names.update(_LETTER_RUNS.findall(fold_text(name)))
+    return frozenset(names)
 
 
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})([./\-])(\d{1,2})\2(\d{4})\.?$")

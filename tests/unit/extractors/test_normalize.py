@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from extractors import normalize
 from extractors.normalize import (
     compact_identifier,
     fold_text,
@@ -137,6 +138,16 @@ def test_looks_like_date_filters_before_dateparser_is_asked() -> None:
     assert looks_like_date("14 novembre 2026")
     assert not looks_like_date("Total")
     assert not looks_like_date("1234,56")
+
+
+def test_only_a_text_naming_a_month_in_the_languages_asks_dateparser() -> None:
+    languages = ("fr", "en", "de", "es", "it", "nl")
+    assert parse_date("28 de agosto de 2026", languages) == date(2026, 8, 28)
+    assert parse_date("3 giugno 2026", languages) == date(2026, 6, 3)
+    assert parse_date("15 mei 2026", languages) == date(2026, 5, 15)
+    asked = normalize._parse_date_cached.cache_info().misses
+    assert looks_like_date("Calle Mayor 2016") and parse_date("Calle Mayor 2016", languages) is None
+    assert normalize._parse_date_cached.cache_info().misses == asked
 
 
 def test_month_first_dates_needs_proof_and_no_contrary_proof() -> None:
