@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -269,8 +270,14 @@ def parse_date(
     numeric = _numeric_date(stripped, day_first)
     if numeric is not None:
         return numeric
-    if _NUMERIC_DATE.match(stripped) is None and not _names_a_month(stripped, tuple(languages)):
-        return None  # an address ("Calle Mayor 16"): asking dateparser costs milliseconds
+    vocabulary = _date_words(tuple(languages) or DEFAULT_DATE_LANGUAGES)
+    if _NUMERIC_DATE.match(stripped) is None:
+        tokens = _DATE_TOKENS.findall(fold_text(stripped))
+        if not any(token in vocabulary.months for token in tokens):
+            return None  # an address ("Calle Mayor 16"): asking dateparser costs milliseconds
+        wordy = _day_month_year(tokens, vocabulary)
+        if wordy is not None:
+            return wordy.value
     return _parse_date_cached(stripped, tuple(languages), day_first)
 
 
@@ -288,26 +295,61 @@ _MONTHS = (
     "november",
     "december",
 )
-_LETTER_RUNS = re.compile(r"[^\W\d_]+")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DATE_TOKENS = re.compile(r"\d+|[^\W\d_]+")
 
 
-def _names_a_month(text: str, languages: tuple[str, ...]) -> bool:
-    """Return True when a word of ``text`` is a month's name or abbreviation in one of
-    ``languages``, as dateparser knows them."""
-    names = _month_names(languages or DEFAULT_DATE_LANGUAGES)
-    return any(word in names for word in _LETTER_RUNS.findall(fold_text(text)))
+@dataclass(frozen=True)
+class _DateWords:
+    """The words of wordy dates in some languages, as dateparser knows them: month names
+    and abbreviations with their month, and the words a date may hold besides (weekdays,
+    "de", "of", "1er", "14th")."""
+
+    months: Mapping[str, int]
+    others: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Decided:
+    value: date | None
 
 
 @lru_cache(maxsize=16)
-def _month_names(languages: tuple[str, ...]) -> frozenset[str]:
-    """Return the folded month names and abbreviations of ``languages`` in dateparser."""
-    names: set[str] = set()
+def _date_words(languages: tuple[str, ...]) -> _DateWords:
+    months: dict[str, int] = {}
+    others: set[str] = set()
     for language in languages:
         info = default_loader.get_locale(language).info
-        for month in _MONTHS:
+        for number, month in enumerate(_MONTHS, start=1):
             for name in info.get(month, []):
-                names.update(_LETTER_RUNS.findall(fold_text(name)))
-    return frozenset(names)
+                runs = _DATE_TOKENS.findall(fold_text(name))
+                if len(runs) == 1:
+                    months.setdefault(runs[0], number)
+        for key in (*_WEEKDAYS, "skip"):
+            for word in info.get(key, []):
+                others.update(_DATE_TOKENS.findall(fold_text(word)))
+    return _DateWords(months, frozenset(others - months.keys()))
+
+
+def _day_month_year(tokens: Sequence[str], words: _DateWords) -> _Decided | None:
+    """Return the date of a day, a month's name and a four-digit year ("14 nov. 2026",
+    "Nov 14th, 2026", "lundi 1er mars 2026") without dateparser, or None to leave an
+    unusual form to it (a two-digit year, a word it may know and this does not)."""
+    numbers = [token for token in tokens if token.isdigit()]
+    months = [words.months[token] for token in tokens if token in words.months]
+    known = all(
+        token.isdigit() or token in words.months or token in words.others for token in tokens
+    )
+    if not known or len(months) != 1 or len(numbers) != 2:
+        return None
+    years = [number for number in numbers if len(number) == 4]
+    days = [number for number in numbers if len(number) <= 2]
+    if len(years) != 1 or len(days) != 1:
+        return None
+    try:
+        return _Decided(date(int(years[0]), months[0], int(days[0])))
+    except ValueError:
+        return _Decided(None)
 
 
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})([./\-])(\d{1,2})\2(\d{4})\.?$")

@@ -147,7 +147,12 @@ def test_only_a_text_naming_a_month_in_the_languages_asks_dateparser() -> None:
     assert parse_date("15 mei 2026", languages) == date(2026, 5, 15)
     asked = normalize._parse_date_cached.cache_info().misses
     assert looks_like_date("Calle Mayor 2016") and parse_date("Calle Mayor 2016", languages) is None
+    # A day, a month's name and a year are read without dateparser too; other forms ask it.
+    assert parse_date("Monday, 17th November 2031", languages) == date(2031, 11, 17)
+    assert parse_date("31 février 2031", languages) is None
     assert normalize._parse_date_cached.cache_info().misses == asked
+    assert parse_date("17 nov. 31", languages) == date(2031, 11, 17)
+    assert normalize._parse_date_cached.cache_info().misses == asked + 1
 
 
 def test_month_first_dates_needs_proof_and_no_contrary_proof() -> None:
