@@ -378,19 +378,31 @@ def _numeric_date(text: str, day_first: bool) -> date | None:
 _SLASHED_DATE = re.compile(r"(?<!\d)(\d{1,2})[/\-](\d{1,2})[/\-](?:\d{4}|\d{2})(?!\d)")
 
 
+# "Chicago, IL 60601": a city, a US state's code and a ZIP code.
+_US_ADDRESS = re.compile(
+    r",\s*(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO"
+    r"|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY)"
+    r"\s+\d{5}(?:-\d{4})?(?!\d)"
+)
+
+
 def month_first_dates(texts: Iterable[str]) -> bool:
     """Return True when the numeric dates in ``texts`` are month first (``11/17/2017``).
 
-    Only a date whose second number exceeds 12 proves it, and only when none proves
-    the opposite (a first number over 12).
+    A date whose second number exceeds 12 proves it, unless another proves the opposite
+    (a first number over 12). With no proof either way, a US address says month first,
+    the custom there ("06/08/2026" on an invoice from New York, NY is June 8).
     """
-    month_first = day_first = False
+    month_first = day_first = american = False
     for text in texts:
         for match in _SLASHED_DATE.finditer(text):
             first, second = int(match.group(1)), int(match.group(2))
             month_first |= second > 12 >= first
             day_first |= first > 12 >= second
-    return month_first and not day_first
+        american = american or _US_ADDRESS.search(text) is not None
+    if month_first or day_first:
+        return month_first and not day_first
+    return american
 
 
 @lru_cache(maxsize=4096)

@@ -162,6 +162,12 @@ def test_month_first_dates_needs_proof_and_no_contrary_proof() -> None:
     assert not month_first_dates(["14.11.2026"])
 
 
+def test_with_no_proof_a_us_address_says_month_first() -> None:
+    assert month_first_dates(["Chicago, IL 60601", "Issued on 04/11/2026"])
+    assert not month_first_dates(["75008 Paris", "Issued on 04/11/2026"])
+    assert not month_first_dates(["New York, NY 10013", "Issued on 13/11/2026"])
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
