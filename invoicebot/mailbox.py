@@ -330,13 +330,15 @@ class FetchedMessage:
 
 class MessageOutcome(BaseModel):
     """What one message gave: the files written into the inbox, the parts quarantined with
-    their reasons, and the parts an earlier run had already taken."""
+    their reasons, the parts an earlier run had already taken, and those it had left
+    pending (it died before their files were surely in the inbox: delivered now)."""
 
     uid: str
     message_key: str
     delivered: list[str] = []
     quarantined: dict[str, str] = {}
     already_taken: int = 0
+    resumed: int = 0
 
 
 class FetchReport(BaseModel):
@@ -347,6 +349,7 @@ class FetchReport(BaseModel):
     delivered: int = 0
     quarantined: int = 0
     already_taken: int = 0
+    resumed: int = 0
     seconds: float = 0.0
     outcomes: list[MessageOutcome] = []
 
@@ -375,6 +378,7 @@ def take_message(fetched: FetchedMessage, destination: Destination) -> MessageOu
         # Parts a run that died left pending: their files may or may not be in the inbox.
         resumed = [row for row in known.values() if row.status == PartStatus.PENDING.value]
         resumed_ids = {row.id for row in resumed}
+        outcome.resumed = len(resumed)
         new_rows: list[MailPart] = []
         for piece in pieces:
             if piece.part_key in known:
@@ -546,6 +550,7 @@ def _count(report: FetchReport, outcome: MessageOutcome) -> None:
     report.delivered += len(outcome.delivered)
     report.quarantined += len(outcome.quarantined)
     report.already_taken += outcome.already_taken
+    report.resumed += outcome.resumed
     report.outcomes.append(outcome)
 
 
