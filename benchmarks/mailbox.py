@@ -158,7 +158,7 @@ def check(expected: dict[str, Expected], settings: Settings, inbox: Path) -> Cou
     with Session(engine) as session:
         rows = list(session.exec(select(MailPart)).all())
     engine.dispose()
-    by_key = {(row.message_key, row.part_key): row for row in rows}
+    by_key = {(row.message_id, row.part_key): row for row in rows}
     inbox_digests = Counter(
         hashlib.sha256(path.read_bytes()).hexdigest() for path in inbox.iterdir()
     )

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
+from functools import cached_property
 from pathlib import Path
 from typing import Final, Literal
 
@@ -303,16 +304,20 @@ class FetchedMessage:
 
     @property
     def message_id(self) -> str | None:
-        """Return the Message-ID header, without its angle brackets' surrounding space."""
+        """Return the Message-ID header (with its angle brackets), or None."""
         value = self.message.get("Message-ID")
         return storable_text(str(value).strip())[:MESSAGE_ID_MAX] if value else None
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Return the ledger's key: the Message-ID, or the digest of the message's bytes."""
-        return self.message_id or "sha256:" + hashlib.sha256(self.raw).hexdigest()
+        """Return the ledger's key: the Message-ID and the digest of the message's bytes.
 
-    @property
+        The digest keeps apart two messages that a faulty mailer sent under one Message-ID
+        (or none); the same message fetched again has the same bytes, so the same key."""
+        digest = hashlib.sha256(self.raw).hexdigest()[:24]
+        return f"{(self.message_id or '')[: MESSAGE_ID_MAX - 40]} sha256:{digest}"
+
+    @cached_property
     def raw(self) -> bytes:
         """Return the message's bytes, for its quarantine copy."""
         return self.message.as_bytes()

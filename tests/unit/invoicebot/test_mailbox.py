@@ -167,6 +167,17 @@ def test_a_message_taken_again_writes_nothing_new(tmp_path: Path, store: Engine)
     assert [row.status for row in ledger(store)] == ["delivered", "quarantined"]
 
 
+def test_two_messages_under_one_message_id_are_both_taken(tmp_path: Path, store: Engine) -> None:
+    # A faulty mailer reuses its Message-ID: the second message is not "taken before".
+    target = destination(tmp_path, store)
+    for number in range(2):
+        mail = invoice_mail(
+            message_id="<same@acme.example>", attachments=[("f.pdf", PDF + bytes([number]))]
+        )
+        assert len(take_message(fetched(mail), target).delivered) == 1
+    assert len(list(target.inbox.iterdir())) == 2
+
+
 def test_a_crash_after_the_ledger_writes_the_missing_file_once(
     tmp_path: Path, store: Engine
 ) -> None:
