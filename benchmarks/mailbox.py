@@ -290,18 +290,29 @@ def process(inbox: Path, settings: Settings) -> None:
     os.environ["INVOICEBOT_DATA_DIR"] = str(settings.data_dir)
     os.environ["INVOICEBOT_MAX_FILE_MB"] = str(MAX_FILE_MB)
     os.environ["INVOICEBOT_STABLE_SECONDS"] = "0"
+    # A local ephemeral Prefect server: no telemetry, no log shipping (PREFECT_NOTES.md).
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     from flows.process_inbox import process_inbox
 
     files = len(list(inbox.iterdir()))
     started = time.perf_counter()
     summary = process_inbox(inbox=str(inbox))
     statuses = Counter(outcome.status.value for outcome in summary.invoices)
+    categories = Counter(
+        exception.category.value for outcome in summary.invoices for exception in outcome.exceptions
+    )
     print(
         f"\n3. the batch over the {files} files delivered ({time.perf_counter() - started:.0f} s)"
     )
     print(
         f"   {dict(statuses)}; failures: {len(summary.failures)}; "
         f"left in the inbox: {len(list(inbox.iterdir()))}"
+    )
+    print(
+        f"   exceptions by category: {dict(categories.most_common())} (the mails repeat the "
+        "samples' invoices in other bytes: duplicates by design)"
     )
 
 
