@@ -1,8 +1,9 @@
 """A real IMAP server for the mailbox channel's tests and benchmarks: Debian's Dovecot, started
 in a temporary folder with its own configuration on a free loopback port.
 
-Plain IMAP with plaintext logins, on 127.0.0.1 only; users live in a passwd-file, and each
-test takes a user of its own (an empty mailbox).
+Plain IMAP with plaintext logins on one port, IMAP over TLS on another (a certificate made
+for 127.0.0.1 by openssl at the start, its file the CA to trust), both on 127.0.0.1 only;
+users live in a passwd-file, and each test takes a user of its own (an empty mailbox).
 Mails are delivered with IMAP APPEND, as a mail client files one.
 """
 
@@ -39,7 +40,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/server.pem
+ssl_key = <{root}/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 0
@@ -58,7 +61,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
   }}
 }}
 service pop3-login {{
@@ -75,12 +80,18 @@ class DovecotUnavailableError(RuntimeError):
 
 @dataclass
 class ImapServer:
-    """A running Dovecot: where it listens, and its users, each with an empty mailbox until
-    handed out."""
+    """A running Dovecot: its plain and TLS ports, its certificate, and its users, each with
+    an empty mailbox until handed out."""
 
     root: Path
     port: int
+    tls_port: int
     users: list[tuple[str, str]]
+
+    @property
+    def certificate(self) -> Path:
+        """Return the server's self-signed certificate (the CA a TLS client must trust)."""
+        return self.root / "server.pem"
 
     def add_user(self) -> MailboxConfig:
         """Return the configuration of a user not handed out before (plain IMAP)."""
@@ -90,6 +101,23 @@ class ImapServer:
         return MailboxConfig(
             host="127.0.0.1", port=self.port, user=user, password=password, security="plain"
         )
+
+
+def make_certificate(root: Path) -> None:
+    """Write a self-signed certificate for 127.0.0.1 and its key into ``root``."""
+    try:
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", str(root / "server.key"), "-out", str(root / "server.pem"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise DovecotUnavailableError(f"openssl could not make a certificate: {error}") from error
 
 
 def free_port() -> int:
@@ -132,9 +160,13 @@ def _running(root: Path) -> Iterator[ImapServer]:
     (root / "passwd").write_text(
         "".join(f"{user}:{{PLAIN}}{password}\n" for user, password in users), encoding="utf-8"
     )
-    port = free_port()
+    make_certificate(root)
+    port, tls_port = free_port(), free_port()
     config = root / "dovecot.conf"
-    config.write_text(CONFIG.format(root=root, port=port, mail_user=MAIL_USER), encoding="utf-8")
+    config.write_text(
+        CONFIG.format(root=root, port=port, tls_port=tls_port, mail_user=MAIL_USER),
+        encoding="utf-8",
+    )
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(config)],
         stdout=subprocess.PIPE,
@@ -142,7 +174,8 @@ def _running(root: Path) -> Iterator[ImapServer]:
     )
     try:
         _wait_for(port, process, root)
-        yield ImapServer(root=root, port=port, users=users)
+        _wait_for(tls_port, process, root)
+        yield ImapServer(root=root, port=port, tls_port=tls_port, users=users)
     finally:
         process.terminate()
         try:

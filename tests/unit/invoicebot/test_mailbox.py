@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import io
 import json
+import ssl
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ from invoicebot.store import init_store, make_engine
 from invoicebot.store.mail import MailPart, PartStatus, provenance_of
 from invoicebot.store.repository import claim_document
 from tests.conftest import SAMPLES
-from tests.dovecot import deliver, invoice_mail
+from tests.dovecot import ImapServer, deliver, invoice_mail
 
 PDF = (SAMPLES / "fr-classic-0001.pdf").read_bytes()
 PNG = (SAMPLES / "fr-letter-0003.png").read_bytes()
@@ -319,3 +320,18 @@ def test_messages_move_to_the_processed_folder(
         fetch_mailbox(config, inbox=tmp_path / "inbox", settings=Settings(), engine=store).messages
         == 0
     )
+
+
+def test_tls_is_verified_against_the_trusted_certificate(
+    imap_server: ImapServer, mailbox_config: MailboxConfig, tmp_path: Path, store: Engine
+) -> None:
+    deliver(mailbox_config, [invoice_mail(attachments=[("f.pdf", PDF)])])
+    tls = mailbox_config.model_copy(
+        update={"security": "tls", "port": imap_server.tls_port, "ca_file": None}
+    )
+    # The server's certificate is self-signed: not trusted unless configured.
+    with pytest.raises(ssl.SSLCertVerificationError), connect(tls):
+        pass
+    trusted = tls.model_copy(update={"ca_file": imap_server.certificate})
+    report = fetch_mailbox(trusted, inbox=tmp_path / "inbox", settings=Settings(), engine=store)
+    assert (report.messages, report.delivered) == (1, 1)
