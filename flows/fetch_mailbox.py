@@ -27,10 +27,9 @@ def mailbox_password(block: str | None) -> str | None:
 
 # Retried: the server may be briefly unreachable; a retry fetches nothing twice (the ledger).
 @task(name="fetch-messages", retries=2, retry_delay_seconds=30, cache_policy=NO_CACHE)
-def fetch_messages(inbox: str, password_block: str | None, limit: int | None) -> FetchReport:
+def fetch_messages(config: MailboxConfig, inbox: str, limit: int | None) -> FetchReport:
     """Return what taking the mailbox's new messages into ``inbox`` did."""
     settings = Settings()
-    config = MailboxConfig.from_settings(settings, password=mailbox_password(password_block))
     engine = shared_engine(settings.resolved_database_url)
     return fetch_mailbox(config, inbox=Path(inbox), settings=settings, engine=engine, limit=limit)
 
@@ -41,7 +40,10 @@ def fetch_mailbox_flow(
 ) -> FetchReport:
     """Take the attachments of the mailbox's new messages into ``inbox`` and return the
     report; the ``process-inbox`` flow then reads them with the folder's files."""
-    report = fetch_messages(inbox, password_block, limit)
+    # Read before the retried task: a missing setting or block fails the run at once,
+    # naming it, instead of being retried.
+    config = MailboxConfig.from_settings(Settings(), password=mailbox_password(password_block))
+    report = fetch_messages(config, inbox, limit)
     get_run_logger().info(
         "%d messages: %d attachments into %s, %d quarantined, %d taken before (%.1f s)",
         report.messages,

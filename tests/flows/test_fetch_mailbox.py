@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from flows.fetch_mailbox import fetch_mailbox_flow
 from flows.process_inbox import process_inbox
-from invoicebot.mailbox import MailboxConfig
+from invoicebot.mailbox import MailboxConfig, MailboxConfigError
 from invoicebot.model import InvoiceStatus
 from invoicebot.review import escape_markdown, review_markdown
 from invoicebot.settings import Settings
@@ -84,3 +84,12 @@ def test_mail_and_folder_copies_of_one_invoice_make_a_duplicate_exception(
     assert escape_markdown("Relance: facture *impayée*") in form
     assert "*impayée*" not in form
     assert escape_markdown("<relance-42@supplier.example>") in form
+
+
+def test_an_unconfigured_mailbox_fails_the_run_naming_the_settings(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HOST", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"INVOICEBOT_MAILBOX_{name}", raising=False)
+    with pytest.raises(MailboxConfigError, match="INVOICEBOT_MAILBOX_HOST"):
+        fetch_mailbox_flow(inbox=str(tmp_path / "inbox"))
