@@ -7,7 +7,7 @@ PYTHON ?= python3
 export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: help setup uv deps tesseract demo test lint format typecheck browser serve stop docs-images train-reader
+.PHONY: help setup uv deps tesseract demo test lint format typecheck browser mailbox-server serve stop docs-images train-reader
 
 help:
 	@echo "make demo   set up, then run the batch flow on generated sample invoices"
@@ -35,6 +35,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "Installing Debian's chromium"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Debian's Dovecot for the mailbox channel's tests: they start their own server, on a free
+# port in a temporary folder, so the package's own service is never needed.
+mailbox-server:
+	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { echo "Installing Debian's dovecot-imapd"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; }
+
 # PREFECT_SERVER_API_PORT picks the port (default 4200); INVOICEBOT_DATA_DIR the data dir.
 serve: deps
 	@bash scripts/serve.sh
@@ -56,7 +62,7 @@ format:
 	$(UV) run ruff format .
 	$(UV) run ruff check --fix .
 
-test: setup browser lint typecheck
+test: setup browser mailbox-server lint typecheck
 	$(UV) run pytest
 
 # Tests write their screenshots to a temporary folder; this is the one command that rewrites

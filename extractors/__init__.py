@@ -18,6 +18,7 @@ from pathlib import Path
 from extractors.base import DocumentKind, ExtractOptions, Extractor, SourceDocument
 from extractors.einvoice import EInvoiceExtractor
 from extractors.ocr import OcrExtractor
+from extractors.splitting import held_whole, split_extraction
 from extractors.templates import apply_templates
 from extractors.text_layer import TextLayerExtractor
 from invoicebot.model import DocumentError, ErrorCode, Extraction, ExtractionError, InvoiceError
@@ -26,6 +27,7 @@ __all__ = [
     "EXTRACTORS",
     "ExtractorPluginError",
     "extract_document",
+    "extract_invoices",
     "extractor_chain",
     "load_document",
     "sniff_kind",
@@ -94,22 +96,55 @@ def extract_document(
     engine is a setup problem, not the document's: it raises ``OcrEngineUnavailableError``; so
     is an invalid folder of supplier templates (``options.templates_dir``): ``TemplateError``.
     ``data``, when given, is the file's bytes as already read (the batch reads a file once, when
-    it claims it): the file is not read again.
+    it claims it): the file is not read again. A file that holds several invoices gives one
+    result for the whole file, its ``page_range`` confidence 0 and its doubt saying where the
+    invoices are (``extract_invoices`` gives one result per invoice).
     """
+    (extraction,) = _extract(path, options, source=source, data=data, split=False)
+    return extraction
+
+
+def extract_invoices(
+    path: Path,
+    options: ExtractOptions | None = None,
+    *,
+    source: str | None = None,
+    data: bytes | None = None,
+) -> list[Extraction]:
+    """Return one extraction per invoice the file holds (``extract_document``'s arguments).
+
+    A PDF of several pages may hold several invoices (a scanned stack, concatenated files):
+    it is split at the pages where one ends and the next starts (``extractors.splitting``),
+    each result with the same ``source`` and its ``page_range``. A document that cannot be
+    read gives one result, with ``error`` set.
+    """
+    return _extract(path, options, source=source, data=data, split=True)
+
+
+def _extract(
+    path: Path,
+    options: ExtractOptions | None,
+    *,
+    source: str | None,
+    data: bytes | None,
+    split: bool,
+) -> list[Extraction]:
     options = options or ExtractOptions()
     source = str(path) if source is None else source
     sha256 = ""
     try:
         document = load_document(path, options, source=source, data=data)
         sha256 = document.sha256
-        return _run_extractors(document, options)
+        return _run_extractors(document, options, split=split)
     except DocumentError as error:
         logger.info("%s", error)
-        return Extraction(
-            source=source,
-            sha256=sha256,
-            error=ExtractionError(code=error.code, message=error.reason),
-        )
+        return [
+            Extraction(
+                source=source,
+                sha256=sha256,
+                error=ExtractionError(code=error.code, message=error.reason),
+            )
+        ]
 
 
 def load_document(
@@ -178,12 +213,22 @@ def _looks_like_xml(data: bytes) -> bool:
     return head.startswith((b"<?xml", b"<!")) or (head[:1] == b"<" and head[1:2].isalpha())
 
 
-def _run_extractors(document: SourceDocument, options: ExtractOptions) -> Extraction:
+def _run_extractors(
+    document: SourceDocument, options: ExtractOptions, *, split: bool
+) -> list[Extraction]:
+    """Return the first applicable extractor's reading, one per invoice; without ``split``,
+    one for the whole file, marked when it holds several invoices."""
     for extractor in extractor_chain(options):
         extraction = extractor.extract(document, options)
         if extraction is not None:
+            invoices = split_extraction(document, extraction, extraction.page_words)
+            if not split and len(invoices) > 1:
+                invoices = [held_whole(extraction, invoices)]
             # The words were kept for the templates only: they do not leave the cascade.
-            return apply_templates(document, extraction, options).with_page_words(())
+            return [
+                apply_templates(document, invoice, options).with_page_words(())
+                for invoice in invoices
+            ]
     raise DocumentError(
         document.source, ErrorCode.UNSUPPORTED_FORMAT, "no extractor could read this document"
     )

@@ -67,8 +67,9 @@ def extract(
         ),
     ] = None,
 ) -> None:
-    """Read documents and print one extraction result per document (no database)."""
-    from extractors import extract_document
+    """Read documents and print one extraction result per invoice (no database): a PDF
+    holding several invoices gives one result each, with its page_range."""
+    from extractors import extract_invoices
     from extractors.templates import TemplateError
     from invoicebot.pipeline import extract_options
 
@@ -81,11 +82,12 @@ def extract(
     except TemplateError as error:  # a bad template is bad usage: say so before reading
         raise typer.BadParameter(str(error), param_hint="--templates") from error
     for document in documents:
-        result = extract_document(document, options).to_contract()
-        if as_json_lines:
-            typer.echo(json.dumps(result, ensure_ascii=False))
-        else:
-            typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        for invoice in extract_invoices(document, options):
+            result = invoice.to_contract()
+            if as_json_lines:
+                typer.echo(json.dumps(result, ensure_ascii=False))
+            else:
+                typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
 def _expand_documents(paths: list[Path]) -> list[Path]:

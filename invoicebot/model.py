@@ -257,17 +257,27 @@ class Extraction(BaseModel):
     lines: list[Line] = Field(default_factory=list)
     confidence: dict[str, float] = Field(default_factory=dict)
     error: ExtractionError | None = None
+    # Pages [first, last] (1-based) of the file this invoice was read from, when the file
+    # holds several invoices or may (its confidence is ``confidence["page_range"]``).
+    page_range: list[int] | None = None
     # What the document states beyond the contract (e-invoices only), for the rules; it is
     # not part of the contract's extraction result.
     extras: InvoiceExtras | None = None
+    # Why the cut into invoices is unsure (``extractors.splitting``), for the SPLIT-PAGES
+    # rule's message; not part of the contract either.
+    split_doubts: list[str] = Field(default_factory=list)
     # The words the extractor read on each page, for the supplier templates to lay out instead
     # of OCR'ing a scan again. Private, so never dumped; the extraction cascade drops them
     # before it returns.
     _page_words: tuple[PageWords, ...] = PrivateAttr(default=())
 
     def to_contract(self) -> dict[str, Any]:
-        """Return the contract's JSON-ready dict (every field key present, nulls kept)."""
-        return self.model_dump(mode="json", exclude={"extras"})
+        """Return the contract's JSON-ready dict (every field key present, nulls kept;
+        ``page_range`` only for a file that holds, or may hold, several invoices)."""
+        excluded = {"extras", "split_doubts"} | (
+            {"page_range"} if self.page_range is None else set()
+        )
+        return self.model_dump(mode="json", exclude=excluded)
 
     @property
     def page_words(self) -> tuple[PageWords, ...]:

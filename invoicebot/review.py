@@ -563,6 +563,7 @@ def review_markdown(case: StoredCase, *, reveal_bank_details: bool = False) -> s
     parts = [
         f"## {escape_markdown(review_run_name(case))}",
         f"Document: {document_link(case)} (read by {case.method or 'nothing'})",
+        *_provenance_lines(case),
         *_notice(case),
         "### Why it waits",
         *_why_lines(case),
@@ -591,6 +592,7 @@ def take_markdown(case: StoredCase) -> str:
     parts = [
         f"## {escape_markdown(review_run_name(case))}",
         f"Document: {document_link(case)}",
+        *_provenance_lines(case),
         "### Why it waits",
         *_why_lines(case),
         *_escalation_notice(case),
@@ -600,6 +602,21 @@ def take_markdown(case: StoredCase) -> str:
         "handling time runs from now to your decision.",
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def _provenance_lines(case: StoredCase) -> list[str]:
+    """Return one line per e-mail that brought the document: sender, subject, when, id."""
+    lines = []
+    for mail in case.provenance:
+        received = f"{mail.received_at:%Y-%m-%d %H:%M} UTC" if mail.received_at else "unknown"
+        lines.append(
+            f"Received by e-mail from {escape_markdown(mask_text(mail.sender))}, subject "
+            f"“{escape_markdown(mask_text(mail.subject))}”, on {received} in "
+            f"{escape_markdown(mail.mailbox)} (message id "
+            f"{escape_markdown(mail.message_id or 'none')}; attachment "
+            f"{escape_markdown(mail.file_name)})"
+        )
+    return lines
 
 
 def _why_lines(case: StoredCase) -> list[str]:

@@ -6,7 +6,7 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -102,6 +102,33 @@ class Settings(BaseSettings):
         "empty: no four-eyes rule",
     )
 
+    mailbox_host: str | None = Field(
+        default=None, description="IMAP server of the mailbox channel (`fetch-mailbox`)"
+    )
+    mailbox_port: int | None = Field(
+        default=None, ge=1, le=65535, description="IMAP port; default 993 (tls), 143 otherwise"
+    )
+    mailbox_user: str | None = Field(default=None, description="IMAP login")
+    mailbox_password: SecretStr | None = Field(
+        default=None,
+        description="IMAP password; the flow prefers a Prefect Secret block when it names one",
+    )
+    mailbox_folder: str = Field(default="INBOX", description="folder the invoices arrive in")
+    mailbox_security: str = Field(
+        default="tls",
+        pattern="^(tls|starttls|plain)$",
+        description="tls (implicit, port 993), starttls, or plain: refused unless the host is "
+        "this machine (localhost, 127.0.0.0/8, ::1)",
+    )
+    mailbox_ca_file: Path | None = Field(
+        default=None, description="CA certificates to verify the server with; default: system's"
+    )
+    mailbox_processed_folder: str | None = Field(
+        default=None,
+        description="fetched messages are moved there (created if missing); default: they stay "
+        "and carry the $InvoicebotFetched keyword",
+    )
+
     @cached_property
     def resolved_database_url(self) -> str:
         """Return the database URL, defaulting to ``invoicebot.db`` in the data dir."""
@@ -118,6 +145,11 @@ class Settings(BaseSettings):
     def resolution_model_dir(self) -> Path:
         """Return the folder of the exception resolution classifier (``invoicebot train``)."""
         return self.data_dir / "models" / "resolution"
+
+    @property
+    def mailbox_quarantine_dir(self) -> Path:
+        """Return where rejected attachments and messages without any usable one are kept."""
+        return self.archive_dir / "quarantine" / "mail"
 
     @property
     def archive_dir(self) -> Path:

@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from invoicebot.mailbox import MailboxConfig
+from tests.dovecot import DovecotUnavailableError, ImapServer, dovecot_server
+
 # Before Prefect is imported anywhere: no telemetry, no log shipping, a patient start-up.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
@@ -43,6 +46,22 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("INVOICEBOT_DATA_DIR", str(folder))
     monkeypatch.delenv("INVOICEBOT_DATABASE_URL", raising=False)
     return folder
+
+
+@pytest.fixture(scope="session")
+def imap_server() -> Iterator[ImapServer]:
+    """Run a real Dovecot IMAP server for the session; skip, saying why, where it cannot."""
+    try:
+        with dovecot_server() as server:
+            yield server
+    except DovecotUnavailableError as error:
+        pytest.skip(f"no IMAP server for the mailbox tests: {error}")
+
+
+@pytest.fixture
+def mailbox_config(imap_server: ImapServer) -> MailboxConfig:
+    """Return a new user of the IMAP server, with an empty mailbox."""
+    return imap_server.add_user()
 
 
 @pytest.fixture(scope="session")

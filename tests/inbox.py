@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pypdfium2
+
+from extractors.base import PDFIUM_LOCK
 from tests.conftest import sample_truths
 
 Truth = dict[str, Any]
@@ -42,3 +46,17 @@ def write_bad_files(inbox: Path, pdf_to_truncate: Path) -> dict[str, str]:
     (inbox / "empty.pdf").write_bytes(b"")
     (inbox / "notes.pdf").write_text("Ceci n'est pas une facture.\n")
     return {"truncated.pdf": "unreadable", "notes.pdf": "unsupported_format"}
+
+
+def concatenated_pdf(documents: list[bytes]) -> bytes:
+    """Return one PDF holding every page of the PDFs ``documents``, in order (a stack)."""
+    with PDFIUM_LOCK:
+        target = pypdfium2.PdfDocument.new()
+        for data in documents:
+            source = pypdfium2.PdfDocument(data)
+            target.import_pages(source)
+            source.close()
+        buffer = io.BytesIO()
+        target.save(buffer)
+        target.close()
+    return buffer.getvalue()

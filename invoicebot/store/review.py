@@ -24,6 +24,7 @@ from invoicebot.model import (
     RuleResult,
     Suggestion,
 )
+from invoicebot.store.mail import provenance_of
 from invoicebot.store.tables import (
     Document,
     ExceptionRecord,
@@ -100,6 +101,17 @@ class ReviewRun(SQLModel, table=True):
     started_at: datetime = Field(default_factory=utcnow)
 
 
+class MailProvenance(SQLModel):
+    """Who sent a document by e-mail, and when the mailbox received it."""
+
+    sender: str
+    subject: str
+    message_id: str | None
+    received_at: datetime | None
+    mailbox: str
+    file_name: str
+
+
 class StoredCase(SQLModel):
     """An exception invoice as the store holds it, for a review form or the terminal."""
 
@@ -130,6 +142,8 @@ class StoredCase(SQLModel):
     involved: list[str] = []
     # The values each failed rule compared, in full (for the bank-detail decision form).
     exception_values: dict[str, dict[str, str | None]] = {}
+    # The e-mails that brought the document (the mailbox channel), oldest first.
+    provenance: list[MailProvenance] = []
 
 
 class ReviewTakenError(InvoiceError):
@@ -238,6 +252,10 @@ def load_case(session: Session, *, invoice_id: int) -> StoredCase:
         applied_decisions=_applied_decisions(session, invoice_id=invoice_id),
         raised_rules={row.rule: row.category for row in raised},
         involved=_involved(session, invoice_id=invoice_id),
+        provenance=[
+            MailProvenance.model_validate(row, from_attributes=True)
+            for row in provenance_of(session, sha256=document.sha256)
+        ],
         exception_values={
             row.rule: dict(row.compared or {})
             for row in session.exec(

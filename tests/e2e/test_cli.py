@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 from invoicebot.model import FIELD_NAMES
+from samples.randomised import TUNING_FAMILIES, generate_document
 from tests.conftest import SAMPLES_REFERENCE_DATE
-from tests.inbox import copy_into, pick_samples, write_bad_files
+from tests.inbox import concatenated_pdf, copy_into, pick_samples, write_bad_files
 
 CONTRACT_KEYS = {
     "source", "sha256", "method", "language", "pages", "fields", "lines", "confidence", "error",
@@ -79,3 +80,18 @@ def test_run_json_prints_the_batch_summary(tmp_path: Path) -> None:
         "throughput_per_hour", "straight_through_rate", "exception_rate", "time_saved_ratio",
     }  # fmt: skip
     assert summary["kpis"]["straight_through_rate"] == 0.5
+
+
+def test_extract_prints_one_result_per_invoice_of_a_stack(tmp_path: Path) -> None:
+    first = generate_document(TUNING_FAMILIES[0], 2000)
+    second = generate_document(TUNING_FAMILIES[5], 2001)
+    stack = tmp_path / "stack.pdf"
+    stack.write_bytes(concatenated_pdf([first.data, second.data]))
+    done = invoicebot("extract", "--json", str(stack), env=isolated_env(tmp_path))
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [result["page_range"] for result in results] == [[1, 1], [2, 2]]
+    for result, invoice in zip(results, (first, second), strict=True):
+        assert set(result) == CONTRACT_KEYS | {"page_range"}
+        assert result["source"] == str(stack)
+        assert result["fields"]["total_gross"] == invoice.truth["fields"]["total_gross"]

@@ -128,7 +128,11 @@ def test_make_serve_starts_the_stack_and_make_stop_stops_it(tmp_path: Path) -> N
         assert stack.api("GET", "/work_pools/process")["type"] == "process"
         deployments = stack.api("POST", "/deployments/filter", {})
         names = {deployment["name"] for deployment in deployments}
-        assert {"process-inbox", "review", "retrain-classifier"} <= names
+        assert {"process-inbox", "fetch-mailbox", "review", "retrain-classifier"} <= names
+        mailbox = next(d for d in deployments if d["name"] == "fetch-mailbox")
+        assert mailbox["parameters"]["inbox"] == str(stack.data_dir.resolve() / "inbox")
+        assert mailbox["parameters"]["password_block"] == "invoicebot-mailbox-password"
+        assert mailbox["schedules"][0]["schedule"]["cron"] == "*/10 8-18 * * 1-5"
         batch = next(d for d in deployments if d["name"] == "process-inbox")
         assert batch["global_concurrency_limit"]["limit"] == 1
         assert batch["parameters"]["inbox"] == str(stack.data_dir.resolve() / "inbox")

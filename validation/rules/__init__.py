@@ -12,6 +12,7 @@ from validation.rules import (
     identifiers,
     orders,
     required,
+    splitting,
     vendors,
 )
 
@@ -25,6 +26,7 @@ FAMILIES: dict[str, str] = {
     "vendors": "Vendor master",
     "orders": "Purchase orders and goods receipts",
     "hybrid": "Hybrid e-invoices",
+    "splitting": "Files holding several invoices",
 }
 
 __all__ = [
@@ -36,5 +38,6 @@ __all__ = [
     "identifiers",
     "orders",
     "required",
+    "splitting",
     "vendors",
 ]

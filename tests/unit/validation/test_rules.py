@@ -56,7 +56,10 @@ def rated(rate: int) -> list[Line]:
 
 def full_context() -> Options:
     """Return validate() options under which every rule but BR-CO-13 and BR-CO-14 applies."""
-    invoice = extraction()
+    # Pages 3-4 of a stack, cut surely: SPLIT-PAGES applies.
+    invoice = extraction().model_copy(
+        update={"page_range": [3, 4], "confidence": {"page_range": 0.97}}
+    )
     return {
         "invoice": invoice,
         "store": master_store(),
@@ -206,6 +209,11 @@ FAIL_CASES: list[tuple[str, str, Callable[[], Options], str]] = [
      lambda: {"page_fields": InvoiceFields(invoice_number="F2026-0042",
                                            total_gross=Decimal("3600.00"))},
      "gross total 360.00 in the XML, 3600.00 on the page"),
+    ("SPLIT-PAGES", "low_confidence",
+     lambda: {"invoice": extraction().model_copy(update={
+         "page_range": [2, 3], "confidence": {"page_range": 0.6},
+         "split_doubts": ["page 3 follows a totals block but shows no invoice header"]})},
+     "Pages 2-3 of the file were read as one invoice, unsure (confidence 0.60): page 3"),
 ]  # fmt: skip
 
 
