@@ -262,11 +262,14 @@ def parse_date(
     """Return the calendar date printed in ``text``, or None.
 
     Numeric dates are read day first (``03/04/2026`` is 3 April) unless ``day_first`` is
-    False, for documents whose other dates show the month first (``11/17/2017``).
+    False, for documents whose other dates show the month first (``11/17/2017``); a date
+    with dots (``06.08.26``) is read day first always.
     """
     stripped = text.strip().rstrip(",;:")
     if not looks_like_date(stripped):
         return None
+    if _DOTTED_DATE.match(stripped):
+        day_first = True  # "06.08.26": dots are the day-first custom, even on a US invoice
     numeric = _numeric_date(stripped, day_first)
     if numeric is not None:
         return numeric
@@ -352,6 +355,7 @@ def _day_month_year(tokens: Sequence[str], words: _DateWords) -> _Decided | None
         return _Decided(None)
 
 
+_DOTTED_DATE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\.?$")
 _DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})([./\-])(\d{1,2})\2(\d{4})\.?$")
 _YEAR_MONTH_DAY = re.compile(r"^(\d{4})([./\-])(\d{1,2})\2(\d{1,2})$")
 

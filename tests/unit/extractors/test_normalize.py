@@ -113,6 +113,9 @@ def test_parse_date_reads_french_english_and_german_forms(text: str, expected: d
 def test_parse_date_reads_numeric_dates_month_first_when_told() -> None:
     assert parse_date("03/04/2026", day_first=False) == date(2026, 3, 4)
     assert parse_date("11/17/2017", day_first=False) == date(2017, 11, 17)
+    # Dots are the day-first custom, whatever the document's other dates.
+    assert parse_date("06.08.26", day_first=False) == date(2026, 8, 6)
+    assert parse_date("06.08.2026", day_first=False) == date(2026, 8, 6)
 
 
 @pytest.mark.parametrize(
