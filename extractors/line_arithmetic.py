@@ -140,16 +140,8 @@ def _line_of(row: TextRow, numbers: Sequence[_Number]) -> _Found | None:
             continue
         if best is not None and _preference(quantity, price, net) <= _preference(*best[:3]):
             continue
-        if not _apart(quantity, price, net):
-            continue
-        # The discount is a column of its own, right of the quantity or the unit price: not
-        # a number of the description ("80 g"), nor one the line's numbers already use.
-        start = min(quantity.first, price.first)
-        discounts = [
-            rate for rate in rates if rate.first > start and _apart(rate, quantity, price, net)
-        ]
-        holds, discount = _discount_between(gross, net.value, discounts)
-        if holds:
+        holds, discount = _discount_between(gross, net.value, rates, (quantity, price, net))
+        if holds and _apart(quantity, price, net):
             best = (quantity, price, net, discount)
     if best is None:
         return None
@@ -227,17 +219,24 @@ def _description(row: TextRow, used: set[int], end: int) -> tuple[int, int] | No
 
 
 def _discount_between(
-    gross: Decimal, net: Decimal, rates: Sequence[_Number]
+    gross: Decimal,
+    net: Decimal,
+    rates: Sequence[_Number],
+    line: tuple[_Number, _Number, _Number],
 ) -> tuple[bool, _Number | None]:
     """Return whether ``gross`` becomes ``net`` with no discount or with one of ``rates``
-    (printed with "%" or not), and that rate."""
+    (printed with "%" or not), and that rate. The discount is a column of its own, right of
+    the ``line``'s quantity or unit price: not a number of the description ("80 g"), nor
+    one of the line's numbers."""
     if abs(gross.quantize(CENT, ROUND_HALF_UP) - net) <= TOLERANCE:
         return True, None
     if gross <= 0:
         return False, None
     needed = (1 - net / gross) * 100
+    quantity, price, _ = line
+    start = min(quantity.first, price.first)
     for rate in rates:
-        if abs(rate.value - needed) > 1:
+        if abs(rate.value - needed) > 1 or rate.first <= start or not _apart(rate, *line):
             continue
         discounted = gross * (1 - rate.value / 100)
         if abs(discounted.quantize(CENT, ROUND_HALF_UP) - net) <= TOLERANCE:
