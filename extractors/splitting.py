@@ -218,7 +218,7 @@ def split_extraction(
 ) -> list[Extraction]:
     """Return one extraction per invoice the pages hold; ``extraction`` alone (with its page
     range when the cut is unsure) when they hold one."""
-    if len(pages) < 2 or extraction.method is Method.EINVOICE:
+    if len(pages) < 2 or extraction.method is Method.EINVOICE or one_marked_run(pages):
         return [extraction]
     segments = split_pages([page_signals(page) for page in pages])
     if len(segments) == 1:
@@ -240,6 +240,16 @@ def split_extraction(
         part = reading.to_extraction(document, method=method, pages=len(chosen), page_words=chosen)
         results.append(_with_range(part, settled(segment, part)))
     return results
+
+
+def one_marked_run(pages: Sequence[PageWords]) -> bool:
+    """Return True when every page says "page i/n" in one run, 1/n to n/n, n the page count:
+    one invoice for sure (the markers decide over every other signal), so no page need be
+    read alone."""
+    count = len(pages)
+    return [page_marker(page) for page in pages] == [
+        (index, count) for index in range(1, count + 1)
+    ]
 
 
 def _with_range(extraction: Extraction, segment: Segment) -> Extraction:

@@ -13,6 +13,7 @@ from extractors.splitting import (
     BY_SELLER,
     PageSignals,
     Segment,
+    one_marked_run,
     page_marker,
     settled,
     split_pages,
@@ -114,6 +115,14 @@ def test_pages_that_give_no_number_or_no_total_together_are_doubted() -> None:
 )
 def test_page_markers_in_several_languages(text: str, marker: tuple[int, int] | None) -> None:
     assert page_marker(page((400, 800, text))) == marker
+
+
+def test_pages_marked_in_one_run_are_one_invoice_without_reading_each() -> None:
+    marked = [page((400, 800, f"Page {i}/3"), number=i) for i in (1, 2, 3)]
+    assert one_marked_run(marked)
+    assert not one_marked_run(marked[:2])  # "1/3, 2/3": a page is missing, or another follows
+    assert not one_marked_run([marked[0], page((400, 800, "Page 1/3"), number=2), marked[2]])
+    assert not one_marked_run([marked[0], page((400, 800, "Total"), number=2), marked[2]])
 
 
 def multi_page_family() -> tuple[int, int]:
