@@ -114,7 +114,21 @@ def read_lines_from_rows(rows: Sequence[TextRow], headers: Sequence[TextRow]) ->
         while _goes_on_next_page(rows, table, page, header_ids):
             page += 1
             lines.extend(_read_body(table, _continued_rows(rows, page), strict=True))
-    return lines
+    return _without_subtotals(lines)
+
+
+def _without_subtotals(lines: Sequence[Line]) -> list[Line]:
+    """Return the lines without the bare amounts that are the sum of the lines before them:
+    a subtotal or an amount carried over whose label the dictionaries missed (an OCR misread)
+    is not a line. Only an amount with no description, quantity or price is taken for one."""
+    kept: list[Line] = []
+    for line in lines:
+        bare = line.description is None and line.quantity is None and line.unit_price is None
+        amounts = [item.net_amount for item in kept if item.net_amount is not None]
+        if bare and len(amounts) >= 2 and line.net_amount == sum(amounts, Decimal(0)):
+            continue
+        kept.append(line)
+    return kept
 
 
 def _goes_on_next_page(

@@ -255,3 +255,22 @@ def test_a_column_no_header_word_names_is_filled_from_the_lines_own_arithmetic()
             net_amount=Decimal("985.60"),
         )
     ]
+
+
+def test_a_bare_amount_that_sums_the_lines_above_is_a_subtotal_not_a_line() -> None:
+    # OCR garbled the subtotal's label ("Surnme netto"): its amount, the sum of the lines
+    # above it, is still not a line. A line with a description is kept whatever its amount.
+    lines = read_lines(
+        [
+            page(
+                *HEADER,
+                *item(320, "Article un", "1", "10,00", "20 %", "10,00"),
+                *item(340, "Article deux", "2", "5,00", "20 %", "10,00"),
+                *item(360, "Article trois", "4", "5,00", "20 %", "20,00"),
+                (300, 380, "Surnme netto"),
+                (490, 380, "40,00"),
+            )
+        ],
+        "fr",
+    )
+    assert [entry.description for entry in lines] == ["Article un", "Article deux", "Article trois"]
