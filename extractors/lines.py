@@ -174,21 +174,38 @@ def _table(rows: Sequence[TextRow], header: TextRow) -> ItemTable:
     )
     phrases = _stack_phrases(header, stacked)
     columns = [column for column in map(_column_of_phrase, phrases) if column is not None]
-    return ItemTable(header, _merged(sorted(columns, key=lambda c: c.x0)), (header, *stacked))
+    ordered = sorted(columns, key=lambda c: c.x0)
+    return ItemTable(header, _merged(ordered, header), (header, *stacked))
 
 
-def _merged(columns: Sequence[Column]) -> tuple[Column, ...]:
-    """Return the columns with neighbours naming the same field made one: a header in two
-    languages ("Description / Désignation") or in two words ("Code article")."""
+def _merged(columns: Sequence[Column], header: TextRow) -> tuple[Column, ...]:
+    """Return the columns with neighbours naming the same field in one header cell made
+    one: a header in two languages ("Description / Désignation"), set a word space apart
+    with at most a slash between; two cells ("Item | Description") stay two."""
     merged: list[Column] = []
     for column in columns:
         previous = merged[-1] if merged else None
-        if previous is not None and previous.field == column.field:
+        if (
+            previous is not None
+            and previous.field == column.field
+            and _one_cell(previous, column, header)
+        ):
             weight = max(previous.weight, column.weight)
             merged[-1] = Column(column.field, previous.x0, max(previous.x1, column.x1), weight)
         else:
             merged.append(column)
     return tuple(merged)
+
+
+def _one_cell(left: Column, right: Column, header: TextRow) -> bool:
+    """Return True when only punctuation ("/", "|") and gaps no wider than those within a
+    header phrase part two columns' names."""
+    between = [word for word in header.words if left.x1 <= word.x0 and word.x1 <= right.x0]
+    if any(any(char.isalnum() for char in word.text) for word in between):
+        return False
+    edges = [left.x1, *(x for word in between for x in (word.x0, word.x1)), right.x0]
+    gaps = [after - before for before, after in zip(edges[::2], edges[1::2], strict=True)]
+    return max(gaps) <= HEADER_PHRASE_GAP * header.height
 
 
 def _one_per_field(table: ItemTable, body: Sequence[TextRow]) -> ItemTable:
