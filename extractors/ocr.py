@@ -52,6 +52,7 @@ from extractors.base import (
 )
 from extractors.fields import read_invoice
 from extractors.ocr_engines import OcrEngine, RapidOcrEngine
+from extractors.ocr_vote import voted_name
 from extractors.page_geometry import even_lighting, flatten_page
 from extractors.tesseract_api import TessdataUnavailableError, TesseractApi
 from invoicebot.model import (
@@ -111,6 +112,7 @@ RULE_INK_LEVEL = 170
 SECOND_READING_CONFIDENCE = 0.88
 SECOND_ENGINE: str | None = "rapidocr"
 DATE_FIELDS = frozenset({"invoice_date", "due_date"})
+NAME_FIELDS = ("seller_name", "buyer_name")
 
 
 class OcrEngineUnavailableError(InvoiceError):
@@ -148,7 +150,7 @@ class OcrExtractor:
         reading = read_invoice(pages)
         second = OCR_ENGINES.get(SECOND_ENGINE) if SECOND_ENGINE else None
         if second is not None and needs_second_reading(pages, reading) and second.available():
-            reading = _with_second_reading(reading, second, images, options, deadline)
+            reading = _with_second_reading(reading, pages, second, images, options, deadline)
         return reading.to_extraction(
             document, method=Method.OCR, pages=len(pages), page_words=pages
         )
@@ -156,6 +158,7 @@ class OcrExtractor:
 
 def _with_second_reading(
     reading: FieldReading,
+    pages: Sequence[PageWords],
     engine: OcrEngine,
     images: Callable[[], Iterator[tuple[int, Image.Image]]],
     options: ExtractOptions,
@@ -163,7 +166,8 @@ def _with_second_reading(
 ) -> FieldReading:
     """Return ``reading`` merged with ``engine``'s reading of the pages, or ``reading`` alone
     when the time limit passes during the second reading: tesseract's words are already
-    read, and a poor reading beats a timed-out document."""
+    read, and a poor reading beats a timed-out document. The parties' names keep the
+    letters the second engine read more surely (``extractors.ocr_vote``)."""
     try:
         second_pages = [
             read_with_engine(engine, image, number, options, deadline) for number, image in images()
@@ -173,7 +177,13 @@ def _with_second_reading(
             raise
         logger.warning("%s: %s; keeping the tesseract reading", error.source, error.reason)
         return reading
-    return merge_readings(reading, read_invoice(second_pages))
+    merged = merge_readings(reading, read_invoice(second_pages))
+    names = {
+        name: voted_name(value, pages, second_pages)
+        for name in NAME_FIELDS
+        if isinstance(value := getattr(merged.fields, name), str)
+    }
+    return merged.model_copy(update={"fields": merged.fields.model_copy(update=names)})
 
 
 def needs_second_reading(pages: Sequence[PageWords], reading: FieldReading) -> bool:

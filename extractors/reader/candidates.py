@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from extractors.identifiers import IdentifierShape, IdentifierType, read_identifier
-from extractors.labels import PHRASE_GAP, TextRow
+from extractors.labels import LEGAL_FORMS, PHRASE_GAP, TextRow
 from extractors.normalize import (
     compact_identifier,
     fold_text,
@@ -284,8 +284,75 @@ def _name_candidate(
     digits = sum(char.isdigit() for char in cleaned)
     if digits > len(cleaned) / 3:
         return
+    last_word = fold_text(cleaned.split()[-1])
+    # "Livrer à", "Ship to", "Enviar a": a label announcing a party, not the party's name.
+    if last_word in NAME_NEVER_ENDS_WITH:
+        return
+    if row.ocr:
+        cleaned = with_legal_form_restored(cleaned)
     yield Candidate(CandidateKind.NAME, cleaned, cleaned, row, row_index, first, last)
 
+
+def with_legal_form_restored(name: str) -> str:
+    """Return an OCR'd ``name`` with its last word turned back into the legal form it
+    misreads by one character OCR often confuses ("Digital pic", "Bianchi S.r.!.")"""
+    *head, last = name.split(" ")
+    undotted = last.replace(".", "")
+    if len(undotted) < 3 or fold_text(undotted) in LEGAL_FORMS:
+        return name
+    for index, char in enumerate(undotted):
+        for read_as in OCR_CONFUSIONS.get(char, ""):
+            restored = undotted[:index] + read_as + undotted[index + 1 :]
+            if fold_text(restored) in LEGAL_FORMS:
+                dotted = iter(restored)
+                fixed = "".join(char if char == "." else next(dotted) for char in last)
+                return " ".join([*head, fixed])
+    return name
+
+
+# Words a name broken over two rows ends its first row with: "HOME MASTER HARDWARE &" over
+# "ELECTRICAL", "Dupont et" over "Fils".
+NAME_JOINERS = frozenset({"&", "+", "and", "et", "und"})
+# How far below the name its continuation may start, in row heights.
+CONTINUATION_REACH = 1.0
+
+
+def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
+    """Return the name of ``candidate`` with the phrase under it appended where the name ends
+    in a joining word and the next row holds a phrase beneath it that could go on a name."""
+    text = str(candidate.value)
+    words = text.split()
+    if fold_text(words[-1]) not in NAME_JOINERS or candidate.row_index + 1 >= len(rows):
+        return text
+    row, below = candidate.row, rows[candidate.row_index + 1]
+    if below.page != row.page or below.top - candidate.bottom > CONTINUATION_REACH * row.height:
+        return text
+    beneath = [
+        (first, last)
+        for first, last in phrases(below)
+        if below.words[first].x0 < candidate.x1 and below.words[last].x1 > candidate.x0
+    ]
+    if len(beneath) != 1:
+        return text
+    first, last = beneath[0]
+    rest = " ".join(word.text for word in below.words[first : last + 1])
+    joined = list(_name_candidate(f"{text} {rest}", below, candidate.row_index + 1, first, last))
+    if not joined or len(words) + last - first + 1 > MAX_NAME_WORDS:
+        return text
+    return str(joined[0].value)
+
+
+# Words a party's name does not end with (folded): prepositions and articles that end the
+# labels announcing a party. Joining words ("&", "et") are not here: a name may go on on the
+# next row (``continued_name``).
+NAME_NEVER_ENDS_WITH = frozenset(
+    {"a", "to", "de", "du", "des", "of", "for", "par", "pour", "para", "per", "the", "le",
+     "la", "les", "al", "aan", "voor", "van", "von", "zu", "an", "der", "die", "das"}
+)  # fmt: skip
+# Characters OCR reads in place of others in a legal form's letters, and what they stand for.
+OCR_CONFUSIONS: dict[str, str] = {
+    "i": "l", "I": "l", "!": "l", "|": "l", "1": "l", "e": "c", "E": "C",
+}  # fmt: skip
 
 # "TVA:FR12...", "USt-IdNr.:DE12...": a label glued to the identifier it announces.
 _GLUED_LABEL = re.compile(r"^[^\W\d_][-.\w]*:(?=\w)")

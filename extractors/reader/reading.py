@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -13,6 +14,7 @@ from extractors.reader.candidates import (
     FIELDS_OF_KIND,
     Candidate,
     CandidateKind,
+    continued_name,
     find_candidates,
     may_fill,
 )
@@ -115,4 +117,8 @@ def read_fields(
             else {name: options_of(scored.get(name, []), key) for name in names}
         )
         chosen.update(decode_group(options, constraints))
+    for name in FIELDS_OF_KIND[CandidateKind.NAME]:
+        choice = chosen.get(name)
+        if choice is not None:
+            chosen[name] = replace(choice, value=continued_name(choice.candidate, rows))
     return chosen

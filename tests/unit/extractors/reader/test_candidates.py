@@ -6,7 +6,14 @@ from datetime import date
 from decimal import Decimal
 
 from extractors.labels import rows_of_page
-from extractors.reader.candidates import CandidateKind, find_candidates, may_fill, same_value
+from extractors.reader.candidates import (
+    CandidateKind,
+    continued_name,
+    find_candidates,
+    may_fill,
+    same_value,
+    with_legal_form_restored,
+)
 from tests.unit.extractors.pages import page
 
 
@@ -104,3 +111,37 @@ def test_a_name_read_by_ocr_is_as_sure_as_all_its_words_together() -> None:
     ]
     assert name.ocr_confidence == 0.9
     assert abs(name.words_confidence - 0.9**3) < 1e-9
+
+
+def test_a_name_ending_in_a_joining_word_goes_on_on_the_row_below() -> None:
+    rows = rows_of_page(
+        page(
+            (60, 40, "HOME MASTER HARDWARE &"),
+            (90, 52, "ELECTRICAL"),
+            (40, 90, "Quux Widgets GmbH"),
+            (40, 102, "12 Long Street"),
+        ),
+        0,
+    )
+    names = {
+        str(candidate.value): candidate
+        for candidate in find_candidates(rows, ("en",), day_first=True)
+        if candidate.kind is CandidateKind.NAME
+    }
+    assert continued_name(names["HOME MASTER HARDWARE &"], rows) == (
+        "HOME MASTER HARDWARE & ELECTRICAL"
+    )
+    assert continued_name(names["Quux Widgets GmbH"], rows) == "Quux Widgets GmbH"
+
+
+def test_a_label_ending_in_a_preposition_is_no_name() -> None:
+    found = kinds_and_values((40, 40, "Livrer à"), (40, 60, "Ship to"), (40, 80, "Quux GmbH"))
+    names = {value for kind, value in found if kind is CandidateKind.NAME}
+    assert names == {"Quux GmbH"}
+
+
+def test_an_ocr_misread_legal_form_is_restored_and_other_words_are_kept() -> None:
+    assert with_legal_form_restored("Nornorver Digital pic") == "Nornorver Digital plc"
+    assert with_legal_form_restored("Bianchi S.r.!.") == "Bianchi S.r.l."
+    assert with_legal_form_restored("Smith & Son") == "Smith & Son"
+    assert with_legal_form_restored("Quux GmbH") == "Quux GmbH"
