@@ -6,7 +6,7 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,10 +35,17 @@ class Settings(BaseSettings):
         "across this many seconds (0: files arrive as NAME.part renamed when complete)",
     )
     claim_lease_s: float = Field(
-        default=3600.0,
+        default=30.0,
         gt=0,
-        description="a claim not finished after this many seconds belongs to a run that died: "
-        "the next run takes the file over (keep it well above the per-document time limit)",
+        description="lease of a run's claim on a document, renewed while it works: a claim "
+        "not renewed for this many seconds belongs to a run that died, and another run takes "
+        "the file over (the takeover is recorded)",
+    )
+    lease_renew_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="how often a run renews the leases of the documents it is processing "
+        "(at most half of INVOICEBOT_CLAIM_LEASE_S)",
     )
     document_memory_mb: int = Field(
         default=3072,
@@ -128,6 +135,16 @@ class Settings(BaseSettings):
         description="fetched messages are moved there (created if missing); default: they stay "
         "and carry the $InvoicebotFetched keyword",
     )
+
+    @model_validator(mode="after")
+    def _renewed_within_the_lease(self) -> Settings:
+        # Half the lease at most: one renewal lost to a slow store does not lose the claim.
+        if self.lease_renew_s > self.claim_lease_s / 2:
+            raise ValueError(
+                f"INVOICEBOT_LEASE_RENEW_S ({self.lease_renew_s:g}) must be at most half of "
+                f"INVOICEBOT_CLAIM_LEASE_S ({self.claim_lease_s:g})"
+            )
+        return self
 
     @cached_property
     def resolved_database_url(self) -> str:
