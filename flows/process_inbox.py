@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import Counter
@@ -30,7 +31,13 @@ from invoicebot.model import (
     InvoiceOutcome,
     InvoiceStatus,
 )
-from invoicebot.pipeline import PipelineContext, discover_inbox, extract_options, process_document
+from invoicebot.pipeline import (
+    PipelineContext,
+    Skipped,
+    discover_inbox,
+    extract_options,
+    process_path,
+)
 from invoicebot.privacy import mask_text
 from invoicebot.settings import Settings
 from invoicebot.store.engine import shared_engine
@@ -52,8 +59,9 @@ def task_timeout_s(settings: Settings) -> float:
 
 # No caching: processing moves files and writes the store, it must run every time.
 @task(name="process-document", task_run_name="process {path.name}", cache_policy=NO_CACHE)
-def process_document_task(path: Path, batch_id: int) -> InvoiceOutcome | None:
-    """Return the outcome of one inbox file (None when another run holds it)."""
+def process_document_task(path: Path, batch_id: int) -> InvoiceOutcome | Skipped:
+    """Return the outcome of one inbox file, or why this run gave none (another run holds
+    it, or moved it)."""
     settings = Settings()
     context = PipelineContext(
         settings=settings,
@@ -64,7 +72,14 @@ def process_document_task(path: Path, batch_id: int) -> InvoiceOutcome | None:
             settings, parallel_documents=PARALLEL_DOCUMENTS, check_templates=False
         ),
     )
-    return process_document(path, context)
+    return process_path(path, context)
+
+
+def held_wait_rounds(settings: Settings) -> int:
+    """Return how many times a batch looks again at the files other runs hold: enough for
+    a live run to finish any document (its task timeout) and a dead one's lease to lapse."""
+    waited_s = task_timeout_s(settings) + settings.claim_lease_s
+    return math.ceil(waited_s / settings.lease_renew_s) + 1
 
 
 @flow(
@@ -84,7 +99,25 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
     started = time.perf_counter()
     process = process_document_task.with_options(timeout_seconds=task_timeout_s(settings))
     futures = [process.submit(path, batch_id) for path in paths]
-    outcomes, failures = _collect(paths, futures)
+    outcomes, failures, held = _collect(paths, futures)
+    # Files other runs hold: looked at again until their runs finish them, or die and their
+    # leases lapse, when this run takes them over. Several batches thus share one inbox.
+    for _round in range(held_wait_rounds(settings)):
+        if not held:
+            break
+        logger.info("%d documents held by other runs: looking again shortly", len(held))
+        time.sleep(settings.lease_renew_s)
+        more_outcomes, more_failures, held = _collect(
+            held, [process.submit(path, batch_id) for path in held]
+        )
+        outcomes += more_outcomes
+        failures += more_failures
+    if held:
+        logger.warning(
+            "%d documents still held by other runs stay in the inbox: %s",
+            len(held),
+            ", ".join(path.name for path in held),
+        )
     machine_seconds = time.perf_counter() - started
     kpis = batch_kpis(
         outcomes,
@@ -111,12 +144,14 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
 
 
 def _collect(
-    paths: list[Path], futures: list[PrefectFuture[InvoiceOutcome | None]]
-) -> tuple[list[InvoiceOutcome], list[DocumentFailure]]:
-    """Return the documents' outcomes and failures; one failure never stops the batch."""
+    paths: list[Path], futures: list[PrefectFuture[InvoiceOutcome | Skipped]]
+) -> tuple[list[InvoiceOutcome], list[DocumentFailure], list[Path]]:
+    """Return the documents' outcomes, failures, and the files other runs hold; one
+    failure never stops the batch."""
     logger = get_run_logger()
     outcomes: list[InvoiceOutcome] = []
     failures: list[DocumentFailure] = []
+    held: list[Path] = []
     progress = create_progress_artifact(
         progress=0.0, key="process-inbox-progress", description=f"0 of {len(paths)} documents"
     )
@@ -129,13 +164,15 @@ def _collect(
         )
         if future.state.is_completed():
             outcome = future.result()
-            if outcome is not None:
+            if isinstance(outcome, InvoiceOutcome):
                 outcomes.append(outcome)
+            elif outcome is Skipped.HELD_ELSEWHERE:
+                held.append(path)
             continue
         error = future.state.message or future.state.name
         logger.error("%s failed and stays in the inbox: %s", path.name, error)
         failures.append(DocumentFailure(source=str(path), error=error))
-    return outcomes, failures
+    return outcomes, failures, held
 
 
 def _publish_artifacts(
