@@ -79,7 +79,7 @@ def held_wait_rounds(settings: Settings) -> int:
     """Return how many times a batch looks again at the files other runs hold: enough for
     a live run to finish any document (its task timeout) and a dead one's lease to lapse."""
     waited_s = task_timeout_s(settings) + settings.claim_lease_s
-    return math.ceil(waited_s / settings.lease_renew_s) + 1
+    return math.ceil(waited_s / settings.lease_renew_every_s) + 1
 
 
 @flow(
@@ -106,7 +106,7 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
         if not held:
             break
         logger.info("%d documents held by other runs: looking again shortly", len(held))
-        time.sleep(settings.lease_renew_s)
+        time.sleep(settings.lease_renew_every_s)
         more_outcomes, more_failures, held = _collect(
             held, [process.submit(path, batch_id) for path in held]
         )

@@ -250,7 +250,7 @@ def process_path(path: Path, context: PipelineContext) -> InvoiceOutcome | Skipp
         document_id=claim.document_id,
         owner=claim.owner,
         lease=timedelta(seconds=context.settings.claim_lease_s),
-        renew_every=timedelta(seconds=context.settings.lease_renew_s),
+        renew_every=timedelta(seconds=context.settings.lease_renew_every_s),
         clock=context.clock,
     )
     try:

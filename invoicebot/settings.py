@@ -6,7 +6,7 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         default=10.0,
         gt=0,
         description="how often a run renews the leases of the documents it is processing "
-        "(at most half of INVOICEBOT_CLAIM_LEASE_S)",
+        "(a third of INVOICEBOT_CLAIM_LEASE_S when that is shorter)",
     )
     document_memory_mb: int = Field(
         default=3072,
@@ -136,15 +136,11 @@ class Settings(BaseSettings):
         "and carry the $InvoicebotFetched keyword",
     )
 
-    @model_validator(mode="after")
-    def _renewed_within_the_lease(self) -> Settings:
-        # Half the lease at most: one renewal lost to a slow store does not lose the claim.
-        if self.lease_renew_s > self.claim_lease_s / 2:
-            raise ValueError(
-                f"INVOICEBOT_LEASE_RENEW_S ({self.lease_renew_s:g}) must be at most half of "
-                f"INVOICEBOT_CLAIM_LEASE_S ({self.claim_lease_s:g})"
-            )
-        return self
+    @property
+    def lease_renew_every_s(self) -> float:
+        """Return how often a lease is renewed: every ``lease_renew_s``, or a third of the
+        lease when that is shorter (one renewal lost to a slow store does not lose it)."""
+        return min(self.lease_renew_s, self.claim_lease_s / 3)
 
     @cached_property
     def resolved_database_url(self) -> str:
