@@ -39,7 +39,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -49,7 +49,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from invoicebot.store import init_store, make_engine
-from samples.invoices.generate import SAMPLES_REFERENCE_DATE, Kind, plan_documents, render_document
+from samples.invoices.generate import Kind, plan_documents, render_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 2026
@@ -57,6 +57,7 @@ SERVER_START_S = 180
 RUN_TIMEOUT_S = 3600
 SAMPLE_S = 0.5
 REVIEW_DEPLOYMENT = "review"
+OLDEST_INVOICE_DAYS = 3650
 
 
 @dataclass
@@ -116,7 +117,6 @@ def base_env(api_url: str, prefect_home: Path) -> dict[str, str]:
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_TO_API_ENABLED": "false",
-        "INVOICEBOT_RULES_REFERENCE_DATE": SAMPLES_REFERENCE_DATE.isoformat(),
     }
 
 
@@ -178,8 +178,9 @@ def wait_healthy(api_url: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"no Prefect server after {SERVER_START_S} s")
 
 
-def make_inbox(inbox: Path, count: int) -> dict[str, str]:
-    """Write ``count`` generated text-PDF invoices into ``inbox``; return sha256 by name."""
+def make_inbox(inbox: Path, count: int) -> tuple[dict[str, str], date]:
+    """Write ``count`` generated text-PDF invoices into ``inbox``; return sha256 by name and
+    the latest invoice date."""
     inbox.mkdir(parents=True)
     plans = [p for p in plan_documents(2 * count, SEED) if p.kind is Kind.TEXT_PDF][:count]
     if len(plans) < count:
@@ -189,7 +190,16 @@ def make_inbox(inbox: Path, count: int) -> dict[str, str]:
         data = render_document(plan, SEED)
         (inbox / plan.file_name).write_bytes(data)
         written[plan.file_name] = hashlib.sha256(data).hexdigest()
-    return written
+    return written, max(plan.invoice.issue_date for plan in plans)
+
+
+def date_rules(folder: Path) -> Path:
+    """Write the rule configuration of the benchmark: the generator dates a thousand invoices
+    over several years, which the date rules would flag as old or future; the exceptions
+    are then the generator's faults, as in a real inbox."""
+    path = folder / "rules.yaml"
+    path.write_text(f"dates:\n  max_age_days: {OLDEST_INVOICE_DAYS}\n", encoding="utf-8")
+    return path
 
 
 def process_groups() -> dict[int, list[int]]:
@@ -297,8 +307,10 @@ def run_scenario(
         init_store(engine)
         data_dir = folder / "data"
         inbox = folder / "inbox"
-        written = make_inbox(inbox, invoices)
+        written, latest = make_inbox(inbox, invoices)
         run_env = env | {
+            "INVOICEBOT_RULES_REFERENCE_DATE": latest.isoformat(),
+            "INVOICEBOT_RULES_CONFIG": str(date_rules(folder)),
             "INVOICEBOT_DATA_DIR": str(data_dir),
             "INVOICEBOT_DATABASE_URL": store_url,
             "INVOICEBOT_STABLE_SECONDS": "0",
@@ -454,7 +466,7 @@ def report(results: list[Result]) -> None:
         )
     for r in results:
         kind = "with kill -9" if r.killed else "no kill"
-        print(f"\n{r.workers} workers, {kind}:")
+        print(f"\n{r.workers} workers, {kind}:", flush=True)
         for name, value in r.checks.items():
             print(f"  {name}: {value}")
         if r.takeover_s:
@@ -498,7 +510,7 @@ def main() -> None:
                     kill_at=kill_at,
                 )
                 results.append(result)
-                print(f"  done in {result.seconds:.0f} s", flush=True)
+                report([result])
     report(results)
 
 

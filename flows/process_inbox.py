@@ -18,11 +18,11 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
 from sqlmodel import Session
 
 from extractors.base import ExtractOptions
 from flows.review import start_review_runs
+from flows.runners import batch_task_runner
 from invoicebot.kpis import batch_kpis, status_counts
 from invoicebot.model import (
     BatchKpis,
@@ -82,9 +82,11 @@ def held_wait_rounds(settings: Settings) -> int:
     return math.ceil(waited_s / settings.lease_renew_every_s) + 1
 
 
+# Chosen when the module is imported: a deployment's run and `invoicebot run` import it with
+# their settings in the environment.
 @flow(
     name="process-inbox",
-    task_runner=ThreadPoolTaskRunner(max_workers=PARALLEL_DOCUMENTS),
+    task_runner=batch_task_runner(Settings(), parallel_documents=PARALLEL_DOCUMENTS),
     log_prints=True,
 )
 def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -73,6 +74,22 @@ class Settings(BaseSettings):
         "import paths (a JSON list)",
     )
     batch_workers: int = Field(default=2, ge=1, description="invoices processed at once")
+    task_runner: Literal["thread", "dask"] = Field(
+        default="thread",
+        description="how the batch flow spreads its documents: threads of the flow's process, "
+        "or a Dask cluster (INVOICEBOT_DASK_ADDRESS, else a LocalCluster of processes)",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="scheduler address of the Dask cluster (tcp://host:8786) for "
+        "INVOICEBOT_TASK_RUNNER=dask; default: a LocalCluster started for each batch",
+    )
+    dask_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="worker processes of that LocalCluster (one thread each); default: one "
+        "per core",
+    )
     manual_minutes_per_invoice: float = Field(
         default=12.0, gt=0, description="manual keying time an invoice would take (APQC: 5-17)"
     )
