@@ -1,7 +1,7 @@
 """Several workers over one inbox on PostgreSQL: exactly once, takeover after kill -9, memory.
 
     uv run python benchmarks/workers.py [--invoices 1000] [--workers 2 4] [--kill-workers 4]
-        [--kill-at 0.3] [--postgres postgresql://postgres@127.0.0.1:5432/test]
+        [--kill-at 0.3] [--dask 2] [--postgres postgresql://postgres@127.0.0.1:5432/test]
 
 A real Prefect server is started for the benchmark, on a PostgreSQL database of its own, with
 the ``review`` deployment registered (no worker runs it: the review runs the batches start
@@ -12,7 +12,9 @@ many ``invoicebot run`` processes start at once over the inbox, each a batch flo
 to the server. With ``--kill-workers N``, N runs start the same way and one of them is killed
 (SIGKILL to its process group: the flow process, its fork server and its reading processes)
 once ``--kill-at`` of the invoices are stored; the time until each document it held is taken
-over by another run is measured from the takeover records (``claim_takeover``).
+over by another run is measured from the takeover records (``claim_takeover``). With
+``--dask N``, one more run processes the inbox alone on a Dask ``LocalCluster`` of N worker
+processes (``INVOICEBOT_TASK_RUNNER=dask``).
 
 Checked after each run: every invoice stored once (one document row per file, none left
 ``processing``), archived once (one archive file per sha256, none left in the inbox), one
@@ -83,6 +85,7 @@ class Result:
     invoices: int
     seconds: float
     killed: bool
+    dask_workers: int = 0
     checks: dict[str, object] = field(default_factory=dict)
     takeover_s: list[float] = field(default_factory=list)
     held_at_kill: int = 0
@@ -300,8 +303,10 @@ def run_scenario(
     workers: int,
     invoices: int,
     kill_at: float | None,
+    dask_workers: int = 0,
 ) -> Result:
-    """Run ``workers`` batch runs at once over a fresh inbox and store; check; measure."""
+    """Run ``workers`` batch runs at once over a fresh inbox and store (with ``dask_workers``,
+    each on a Dask LocalCluster of that many processes); check; measure."""
     with fresh_database(admin_url, "invoicebot_bench") as store_url:
         engine = make_engine(store_url)
         init_store(engine)
@@ -315,6 +320,11 @@ def run_scenario(
             "INVOICEBOT_DATABASE_URL": store_url,
             "INVOICEBOT_STABLE_SECONDS": "0",
         }
+        if dask_workers:
+            run_env |= {
+                "INVOICEBOT_TASK_RUNNER": "dask",
+                "INVOICEBOT_DASK_WORKERS": str(dask_workers),
+            }
         since = datetime.now(UTC)
         started = time.perf_counter()
         processes = []
@@ -329,7 +339,9 @@ def run_scenario(
                     start_new_session=True,
                 )
             processes.append(Worker(process, output))
-        result = Result(workers, invoices, 0.0, killed=kill_at is not None)
+        result = Result(
+            workers, invoices, 0.0, killed=kill_at is not None, dask_workers=dask_workers
+        )
         victim = processes[0]
         victim_owner = ""
         held: list[int] = []
@@ -450,7 +462,7 @@ def exactly_once(result: Result) -> bool:
 
 
 def report(results: list[Result]) -> None:
-    print("\n| workers | kill -9 | invoices | wall s | invoices/s | exactly once | takeover s "
+    print("\n| batch runs | kill -9 | invoices | wall s | invoices/s | exactly once | takeover s "
           "| peak MB per worker (flow process RSS / whole group PSS) |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
@@ -459,14 +471,16 @@ def report(results: list[Result]) -> None:
             f"{main:.0f}/{group:.0f}"
             for main, group in zip(r.peak_main_mb, r.peak_group_mb, strict=True)
         )
+        runs = f"{r.workers}" + (f" (Dask, {r.dask_workers} processes)" if r.dask_workers else "")
         print(
-            f"| {r.workers} | {'yes' if r.killed else 'no'} | {r.invoices} | {r.seconds:.0f} "
+            f"| {runs} | {'yes' if r.killed else 'no'} | {r.invoices} | {r.seconds:.0f} "
             f"| {r.invoices / r.seconds:.2f} | {'yes' if exactly_once(r) else 'NO'} "
             f"| {takeover} | {peaks} |"
         )
     for r in results:
         kind = "with kill -9" if r.killed else "no kill"
-        print(f"\n{r.workers} workers, {kind}:", flush=True)
+        dask = f" on Dask ({r.dask_workers} processes)" if r.dask_workers else ""
+        print(f"\n{r.workers} runs{dask}, {kind}:", flush=True)
         for name, value in r.checks.items():
             print(f"  {name}: {value}")
         if r.takeover_s:
@@ -480,6 +494,9 @@ def main() -> None:
     parser.add_argument("--kill-workers", type=int, default=4, help="0: no kill scenario")
     parser.add_argument("--kill-at", type=float, default=0.3, help="share stored before the kill")
     parser.add_argument(
+        "--dask", type=int, default=0, help="N: also one run on a Dask LocalCluster of N processes"
+    )
+    parser.add_argument(
         "--postgres",
         default=os.environ.get(
             "INVOICEBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -487,18 +504,21 @@ def main() -> None:
         help="a database on the PostgreSQL server to create the benchmark's databases from",
     )
     args = parser.parse_args()
-    scenarios: list[tuple[int, float | None]] = [(n, None) for n in args.workers]
+    scenarios: list[tuple[int, float | None, int]] = [(n, None, 0) for n in args.workers]
     if args.kill_workers:
-        scenarios.append((args.kill_workers, args.kill_at))
+        scenarios.append((args.kill_workers, args.kill_at, 0))
+    if args.dask:
+        scenarios.append((1, None, args.dask))
     results = []
     with tempfile.TemporaryDirectory(prefix="invoicebot-workers-") as tmp:
         folder = Path(tmp)
         with prefect_server(args.postgres, folder) as (env, prefect_database):
-            for n, (workers, kill_at) in enumerate(scenarios):
+            for n, (workers, kill_at, dask_workers) in enumerate(scenarios):
                 scenario = folder / f"scenario-{n}"
                 scenario.mkdir()
-                print(f"{workers} workers over {args.invoices} invoices"
-                      + (f", one killed at {kill_at:.0%} stored" if kill_at else ""),
+                print(f"{workers} runs over {args.invoices} invoices"
+                      + (f", one killed at {kill_at:.0%} stored" if kill_at else "")
+                      + (f", on Dask ({dask_workers} processes)" if dask_workers else ""),
                       flush=True)  # fmt: skip
                 result = run_scenario(
                     env,
@@ -508,6 +528,7 @@ def main() -> None:
                     workers=workers,
                     invoices=args.invoices,
                     kill_at=kill_at,
+                    dask_workers=dask_workers,
                 )
                 results.append(result)
                 report([result])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -22,7 +23,7 @@ from sqlmodel import Session
 
 from extractors.base import ExtractOptions
 from flows.review import start_review_runs
-from flows.runners import batch_task_runner
+from flows.runners import batch_parallelism, batch_task_runner
 from invoicebot.kpis import batch_kpis, status_counts
 from invoicebot.model import (
     BatchKpis,
@@ -99,27 +100,7 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
         batch_id = start_batch(session, inbox=inbox, flow_run_id=flow_run.get_id())
     logger.info("%d documents in %s (batch %d)", len(paths), inbox, batch_id)
     started = time.perf_counter()
-    process = process_document_task.with_options(timeout_seconds=task_timeout_s(settings))
-    futures = [process.submit(path, batch_id) for path in paths]
-    outcomes, failures, held = _collect(paths, futures)
-    # Files other runs hold: looked at again until their runs finish them, or die and their
-    # leases lapse, when this run takes them over. Several batches thus share one inbox.
-    for _round in range(held_wait_rounds(settings)):
-        if not held:
-            break
-        logger.info("%d documents held by other runs: looking again shortly", len(held))
-        time.sleep(settings.lease_renew_every_s)
-        more_outcomes, more_failures, held = _collect(
-            held, [process.submit(path, batch_id) for path in held]
-        )
-        outcomes += more_outcomes
-        failures += more_failures
-    if held:
-        logger.warning(
-            "%d documents still held by other runs stay in the inbox: %s",
-            len(held),
-            ", ".join(path.name for path in held),
-        )
+    outcomes, failures = _process_all(paths, batch_id, settings)
     machine_seconds = time.perf_counter() - started
     kpis = batch_kpis(
         outcomes,
@@ -145,36 +126,82 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
     )
 
 
-def _collect(
-    paths: list[Path], futures: list[PrefectFuture[InvoiceOutcome | Skipped]]
-) -> tuple[list[InvoiceOutcome], list[DocumentFailure], list[Path]]:
-    """Return the documents' outcomes, failures, and the files other runs hold; one
-    failure never stops the batch."""
+@dataclass(frozen=True)
+class _Held:
+    """A file another run holds, to look at again at ``due`` (``time.monotonic``)."""
+
+    path: Path
+    due: float
+    looks: int
+
+
+def _process_all(
+    paths: list[Path], batch_id: int, settings: Settings
+) -> tuple[list[InvoiceOutcome], list[DocumentFailure]]:
+    """Return the outcomes and failures of ``paths``; one failure never stops the batch.
+
+    A few documents per worker are in flight at a time, not the whole batch: a file another
+    run holds is looked at again every lease renewal, ahead of the files not started yet,
+    until that run finishes it, or dies and its lease lapses, when this run takes it over
+    (within a lease and a renewal of the death). So several batches share one inbox, and a
+    dead worker's documents do not wait for the end of the others' batches.
+    """
     logger = get_run_logger()
+    process = process_document_task.with_options(timeout_seconds=task_timeout_s(settings))
+    window = 2 * batch_parallelism(settings, parallel_documents=PARALLEL_DOCUMENTS)
+    max_looks = held_wait_rounds(settings)
+    waiting = deque(paths)
+    held: deque[_Held] = deque()
+    in_flight: deque[tuple[Path, int, PrefectFuture[InvoiceOutcome | Skipped]]] = deque()
     outcomes: list[InvoiceOutcome] = []
     failures: list[DocumentFailure] = []
-    held: list[Path] = []
+    left_held: list[Path] = []
     progress = create_progress_artifact(
         progress=0.0, key="process-inbox-progress", description=f"0 of {len(paths)} documents"
     )
-    for done, (path, future) in enumerate(zip(paths, futures, strict=True), start=1):
+    done = 0
+    while waiting or held or in_flight:
+        while len(in_flight) < window:
+            if held and held[0].due <= time.monotonic():
+                again = held.popleft()
+                in_flight.append((again.path, again.looks, process.submit(again.path, batch_id)))
+            elif waiting:
+                path = waiting.popleft()
+                in_flight.append((path, 0, process.submit(path, batch_id)))
+            else:
+                break
+        if not in_flight:
+            time.sleep(max(0.0, held[0].due - time.monotonic()))
+            continue
+        path, looks, future = in_flight.popleft()
         future.wait()
+        if future.state.is_completed():
+            outcome = future.result()
+            if outcome is Skipped.HELD_ELSEWHERE and looks < max_looks:
+                due = time.monotonic() + settings.lease_renew_every_s
+                held.append(_Held(path, due, looks + 1))
+                continue
+            if isinstance(outcome, InvoiceOutcome):
+                outcomes.append(outcome)
+            elif outcome is Skipped.HELD_ELSEWHERE:
+                left_held.append(path)
+        else:
+            error = future.state.message or future.state.name
+            logger.error("%s failed and stays in the inbox: %s", path.name, error)
+            failures.append(DocumentFailure(source=str(path), error=error))
+        done += 1
         update_progress_artifact(
             artifact_id=progress,
             progress=100.0 * done / max(len(paths), 1),
             description=f"{done} of {len(paths)} documents",
         )
-        if future.state.is_completed():
-            outcome = future.result()
-            if isinstance(outcome, InvoiceOutcome):
-                outcomes.append(outcome)
-            elif outcome is Skipped.HELD_ELSEWHERE:
-                held.append(path)
-            continue
-        error = future.state.message or future.state.name
-        logger.error("%s failed and stays in the inbox: %s", path.name, error)
-        failures.append(DocumentFailure(source=str(path), error=error))
-    return outcomes, failures, held
+    if left_held:
+        logger.warning(
+            "%d documents still held by other runs stay in the inbox: %s",
+            len(left_held),
+            ", ".join(path.name for path in left_held),
+        )
+    return outcomes, failures
 
 
 def _publish_artifacts(

@@ -34,3 +34,11 @@ def batch_task_runner(settings: Settings, *, parallel_documents: int) -> TaskRun
             "processes": True,
         },
     )
+
+
+def batch_parallelism(settings: Settings, *, parallel_documents: int) -> int:
+    """Return how many documents the task runner processes at once (a remote Dask cluster's
+    size is not known here: ``INVOICEBOT_DASK_WORKERS`` says it, default ``parallel_documents``)."""
+    if settings.task_runner == "dask" and settings.dask_workers is not None:
+        return settings.dask_workers
+    return parallel_documents

@@ -4,6 +4,9 @@ and a run that lost its lease storing nothing. On SQLite and PostgreSQL, with a 
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +34,7 @@ from invoicebot.store.claims import (
 from invoicebot.store.repository import record_invoice
 from invoicebot.store.review import ReviewRun, ReviewRunConflictError, record_review_run
 from invoicebot.store.tables import Document, Invoice
+from tests.conftest import ROOT
 from tests.unit.invoicebot.test_store import sample_extraction
 from tests.unit.store.test_claiming import FakeReader
 from tests.unit.store.test_schema import drop_everything
@@ -302,3 +306,44 @@ def test_a_lease_is_renewed_at_least_three_times_in_its_length(data_dir: Path) -
     assert Settings(claim_lease_s=30, lease_renew_s=10).lease_renew_every_s == 10
     assert Settings(claim_lease_s=1, lease_renew_s=10).lease_renew_every_s == pytest.approx(1 / 3)
     assert Settings().claim_lease_s <= 60 / 2
+
+
+@pytest.mark.postgres
+def test_two_processes_over_one_inbox_store_and_archive_each_file_once(
+    postgres_url: str, data_dir: Path, tmp_path: Path
+) -> None:
+    engine = make_engine(postgres_url)
+    drop_everything(engine)
+    init_store(engine)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(20):
+        (inbox / f"invoice-{n:02d}.pdf").write_bytes(f"%PDF-1.7 invoice {n}".encode())
+    env = os.environ | {
+        "INVOICEBOT_DATA_DIR": str(data_dir),
+        "INVOICEBOT_DATABASE_URL": postgres_url,
+    }
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.lease_worker", str(inbox)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0]
+    lines = [line.split() for output in outputs for line in output.splitlines()]
+    stored = [name for name, status in lines if status in {"approved", "exception"}]
+    assert sorted(stored) == sorted(f"invoice-{n:02d}.pdf" for n in range(20))
+    assert list(inbox.iterdir()) == []
+    archived = [p.name for p in Settings().archive_dir.rglob("*.pdf")]
+    assert sorted(archived) == sorted(stored)
+    with Session(engine) as session:
+        assert len(session.exec(select(Document)).all()) == 20
+        assert len(session.exec(select(Invoice)).all()) == 20
+    drop_everything(engine)
+    engine.dispose()
