@@ -440,6 +440,8 @@ def _store_invoice(
             archived_path=str(target),
             seconds=seconds,
             owner=file.owner,
+            # With its case, one transaction: a run killed between them leaves neither.
+            commit=case is None,
         )
         if case is not None:
             store_exception_case(

@@ -76,8 +76,11 @@ def record_invoice(
     archived_path: str,
     seconds: float,
     owner: str | None = None,
+    commit: bool = True,
 ) -> int:
     """Store an extraction, its rule results and exceptions in one transaction; return its id.
+
+    ``commit=False`` leaves the transaction open, for the caller to add to it and commit.
 
     With ``owner``, the document is finished only if that claim still holds it: else
     ``LeaseLostError`` and nothing is stored (another run took the claim over).
@@ -135,7 +138,10 @@ def record_invoice(
         seconds=seconds,
         owner=owner,
     )
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return invoice.id
 
 
