@@ -12,7 +12,8 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 help:
 	@echo "make demo   set up, then run the batch flow on generated sample invoices"
 	@echo "make test   set up, then run lint, type checks and every test"
-	@echo "make serve  start the local Prefect stack (server, work pool, deployments, worker)"
+	@echo "make serve  start the local Prefect stack (server, work pool, deployments, worker);"
+	@echo "            WORKERS=N for N process workers"
 	@echo "make stop   stop what make serve started"
 	@echo "make docs-images  refresh docs/img/*.png from the browser test of the review form"
 	@echo "make train-reader  rebuild the learned field reader's model (extractors/reader/trained)"
@@ -41,9 +42,11 @@ mailbox-server:
 	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { echo "Installing Debian's dovecot-imapd"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; }
 
-# PREFECT_SERVER_API_PORT picks the port (default 4200); INVOICEBOT_DATA_DIR the data dir.
+# PREFECT_SERVER_API_PORT picks the port (default 4200); INVOICEBOT_DATA_DIR the data dir;
+# WORKERS=N starts N process workers; INVOICEBOT_DATABASE_URL=postgresql://... puts the store,
+# and the Prefect server's database beside it, on PostgreSQL.
 serve: deps
-	@bash scripts/serve.sh
+	@WORKERS="$(WORKERS)" bash scripts/serve.sh
 
 stop:
 	@bash scripts/stop.sh

@@ -38,8 +38,9 @@ from stdnum.fr import siren as fr_siren
 from invoicebot.model import Extraction, InvoiceFields, InvoiceStatus, Line
 from invoicebot.store import StoreHistory, init_store, make_engine
 from invoicebot.store import master as master_data
+from invoicebot.store.claims import claim_document
 from invoicebot.store.engine import normalise_database_url
-from invoicebot.store.repository import claim_document, record_invoice
+from invoicebot.store.repository import record_invoice
 from invoicebot.store.tables import Document, Invoice
 from validation import validate
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -17,11 +19,11 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
 from sqlmodel import Session
 
 from extractors.base import ExtractOptions
 from flows.review import start_review_runs
+from flows.runners import batch_parallelism, batch_task_runner
 from invoicebot.kpis import batch_kpis, status_counts
 from invoicebot.model import (
     BatchKpis,
@@ -30,7 +32,13 @@ from invoicebot.model import (
     InvoiceOutcome,
     InvoiceStatus,
 )
-from invoicebot.pipeline import PipelineContext, discover_inbox, extract_options, process_document
+from invoicebot.pipeline import (
+    PipelineContext,
+    Skipped,
+    discover_inbox,
+    extract_options,
+    process_path,
+)
 from invoicebot.privacy import mask_text
 from invoicebot.settings import Settings
 from invoicebot.store.engine import shared_engine
@@ -52,8 +60,9 @@ def task_timeout_s(settings: Settings) -> float:
 
 # No caching: processing moves files and writes the store, it must run every time.
 @task(name="process-document", task_run_name="process {path.name}", cache_policy=NO_CACHE)
-def process_document_task(path: Path, batch_id: int) -> InvoiceOutcome | None:
-    """Return the outcome of one inbox file (None when another run holds it)."""
+def process_document_task(path: Path, batch_id: int) -> InvoiceOutcome | Skipped:
+    """Return the outcome of one inbox file, or why this run gave none (another run holds
+    it, or moved it)."""
     settings = Settings()
     context = PipelineContext(
         settings=settings,
@@ -64,12 +73,21 @@ def process_document_task(path: Path, batch_id: int) -> InvoiceOutcome | None:
             settings, parallel_documents=PARALLEL_DOCUMENTS, check_templates=False
         ),
     )
-    return process_document(path, context)
+    return process_path(path, context)
 
 
+def held_wait_rounds(settings: Settings) -> int:
+    """Return how many times a batch looks again at the files other runs hold: enough for
+    a live run to finish any document (its task timeout) and a dead one's lease to lapse."""
+    waited_s = task_timeout_s(settings) + settings.claim_lease_s
+    return math.ceil(waited_s / settings.lease_renew_every_s) + 1
+
+
+# Chosen when the module is imported: a deployment's run and `invoicebot run` import it with
+# their settings in the environment.
 @flow(
     name="process-inbox",
-    task_runner=ThreadPoolTaskRunner(max_workers=PARALLEL_DOCUMENTS),
+    task_runner=batch_task_runner(Settings(), parallel_documents=PARALLEL_DOCUMENTS),
     log_prints=True,
 )
 def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
@@ -82,9 +100,7 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
         batch_id = start_batch(session, inbox=inbox, flow_run_id=flow_run.get_id())
     logger.info("%d documents in %s (batch %d)", len(paths), inbox, batch_id)
     started = time.perf_counter()
-    process = process_document_task.with_options(timeout_seconds=task_timeout_s(settings))
-    futures = [process.submit(path, batch_id) for path in paths]
-    outcomes, failures = _collect(paths, futures)
+    outcomes, failures = _process_all(paths, batch_id, settings)
     machine_seconds = time.perf_counter() - started
     kpis = batch_kpis(
         outcomes,
@@ -110,31 +126,81 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
     )
 
 
-def _collect(
-    paths: list[Path], futures: list[PrefectFuture[InvoiceOutcome | None]]
+@dataclass(frozen=True)
+class _Held:
+    """A file another run holds, to look at again at ``due`` (``time.monotonic``)."""
+
+    path: Path
+    due: float
+    looks: int
+
+
+def _process_all(
+    paths: list[Path], batch_id: int, settings: Settings
 ) -> tuple[list[InvoiceOutcome], list[DocumentFailure]]:
-    """Return the documents' outcomes and failures; one failure never stops the batch."""
+    """Return the outcomes and failures of ``paths``; one failure never stops the batch.
+
+    A few documents per worker are in flight at a time, not the whole batch: a file another
+    run holds is looked at again every lease renewal, ahead of the files not started yet,
+    until that run finishes it, or dies and its lease lapses, when this run takes it over
+    (within a lease and a renewal of the death). So several batches share one inbox, and a
+    dead worker's documents do not wait for the end of the others' batches.
+    """
     logger = get_run_logger()
+    process = process_document_task.with_options(timeout_seconds=task_timeout_s(settings))
+    window = 2 * batch_parallelism(settings, parallel_documents=PARALLEL_DOCUMENTS)
+    max_looks = held_wait_rounds(settings)
+    waiting = deque(paths)
+    held: deque[_Held] = deque()
+    in_flight: deque[tuple[Path, int, PrefectFuture[InvoiceOutcome | Skipped]]] = deque()
     outcomes: list[InvoiceOutcome] = []
     failures: list[DocumentFailure] = []
+    left_held: list[Path] = []
     progress = create_progress_artifact(
         progress=0.0, key="process-inbox-progress", description=f"0 of {len(paths)} documents"
     )
-    for done, (path, future) in enumerate(zip(paths, futures, strict=True), start=1):
+    done = 0
+    while waiting or held or in_flight:
+        while len(in_flight) < window:
+            if held and held[0].due <= time.monotonic():
+                again = held.popleft()
+                in_flight.append((again.path, again.looks, process.submit(again.path, batch_id)))
+            elif waiting:
+                path = waiting.popleft()
+                in_flight.append((path, 0, process.submit(path, batch_id)))
+            else:
+                break
+        if not in_flight:
+            time.sleep(max(0.0, held[0].due - time.monotonic()))
+            continue
+        path, looks, future = in_flight.popleft()
         future.wait()
+        if future.state.is_completed():
+            outcome = future.result()
+            if outcome is Skipped.HELD_ELSEWHERE and looks < max_looks:
+                due = time.monotonic() + settings.lease_renew_every_s
+                held.append(_Held(path, due, looks + 1))
+                continue
+            if isinstance(outcome, InvoiceOutcome):
+                outcomes.append(outcome)
+            elif outcome is Skipped.HELD_ELSEWHERE:
+                left_held.append(path)
+        else:
+            error = future.state.message or future.state.name
+            logger.error("%s failed and stays in the inbox: %s", path.name, error)
+            failures.append(DocumentFailure(source=str(path), error=error))
+        done += 1
         update_progress_artifact(
             artifact_id=progress,
             progress=100.0 * done / max(len(paths), 1),
             description=f"{done} of {len(paths)} documents",
         )
-        if future.state.is_completed():
-            outcome = future.result()
-            if outcome is not None:
-                outcomes.append(outcome)
-            continue
-        error = future.state.message or future.state.name
-        logger.error("%s failed and stays in the inbox: %s", path.name, error)
-        failures.append(DocumentFailure(source=str(path), error=error))
+    if left_held:
+        logger.warning(
+            "%d documents still held by other runs stay in the inbox: %s",
+            len(left_held),
+            ", ".join(path.name for path in left_held),
+        )
     return outcomes, failures
 
 

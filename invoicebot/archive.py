@@ -74,7 +74,9 @@ def archive_file(source: Path, target: Path, *, sha256: str) -> Path:
         try:
             os.link(source, candidate)
         except FileExistsError:
-            continue
+            if not candidate.samefile(source):
+                continue
+            # Another run finishing the same interrupted move linked it first: one copy.
         except OSError as error:
             if error.errno == errno.EXDEV:
                 return _copy_verified(source, target, sha256)

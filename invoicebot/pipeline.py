@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -21,7 +22,7 @@ from classifiers.cases import ExceptionCase
 from classifiers.model import cached_model
 from extractors.base import ExtractOptions
 from extractors.isolation import DocumentReader, SetupError, shared_reader
-from invoicebot.archive import archive_file, finish_interrupted_move
+from invoicebot.archive import archive_file, file_sha256, finish_interrupted_move
 from invoicebot.inbox import (
     Clock,
     FileNotReadyError,
@@ -30,6 +31,7 @@ from invoicebot.inbox import (
     read_once,
     stable_files,
 )
+from invoicebot.leases import LeaseKeeper
 from invoicebot.model import (
     DocumentError,
     ErrorCode,
@@ -48,22 +50,27 @@ from invoicebot.model import (
 )
 from invoicebot.privacy import mask_values
 from invoicebot.settings import Settings
+from invoicebot.store.claims import (
+    Claim,
+    ClaimOutcome,
+    LeaseLostError,
+    claim_document,
+    release_claim,
+)
+from invoicebot.store.claims import Clock as LeaseClock
 from invoicebot.store.labels import extraction_case, store_exception_case
 from invoicebot.store.limits import fit_to_columns, storable_file_name, storable_text
 from invoicebot.store.repository import (
-    Claim,
-    ClaimOutcome,
     StoreHistory,
     begin_write,
-    claim_document,
     lock_seller,
     record_invoice,
     record_quarantine,
     record_unclaimable,
-    release_claim,
     set_archived_path,
 )
 from invoicebot.store.retries import AttemptHistory, clear_attempts, record_attempt
+from invoicebot.store.tables import utcnow
 from validation import load_rule_config, validate
 
 logger = logging.getLogger(__name__)
@@ -87,7 +94,8 @@ _validate_and_store = threading.Lock()
 class PipelineContext:
     """What processing a document needs: settings, the store's engine, the batch, options.
 
-    ``reader`` reads each document in a process of its own (default: the process's shared one).
+    ``reader`` reads each document in a process of its own (default: the process's shared one);
+    ``clock`` dates claims and their leases (a fake one in tests).
     """
 
     settings: Settings
@@ -95,6 +103,16 @@ class PipelineContext:
     batch_id: int | None
     options: ExtractOptions
     reader: DocumentReader | None = None
+    clock: LeaseClock = utcnow
+
+
+class Skipped(StrEnum):
+    """Why a file gave no outcome in this run."""
+
+    NOT_READY = "not_ready"  # still being written: the next run takes it
+    GONE = "gone"  # moved by another run meanwhile
+    HELD_ELSEWHERE = "held_elsewhere"  # another run's lease holds it (or took it over)
+    MOVE_FINISHED = "move_finished"  # stored by a run that died before moving it
 
 
 class TransientFailureError(InvoiceError):
@@ -177,16 +195,23 @@ class ClaimRefusedError(InvoiceError):
 
 def process_document(path: Path, context: PipelineContext) -> InvoiceOutcome | None:
     """Process one inbox file; return its outcome, or None when another run holds it."""
+    outcome = process_path(path, context)
+    return outcome if isinstance(outcome, InvoiceOutcome) else None
+
+
+def process_path(path: Path, context: PipelineContext) -> InvoiceOutcome | Skipped:
+    """Process one inbox file; return its outcome, or why this run gave none (``Skipped``):
+    a batch waits for the files other runs hold, to take them over should those runs die."""
     started = time.perf_counter()
     try:
         # Read once: these bytes are claimed, and these bytes are extracted.
         inbox_file = read_once(path, max_bytes=context.options.max_bytes)
     except FileNotReadyError as not_ready:
         logger.info("%s", not_ready)
-        return None
+        return Skipped.NOT_READY
     except FileNotFoundError:
         logger.info("%s: taken by another run", storable_file_name(str(path)))
-        return None
+        return Skipped.GONE
     sha256 = inbox_file.sha256
     try:
         with Session(context.engine) as session:
@@ -198,36 +223,68 @@ def process_document(path: Path, context: PipelineContext) -> InvoiceOutcome | N
                 size_bytes=inbox_file.size,
                 batch_id=context.batch_id,
                 stale_after=timedelta(seconds=context.settings.claim_lease_s),
+                clock=context.clock,
             )
     except (StatementError, UnicodeError, ValueError) as refused:
         if isinstance(refused, OperationalError | InterfaceError):
             raise  # the store is unavailable, not refusing this file
         return _claim_refused(inbox_file, refused, context)
     if claim.outcome is ClaimOutcome.IN_PROGRESS:
-        return None
+        return Skipped.HELD_ELSEWHERE
     if claim.outcome is ClaimOutcome.ALREADY_PROCESSED:
         return _set_aside_known_bytes(path, sha256, claim, context)
+    assert claim.owner is not None  # a claim this run holds
+    if claim.taken_over_from is not None:
+        logger.warning(
+            "%s: taken over from %s, whose lease lapsed", inbox_file.path, claim.taken_over_from
+        )
     stored = StoredFile(
-        path=path, sha256=sha256, document_id=claim.document_id, data=inbox_file.data
+        path=path,
+        sha256=sha256,
+        document_id=claim.document_id,
+        data=inbox_file.data,
+        owner=claim.owner,
+    )
+    keeper = LeaseKeeper(
+        context.engine,
+        document_id=claim.document_id,
+        owner=claim.owner,
+        lease=timedelta(seconds=context.settings.claim_lease_s),
+        renew_every=timedelta(seconds=context.settings.lease_renew_every_s),
+        clock=context.clock,
     )
     try:
-        extraction, transient = _read(stored, context, context.options)
-        seconds = time.perf_counter() - started
-        if transient:
-            return _retry_later(stored, extraction, context, seconds)
-        if extraction.error is not None:
-            return _quarantine(stored, extraction, context, seconds)
-        page_fields = _printed_page_fields(stored, extraction, context)
-        seconds = time.perf_counter() - started
-        return _store_invoice(stored, extraction, context, seconds, page_fields)
+        with keeper:
+            return _process_claimed(stored, context, keeper, started)
+    except LeaseLostError as lost:
+        # Another run took the claim over and processes the file: nothing of ours is stored.
+        logger.warning("%s: %s", stored.source, lost)
+        return Skipped.HELD_ELSEWHERE
     except BaseException as failure:
         # A transient cause, or the store or the archive failed: give the claim back so that
         # the next run processes the file, which is still in the inbox.
         if isinstance(failure, SQLAlchemyError | OSError):
             _count_store_failure(stored, failure, context)
         with Session(context.engine) as session:
-            release_claim(session, document_id=claim.document_id)
+            release_claim(session, document_id=claim.document_id, owner=claim.owner)
         raise
+
+
+def _process_claimed(
+    stored: StoredFile, context: PipelineContext, keeper: LeaseKeeper, started: float
+) -> InvoiceOutcome:
+    """Read, validate, store and archive a claimed file, stopping when the lease is lost."""
+    extraction, transient = _read(stored, context, context.options)
+    keeper.check()
+    seconds = time.perf_counter() - started
+    if transient:
+        return _retry_later(stored, extraction, context, seconds)
+    if extraction.error is not None:
+        return _quarantine(stored, extraction, context, seconds)
+    page_fields = _printed_page_fields(stored, extraction, context)
+    keeper.check()
+    seconds = time.perf_counter() - started
+    return _store_invoice(stored, extraction, context, seconds, page_fields)
 
 
 def _read(
@@ -329,6 +386,8 @@ class StoredFile:
     document_id: int
     # The bytes read when the file was claimed (None above the size limit: never read whole).
     data: bytes | None = None
+    # This run's claim on it (None: finishing the move of a document already stored).
+    owner: str | None = None
 
     @property
     def source(self) -> str:
@@ -380,6 +439,9 @@ def _store_invoice(
             results=results,
             archived_path=str(target),
             seconds=seconds,
+            owner=file.owner,
+            # With its case, one transaction: a run killed between them leaves neither.
+            commit=case is None,
         )
         if case is not None:
             store_exception_case(
@@ -424,6 +486,7 @@ def _quarantine(
             message=message,
             archived_path=str(target),
             seconds=seconds,
+            owner=file.owner,
         )
     final = _archive(file, target, context)
     if final != target:
@@ -500,22 +563,22 @@ def _claim_refused(file: InboxFile, refused: Exception, context: PipelineContext
 
 def _set_aside_known_bytes(
     path: Path, sha256: str, claim: Claim, context: PipelineContext
-) -> InvoiceOutcome | None:
-    """Finish the move of a run that stored the document and died (None), or keep a re-sent
-    copy of known bytes with the duplicates."""
+) -> InvoiceOutcome | Skipped:
+    """Finish the move of a run that stored the document and died, or keep a re-sent copy
+    of known bytes with the duplicates."""
     archived = Path(claim.archived_path) if claim.archived_path else None
     try:
         if archived is not None and not archived.exists():
             stored = StoredFile(path=path, sha256=sha256, document_id=claim.document_id)
             _archive(stored, archived, context)
-            return None
+            return Skipped.MOVE_FINISHED
         if archived is not None and finish_interrupted_move(path, archived, sha256):
-            return None
+            return Skipped.MOVE_FINISHED
         target = archive_target(path, sha256, InvoiceStatus.DUPLICATE, context.settings)
         archive_file(path, target, sha256=sha256)
     except FileNotFoundError:
         logger.info("%s: taken by another run", storable_file_name(str(path)))
-        return None
+        return Skipped.GONE
     return InvoiceOutcome(source=storable_file_name(str(path)), status=InvoiceStatus.DUPLICATE)
 
 
@@ -533,7 +596,13 @@ def archive_target(path: Path, sha256: str, status: InvoiceStatus, settings: Set
 def _archive(file: StoredFile, target: Path, context: PipelineContext) -> Path:
     """Move a stored document's file into the archive; record the name it took when
     another file took ``target`` meanwhile; return where it went."""
-    final = archive_file(file.path, target, sha256=file.sha256)
+    try:
+        final = archive_file(file.path, target, sha256=file.sha256)
+    except FileNotFoundError:
+        # Another run saw the document stored and finished this very move first.
+        if target.exists() and file_sha256(target) == file.sha256:
+            return target
+        raise
     if final != target:
         with Session(context.engine) as session:
             set_archived_path(session, document_id=file.document_id, archived_path=str(final))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,10 +36,17 @@ class Settings(BaseSettings):
         "across this many seconds (0: files arrive as NAME.part renamed when complete)",
     )
     claim_lease_s: float = Field(
-        default=3600.0,
+        default=30.0,
         gt=0,
-        description="a claim not finished after this many seconds belongs to a run that died: "
-        "the next run takes the file over (keep it well above the per-document time limit)",
+        description="lease of a run's claim on a document, renewed while it works: a claim "
+        "not renewed for this many seconds belongs to a run that died, and another run takes "
+        "the file over (the takeover is recorded)",
+    )
+    lease_renew_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="how often a run renews the leases of the documents it is processing "
+        "(a third of INVOICEBOT_CLAIM_LEASE_S when that is shorter)",
     )
     document_memory_mb: int = Field(
         default=3072,
@@ -66,6 +74,22 @@ class Settings(BaseSettings):
         "import paths (a JSON list)",
     )
     batch_workers: int = Field(default=2, ge=1, description="invoices processed at once")
+    task_runner: Literal["thread", "dask"] = Field(
+        default="thread",
+        description="how the batch flow spreads its documents: threads of the flow's process, "
+        "or a Dask cluster (INVOICEBOT_DASK_ADDRESS, else a LocalCluster of processes)",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="scheduler address of the Dask cluster (tcp://host:8786) for "
+        "INVOICEBOT_TASK_RUNNER=dask; default: a LocalCluster started for each batch",
+    )
+    dask_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="worker processes of that LocalCluster (one thread each); default: one "
+        "per core",
+    )
     manual_minutes_per_invoice: float = Field(
         default=12.0, gt=0, description="manual keying time an invoice would take (APQC: 5-17)"
     )
@@ -128,6 +152,12 @@ class Settings(BaseSettings):
         description="fetched messages are moved there (created if missing); default: they stay "
         "and carry the $InvoicebotFetched keyword",
     )
+
+    @property
+    def lease_renew_every_s(self) -> float:
+        """Return how often a lease is renewed: every ``lease_renew_s``, or a third of the
+        lease when that is shorter (one renewal lost to a slow store does not lose it)."""
+        return min(self.lease_renew_s, self.claim_lease_s / 3)
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Start the local Prefect stack for invoicebot: server, `process` work pool, deployments,
-# worker. Everything it starts is recorded in $INVOICEBOT_DATA_DIR/run/*.pid for stop.sh.
+# workers. Everything it starts is recorded in $INVOICEBOT_DATA_DIR/run/*.pid for stop.sh.
 #
+#   WORKERS                                 process workers to start (default 1)
 #   PREFECT_SERVER_API_PORT                 port of the API and the UI (default 4200)
-#   PREFECT_SERVER_DATABASE_CONNECTION_URL  PostgreSQL for the server (default: SQLite)
+#   PREFECT_SERVER_DATABASE_CONNECTION_URL  PostgreSQL for the server (default: a database
+#                                           <store>_prefect beside the store's when
+#                                           INVOICEBOT_DATABASE_URL is PostgreSQL, else SQLite)
+#   INVOICEBOT_DATABASE_URL                 the store (default: SQLite in the data dir)
+#   INVOICEBOT_BATCH_RUNS                   process-inbox runs at once (default WORKERS)
 #   INVOICEBOT_DATA_DIR                     store, archive, run files (default .invoicebot)
 #   INVOICEBOT_INBOX                        folder the scheduled batch reads (default: data dir/inbox)
 #
@@ -15,6 +20,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port="${PREFECT_SERVER_API_PORT:-4200}"
+workers="${WORKERS:-1}"
+[[ "$workers" =~ ^[1-9][0-9]*$ ]] || { echo "WORKERS must be a whole number >= 1, not '$workers'" >&2; exit 2; }
+# Several batch runs share one inbox (claims are leases): one per worker by default.
+export INVOICEBOT_BATCH_RUNS="${INVOICEBOT_BATCH_RUNS:-$workers}"
 data_dir="$(mkdir -p "${INVOICEBOT_DATA_DIR:-.invoicebot}" && cd "${INVOICEBOT_DATA_DIR:-.invoicebot}" && pwd)"
 run_dir="$data_dir/run"
 mkdir -p "$run_dir"
@@ -43,6 +52,15 @@ export PREFECT_SERVER_API_AUTH_STRING="$auth_string"
 export PREFECT_API_AUTH_STRING="$auth_string"
 
 prefect_bin="$(uv run --frozen python -c 'import shutil; print(shutil.which("prefect"))')"
+
+# Task events of several workers lock an SQLite server database: with the store on
+# PostgreSQL, the server's database goes on the same PostgreSQL server.
+if [[ -z "${PREFECT_SERVER_DATABASE_CONNECTION_URL:-}" && -n "${INVOICEBOT_DATABASE_URL:-}" ]]; then
+    prefect_database="$(uv run --frozen python scripts/prefect_database.py)"
+    if [[ -n "$prefect_database" ]]; then
+        export PREFECT_SERVER_DATABASE_CONNECTION_URL="$prefect_database"
+    fi
+fi
 
 running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -73,17 +91,31 @@ curl -fsS "$PREFECT_API_URL/health" >/dev/null || { echo "No server after 180 s"
     || "$prefect_bin" work-pool create process --type process >/dev/null
 "$prefect_bin" --no-prompt deploy --all >"$run_dir/deploy.log" 2>&1 \
     || { echo "Deploying failed; see $run_dir/deploy.log" >&2; tail -30 "$run_dir/deploy.log" >&2; exit 1; }
+if [[ "$INVOICEBOT_BATCH_RUNS" != 1 ]]; then
+    "$prefect_bin" --no-prompt deploy --name process-inbox \
+        --concurrency-limit "$INVOICEBOT_BATCH_RUNS" >>"$run_dir/deploy.log" 2>&1 \
+        || { echo "Deploying failed; see $run_dir/deploy.log" >&2; tail -30 "$run_dir/deploy.log" >&2; exit 1; }
+fi
 # The worker asks for runs to start every 5 s rather than Prefect's 10: an operator who has
 # just taken a case waits for the worker to bring the decision form up.
 export PREFECT_WORKER_QUERY_SECONDS="${PREFECT_WORKER_QUERY_SECONDS:-5}"
-start worker "$prefect_bin" worker start --pool process --type process
+# Worker 1 is `worker`, the others `worker-2` ... `worker-N`; on machines of their own in
+# production, each started the same way against the same server (README, "Scaling out").
+for n in $(seq 1 "$workers"); do
+    name="worker"; [[ "$n" -gt 1 ]] && name="worker-$n"
+    start "$name" "$prefect_bin" worker start --pool process --type process --name "invoicebot-$name"
+done
 
+server_database="SQLite in $PREFECT_HOME"
+[[ -n "${PREFECT_SERVER_DATABASE_CONNECTION_URL:-}" ]] && server_database="PostgreSQL"
 cat <<MSG
 invoicebot's Prefect stack is up:
   UI:       http://127.0.0.1:$port  (reviews: Runs, tag "review", state Suspended)
   login:    the UI asks for a password: paste the line of $auth_file (user:password)
   API:      $PREFECT_API_URL
   inbox:    $INVOICEBOT_INBOX (processed on the process-inbox schedule)
+  workers:  $workers on the process pool, up to $INVOICEBOT_BATCH_RUNS batch runs at once
+  server database: $server_database
   logs:     $run_dir/*.log
 To use it from a shell: export PREFECT_API_URL=$PREFECT_API_URL INVOICEBOT_DATA_DIR=$data_dir \
     PREFECT_API_AUTH_STRING="\$(cat $auth_file)"

@@ -23,5 +23,7 @@ stop() {  # stop NAME: end its process group, politely first
     rm -f "$pid_file"
 }
 
-stop worker
+for pid_file in "$run_dir"/worker*.pid; do
+    [[ -e "$pid_file" ]] && stop "$(basename "$pid_file" .pid)"
+done
 stop server

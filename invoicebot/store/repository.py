@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, text, update
+from sqlalchemy import bindparam, func, or_, text, update
 from sqlalchemy import select as core_select
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from invoicebot.model import (
     Extraction,
@@ -25,6 +22,7 @@ from invoicebot.model import (
     seller_key,
 )
 from invoicebot.store import master
+from invoicebot.store.claims import hold_claim
 from invoicebot.store.limits import check_fits
 from invoicebot.store.tables import (
     BatchRun,
@@ -38,29 +36,9 @@ from invoicebot.store.tables import (
 from validation.context import PriorInvoice, PurchaseOrderRecord, VendorRecord
 from validation.lookups import GrossLookup, IdentifierLookup, LookupPlan, NumberLookup
 
-PROCESSING = "processing"
-
 
 class StoreUsageError(InvoiceError):
     """A repository function was called out of the order it needs."""
-
-
-class ClaimOutcome(StrEnum):
-    """What claiming a file's bytes gave."""
-
-    CLAIMED = "claimed"
-    ALREADY_PROCESSED = "already_processed"
-    IN_PROGRESS = "in_progress"
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The result of ``claim_document``: the document row and whether this run owns it."""
-
-    outcome: ClaimOutcome
-    document_id: int
-    status: str
-    archived_path: str | None
 
 
 def start_batch(session: Session, *, inbox: str, flow_run_id: str | None) -> int:
@@ -88,67 +66,6 @@ def finish_batch(
     session.commit()
 
 
-def claim_document(
-    session: Session,
-    *,
-    sha256: str,
-    source: str,
-    file_name: str,
-    size_bytes: int,
-    batch_id: int | None,
-    stale_after: timedelta,
-) -> Claim:
-    """Claim the file with these bytes for this run, so no other worker processes it.
-
-    A claim older than ``stale_after`` that never finished (a crashed run) is taken over.
-    """
-    document = Document(
-        sha256=sha256,
-        source=source,
-        file_name=file_name,
-        size_bytes=size_bytes,
-        batch_id=batch_id,
-    )
-    session.add(document)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-    else:
-        assert document.id is not None  # set by the INSERT
-        return Claim(ClaimOutcome.CLAIMED, document.id, PROCESSING, None)
-    existing = session.exec(select(Document).where(Document.sha256 == sha256)).one()
-    assert existing.id is not None  # a stored row
-    if existing.status != PROCESSING:
-        return Claim(
-            ClaimOutcome.ALREADY_PROCESSED, existing.id, existing.status, existing.archived_path
-        )
-    now = utcnow()
-    if existing.claimed_at > now - stale_after:
-        return Claim(ClaimOutcome.IN_PROGRESS, existing.id, existing.status, None)
-    # Compare-and-set on claimed_at: of two runs taking over the same stale claim, one wins.
-    taken = session.execute(
-        update(Document)
-        .where(col(Document.id) == existing.id)
-        .where(col(Document.claimed_at) == existing.claimed_at)
-        .values(claimed_at=now, batch_id=batch_id, source=source)
-    )
-    session.commit()
-    if taken.rowcount == 1:  # type: ignore[attr-defined]
-        return Claim(ClaimOutcome.CLAIMED, existing.id, PROCESSING, None)
-    return Claim(ClaimOutcome.IN_PROGRESS, existing.id, PROCESSING, None)
-
-
-def release_claim(session: Session, *, document_id: int) -> None:
-    """Delete an unfinished claim so that the file is processed again by the next run."""
-    session.execute(
-        delete(Document)
-        .where(col(Document.id) == document_id)
-        .where(col(Document.status) == PROCESSING)
-    )
-    session.commit()
-
-
 def record_invoice(
     session: Session,
     *,
@@ -158,8 +75,15 @@ def record_invoice(
     results: list[RuleResult],
     archived_path: str,
     seconds: float,
+    owner: str | None = None,
+    commit: bool = True,
 ) -> int:
     """Store an extraction, its rule results and exceptions in one transaction; return its id.
+
+    ``commit=False`` leaves the transaction open, for the caller to add to it and commit.
+
+    With ``owner``, the document is finished only if that claim still holds it: else
+    ``LeaseLostError`` and nothing is stored (another run took the claim over).
 
     Raises ``ColumnLimitError`` for a field its column cannot hold (``fit_to_columns`` sets
     such values aside before validation), rather than a database error.
@@ -212,8 +136,12 @@ def record_invoice(
         status=status,
         archived_path=archived_path,
         seconds=seconds,
+        owner=owner,
     )
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return invoice.id
 
 
@@ -225,14 +153,17 @@ def record_quarantine(
     message: str,
     archived_path: str,
     seconds: float,
+    owner: str | None = None,
 ) -> None:
-    """Mark a document unreadable, with its ``unreadable`` exception, in one transaction."""
+    """Mark a document unreadable, with its ``unreadable`` exception, in one transaction
+    (with ``owner``, only if that claim still holds it, as ``record_invoice``)."""
     document = _finish_document(
         session,
         document_id=document_id,
         status=InvoiceStatus.QUARANTINED,
         archived_path=archived_path,
         seconds=seconds,
+        owner=owner,
     )
     document.error_code = error_code
     document.error_message = message
@@ -251,7 +182,10 @@ def _finish_document(
     status: InvoiceStatus,
     archived_path: str,
     seconds: float,
+    owner: str | None,
 ) -> Document:
+    if owner is not None:
+        hold_claim(session, document_id=document_id, owner=owner)
     document = session.get_one(Document, document_id)
     document.status = status.value
     document.processed_at = utcnow()

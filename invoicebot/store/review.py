@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Column, CursorResult, delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from invoicebot.model import (
@@ -340,14 +341,35 @@ def invoices_without_review_run(session: Session) -> list[int]:
     return [invoice_id for invoice_id in session.exec(query).all() if invoice_id is not None]
 
 
+class ReviewRunConflictError(InvoiceError):
+    """Another review run than this one is recorded for the invoice."""
+
+    def __init__(self, invoice_id: int, recorded: str, started: str) -> None:
+        super().__init__(f"invoice {invoice_id}: review run {recorded} is recorded, not {started}")
+        self.invoice_id = invoice_id
+        self.recorded = recorded
+        self.started = started
+
+
 def record_review_run(
     session: Session, *, invoice_id: int, flow_run_id: str, flow_run_name: str
 ) -> None:
-    """Remember the review run of an invoice; commit."""
+    """Remember the review run of an invoice; commit.
+
+    Two batches finishing at once both start the invoice's review, and the server's
+    idempotency key gives both the same run: the second to record it finds it recorded.
+    Raise ``ReviewRunConflictError`` when another run is recorded for the invoice.
+    """
     session.add(
         ReviewRun(invoice_id=invoice_id, flow_run_id=flow_run_id, flow_run_name=flow_run_name)
     )
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        recorded = session.exec(select(ReviewRun).where(ReviewRun.invoice_id == invoice_id)).one()
+        if recorded.flow_run_id != flow_run_id:
+            raise ReviewRunConflictError(invoice_id, recorded.flow_run_id, flow_run_id) from None
 
 
 def open_start(session: Session, *, invoice_id: int) -> ReviewStart | None:

@@ -51,6 +51,10 @@ class Document(SQLModel, table=True):
     batch_id: int | None = Field(default=None, foreign_key="batch_run.id", index=True)
     status: str = Field(default="processing", index=True, max_length=20)
     claimed_at: datetime = Field(default_factory=utcnow)
+    # The run holding the claim ("host:pid:token", one token per claim) and until when its
+    # lease runs: it renews the lease while it works; another run takes over a lapsed one.
+    claimed_by: str | None = Field(default=None, max_length=120)
+    lease_expires_at: datetime | None = None
     processed_at: datetime | None = None
     archived_path: str | None = None
     error_code: str | None = Field(default=None, max_length=40)
@@ -144,3 +148,23 @@ class ExceptionRecord(SQLModel, table=True):
     # The classifier's suggestion for the invoice (a ``Resolution``), when a model was trained.
     suggested_resolution: str | None = Field(default=None, max_length=40)
     suggestion_probability: float | None = None
+
+
+class ClaimTakeover(SQLModel, table=True):
+    """A claim whose lease lapsed (its run died or stalled), taken over by another run.
+
+    No foreign key: the record outlives a claim released after a transient failure (its
+    document row is deleted and made again by the next run) and a purge.
+    """
+
+    __tablename__ = "claim_takeover"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(index=True)
+    sha256: str = Field(index=True, max_length=64)
+    previous_owner: str | None = Field(default=None, max_length=120)
+    # None for a claim made before leases (schema 0004): it lapsed an hour after claimed_at.
+    previous_lease_expires_at: datetime | None = None
+    taken_by: str = Field(max_length=120)
+    batch_id: int | None = None
+    taken_at: datetime = Field(default_factory=utcnow)

@@ -31,8 +31,8 @@ from invoicebot.mailbox import (
 )
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
+from invoicebot.store.claims import claim_document
 from invoicebot.store.mail import MailPart, PartStatus, provenance_of
-from invoicebot.store.repository import claim_document
 from tests.conftest import SAMPLES
 from tests.dovecot import ImapServer, deliver, invoice_mail
 

@@ -21,8 +21,9 @@ from invoicebot.model import Extraction, InvoiceStatus
 from invoicebot.retention import PrefectSide, erase, purge
 from invoicebot.settings import Settings
 from invoicebot.store import master
+from invoicebot.store.claims import claim_document
 from invoicebot.store.engine import init_store, make_engine
-from invoicebot.store.repository import StoreHistory, claim_document, record_invoice
+from invoicebot.store.repository import StoreHistory, record_invoice
 from invoicebot.store.retention import PrivacyAction, UnknownSupplierError
 from invoicebot.store.review import ReviewRun
 from invoicebot.store.tables import Document, ExceptionRecord, Invoice, RuleResultRow

@@ -41,9 +41,10 @@ from invoicebot.review import (
 )
 from invoicebot.settings import Settings
 from invoicebot.store import master
+from invoicebot.store.claims import claim_document
 from invoicebot.store.engine import init_store, make_engine
 from invoicebot.store.labels import OperatorDecision
-from invoicebot.store.repository import StoreHistory, claim_document, record_invoice
+from invoicebot.store.repository import StoreHistory, record_invoice
 from invoicebot.store.review import (
     ReviewConflictError,
     ReviewDecision,

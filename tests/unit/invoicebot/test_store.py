@@ -15,14 +15,12 @@ from sqlmodel import Session, col, select
 
 from invoicebot.model import Extraction, InvoiceFields, InvoiceStatus, Line, Method
 from invoicebot.store import init_store, make_engine
+from invoicebot.store.claims import ClaimOutcome, claim_document, release_claim
 from invoicebot.store.repository import (
-    ClaimOutcome,
     StoreUsageError,
     begin_write,
-    claim_document,
     record_invoice,
     record_quarantine,
-    release_claim,
     same_seller_and_number,
 )
 from invoicebot.store.tables import (
@@ -92,10 +90,13 @@ def test_a_file_is_claimed_once(engine: Engine) -> None:
         assert claim(session, "a") is ClaimOutcome.IN_PROGRESS
 
 
-def test_a_stale_claim_is_taken_over(engine: Engine) -> None:
+def test_a_stale_claim_of_an_older_invoicebot_is_taken_over(engine: Engine) -> None:
     with Session(engine) as session:
         claim(session, "a")
-        session.execute(update(Document).values(claimed_at=utcnow() - 2 * HOUR))
+        # Claims made before leases have no expiry: they lapse an hour after claimed_at.
+        session.execute(
+            update(Document).values(claimed_at=utcnow() - 2 * HOUR, lease_expires_at=None)
+        )
         session.commit()
         assert claim(session, "a") is ClaimOutcome.CLAIMED
         assert claim(session, "a") is ClaimOutcome.IN_PROGRESS

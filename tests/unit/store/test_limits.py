@@ -16,13 +16,14 @@ from sqlmodel import Session, select
 
 from invoicebot.model import Extraction, InvoiceFields, InvoiceStatus, Line
 from invoicebot.store import StoreHistory, init_store, make_engine
+from invoicebot.store.claims import claim_document
 from invoicebot.store.limits import (
     ColumnLimitError,
     fit_to_columns,
     storable_file_name,
     storable_text,
 )
-from invoicebot.store.repository import claim_document, record_invoice
+from invoicebot.store.repository import record_invoice
 from invoicebot.store.tables import Document, Invoice, InvoiceLine
 from tests.conftest import SAMPLES
 from tests.unit.store.test_schema import drop_everything

@@ -16,11 +16,11 @@ from sqlmodel import Session, SQLModel, select
 from invoicebot.model import Extraction, InvoiceFields, InvoiceStatus
 from invoicebot.store import StoreHistory, init_store, make_engine
 from invoicebot.store import master as master_data
+from invoicebot.store.claims import claim_document
 from invoicebot.store.master import MasterDataError, PurchaseOrderLine, Vendor
 from invoicebot.store.repository import (
     SAME_SELLER_AND_GROSS,
     SAME_SELLER_AND_NUMBER,
-    claim_document,
     net_invoiced_on_order,
     record_invoice,
     same_seller_and_gross,

@@ -23,7 +23,8 @@ from sqlmodel import Session, SQLModel
 from invoicebot.model import Extraction, InvoiceStatus, RuleResult
 from invoicebot.store import StoreHistory, init_store, make_engine
 from invoicebot.store import master as master_data
-from invoicebot.store.repository import claim_document, record_invoice
+from invoicebot.store.claims import claim_document
+from invoicebot.store.repository import record_invoice
 from samples.invoices import generate
 from validation import RULES, validate
 
