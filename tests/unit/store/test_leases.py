@@ -317,7 +317,7 @@ def test_two_processes_over_one_inbox_store_and_archive_each_file_once(
     init_store(engine)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    for n in range(20):
+    for n in range(8):
         (inbox / f"invoice-{n:02d}.pdf").write_bytes(f"%PDF-1.7 invoice {n}".encode())
     env = os.environ | {
         "INVOICEBOT_DATA_DIR": str(data_dir),
@@ -338,12 +338,12 @@ def test_two_processes_over_one_inbox_store_and_archive_each_file_once(
     assert [run.returncode for run in runs] == [0, 0]
     lines = [line.split() for output in outputs for line in output.splitlines()]
     stored = [name for name, status in lines if status in {"approved", "exception"}]
-    assert sorted(stored) == sorted(f"invoice-{n:02d}.pdf" for n in range(20))
+    assert sorted(stored) == sorted(f"invoice-{n:02d}.pdf" for n in range(8))
     assert list(inbox.iterdir()) == []
     archived = [p.name for p in Settings().archive_dir.rglob("*.pdf")]
     assert sorted(archived) == sorted(stored)
     with Session(engine) as session:
-        assert len(session.exec(select(Document)).all()) == 20
-        assert len(session.exec(select(Invoice)).all()) == 20
+        assert len(session.exec(select(Document)).all()) == 8
+        assert len(session.exec(select(Invoice)).all()) == 8
     drop_everything(engine)
     engine.dispose()
