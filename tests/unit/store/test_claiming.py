@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,10 +28,8 @@ from invoicebot.pipeline import (
     process_document,
 )
 from invoicebot.settings import Settings
-from invoicebot.store import init_store, make_engine
 from invoicebot.store.tables import Document, ExceptionRecord, Invoice, RuleResultRow
 from tests.conftest import sample_truths
-from tests.unit.store.test_schema import drop_everything
 
 EXTRA_KEYS = ("kind", "faults", "duplicate_of")
 
@@ -61,21 +58,6 @@ class FakeReader:
         read = b"other bytes" if self.wrong_bytes or data is None else data
         truth.update(source=source, sha256=hashlib.sha256(read).hexdigest())
         return Extraction.model_validate(truth)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[Engine]:
-    url = (
-        Settings().resolved_database_url
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    engine = make_engine(url)
-    drop_everything(engine)
-    init_store(engine)
-    yield engine
-    drop_everything(engine)
-    engine.dispose()
 
 
 @pytest.fixture
