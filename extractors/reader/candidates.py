@@ -305,7 +305,7 @@ def with_legal_form_restored(name: str) -> str:
             restored = undotted[:index] + read_as + undotted[index + 1 :]
             if fold_text(restored) in LEGAL_FORMS:
                 dotted = iter(restored)
-                fixed = "".join(char if char == "." else next(dotted) for char in last)
+                fixed = "".join(mark if mark == "." else next(dotted) for mark in last)
                 return " ".join([*head, fixed])
     return name
 
