@@ -54,6 +54,7 @@ from extractors.fields import read_invoice
 from extractors.ocr_engines import OcrEngine, RapidOcrEngine
 from extractors.ocr_vote import voted_name
 from extractors.page_geometry import even_lighting, flatten_page
+from extractors.reader.candidates import FIELDS_OF_KIND, CandidateKind
 from extractors.tesseract_api import TessdataUnavailableError, TesseractApi
 from invoicebot.model import (
     AMOUNT_FIELDS,
@@ -112,7 +113,6 @@ RULE_INK_LEVEL = 170
 SECOND_READING_CONFIDENCE = 0.88
 SECOND_ENGINE: str | None = "rapidocr"
 DATE_FIELDS = frozenset({"invoice_date", "due_date"})
-NAME_FIELDS = ("seller_name", "buyer_name")
 
 
 class OcrEngineUnavailableError(InvoiceError):
@@ -180,7 +180,7 @@ def _with_second_reading(
     merged = merge_readings(reading, read_invoice(second_pages))
     names = {
         name: voted_name(value, pages, second_pages)
-        for name in NAME_FIELDS
+        for name in FIELDS_OF_KIND[CandidateKind.NAME]
         if isinstance(value := getattr(merged.fields, name), str)
     }
     return merged.model_copy(update={"fields": merged.fields.model_copy(update=names)})
