@@ -44,9 +44,7 @@ def context(data_dir: Path) -> Iterator[PipelineContext]:
     settings = Settings().model_copy(update={"max_attempts": 2})
     engine: Engine = make_engine(settings.resolved_database_url)
     init_store(engine)
-    options = replace(
-        extract_options(settings), timeout_s=2.0, memory_mb=1536, plugins=EVERY_PLUGIN
-    )
+    options = replace(extract_options(settings), memory_mb=1536, plugins=EVERY_PLUGIN)
     yield PipelineContext(settings, engine, None, options)
     SQLModel.metadata.drop_all(engine)
     engine.dispose()
@@ -71,7 +69,14 @@ def test_a_hang_a_segfault_and_8_gb_are_quarantined_and_the_rest_processed(
     for name, (sample, _truth) in zip(names, TEXT_PDFS, strict=True):
         shutil.copy2(sample, inbox / name)
 
-    outcomes = {name: process_document(inbox / name, context) for name in names}
+    # Only the hang gets a short limit: a good document read by a fresh process (the one
+    # before it was replaced) loads the reader's model first, which takes seconds on a loaded
+    # machine, and must not be timed out for it.
+    hang_limit = replace(context, options=replace(context.options, timeout_s=2.0))
+    outcomes = {
+        name: process_document(inbox / name, hang_limit if name == "hang.pdf" else context)
+        for name in names
+    }
 
     statuses = {name: outcome.status if outcome else None for name, outcome in outcomes.items()}
     assert statuses == {
@@ -103,9 +108,7 @@ def test_a_transient_failure_is_retried_quarantined_with_every_reason_and_requeu
 ) -> None:
     path = inbox / SCAN.name
     shutil.copy2(SCAN, path)
-    missing_language = replace(
-        context, options=replace(context.options, ocr_languages="eng+xyz", timeout_s=60.0)
-    )
+    missing_language = replace(context, options=replace(context.options, ocr_languages="eng+xyz"))
 
     # First run: the file stays in the inbox, its attempt counted.
     with pytest.raises(TransientFailureError) as raised:
@@ -141,8 +144,7 @@ def test_a_transient_failure_is_retried_quarantined_with_every_reason_and_requeu
         assert attempt_history(session, sha256=audit.sha256).attempts == 0
     assert stored(context.engine, SCAN.name) is None
 
-    fixed = replace(context, options=replace(context.options, timeout_s=60.0))
-    outcome = process_document(path, fixed)
+    outcome = process_document(path, context)
     assert outcome is not None
     assert outcome.status in (InvoiceStatus.APPROVED, InvoiceStatus.EXCEPTION)
 
