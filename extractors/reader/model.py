@@ -108,8 +108,15 @@ def _threads() -> ThreadpoolController:
 
 
 def text_scores(models: list[Any], text: sparse.csr_matrix) -> npt.NDArray[np.float64]:
-    """Return each text regression's decision score for every row of ``text``."""
-    return np.column_stack([model.decision_function(text) for model in models])
+    """Return each text regression's decision score for every row of ``text``.
+
+    The score of a binary regression, ``text · coef + intercept``, computed here: its
+    ``decision_function`` validates the input first, which costs more than the product on
+    the few hundred rows of a document (a tenth of the reading's time).
+    """
+    return np.column_stack(
+        [np.asarray(text @ model.coef_[0]) + model.intercept_[0] for model in models]
+    )
 
 
 @dataclass
