@@ -180,6 +180,71 @@ def due_not_above_gross(reading: Reading) -> float:
     return 1.0
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """Amounts printed below a gross total that settle it: the gross less ``paid`` (a
+    deposit, a payment received; 0 where the gross is printed again) is ``due``
+    (EN 16931 BR-CO-16)."""
+
+    gross: Decimal
+    paid: Decimal
+    due: Decimal
+
+
+def settlements(options: Mapping[str, Options], amounts: Sequence[Candidate]) -> list[Settlement]:
+    """Return the settlements of each gross candidate the page prints: a paid amount on a
+    row below the gross and an amount-due candidate below it too, with gross - paid = due;
+    or, settling nothing paid, the gross printed on two rows.
+
+    Three amounts of a totals block that subtract exactly are seldom there by chance: the
+    page's own arithmetic shows the gross and the amount due where the model cannot tell
+    them (a label it never saw: "Importe a pagar"). The net and VAT printed again below the
+    gross (a VAT breakdown: gross - VAT = net) settle nothing.
+    """
+    if not {"total_gross", "amount_due"} <= options.keys():
+        return []
+    nets = set(options["total_net"].values) if "total_net" in options else set()
+    taxes = set(options["total_tax"].values) if "total_tax" in options else set()
+    found: list[Settlement] = []
+    for total in options["total_gross"].candidates:
+        if not isinstance(total.value, Decimal) or total.value <= 0:
+            continue
+        if len({a.row_index for a in amounts if a.value == total.value}) > 1:
+            found.append(Settlement(total.value, Decimal(0), total.value))
+        for owed in options["amount_due"].candidates:
+            if not isinstance(owed.value, Decimal) or not 0 < owed.value < total.value:
+                continue
+            if owed.row_index <= total.row_index:
+                continue
+            for paid in amounts:
+                if (
+                    isinstance(paid.value, Decimal)
+                    and paid is not owed
+                    and paid.row_index > total.row_index
+                    and abs(total.value - abs(paid.value) - owed.value) <= TOLERANCE
+                    and not (owed.value in nets and abs(paid.value) in taxes)
+                ):
+                    found.append(Settlement(total.value, abs(paid.value), owed.value))
+    return found
+
+
+def settled(found: Sequence[Settlement]) -> Constraint:
+    """Return the constraint that a reading takes the gross and the amount due of a
+    settlement the page prints: where a payment settles the gross, a reading that does not
+    take it is as unlikely as a broken one; where the gross is only printed again, one that
+    leaves the amount due out (the whole is due) is."""
+    paid = [s for s in found if s.paid > 0]
+    repeated = {s.gross for s in found if s.paid == 0}
+
+    def check(reading: Reading) -> float:
+        gross, due = reading.get("total_gross"), reading.get("amount_due")
+        if paid:
+            return 1.0 if any(s.gross == gross and s.due == due for s in paid) else BROKEN
+        return BROKEN if due is None and gross in repeated else 1.0
+
+    return check
+
+
 def lines_add_up(line_totals: Sequence[Decimal]) -> Constraint:
     """Return the constraint that the lines' net amounts (as one of the line readers read
     them) add up to the net total."""

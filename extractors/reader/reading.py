@@ -29,6 +29,8 @@ from extractors.reader.decode import (
     name_identity,
     options_of,
     plain_identity,
+    settled,
+    settlements,
     siren_agrees,
     stated,
     totals_add_up,
@@ -85,12 +87,15 @@ def read_fields(
     amount_options = with_completed_totals(
         {name: options_of(scored.get(name, []), plain_identity) for name in amounts}
     )
+    printed_amounts = [c for c in candidates if c.kind is CandidateKind.AMOUNT]
+    settlements_printed = settlements(amount_options, printed_amounts)
     groups: list[tuple[tuple[str, ...], list[Constraint]]] = [
         (
             amounts,
             [
                 totals_add_up,
                 due_not_above_gross,
+                settled(settlements_printed),
                 lines_add_up(line_totals),
             ],
         ),

@@ -13,6 +13,8 @@ from extractors.reader.decode import (
     due_not_before_issue,
     options_of,
     plain_identity,
+    settled,
+    settlements,
     siren_agrees,
     totals_add_up,
     with_completed_totals,
@@ -29,6 +31,15 @@ def candidate(value: Value) -> Candidate:
 
 def options(*scored: tuple[Value, float]):  # type: ignore[no-untyped-def]
     return options_of([(candidate(value), p) for value, p in scored], plain_identity)
+
+
+def printed(value: str, row_index: int) -> Candidate:
+    """An amount printed on the document's row ``row_index``."""
+    return Candidate(CandidateKind.AMOUNT, Decimal(value), value, ROW, row_index, 0, 0)
+
+
+def options_at(*scored: tuple[Candidate, float]):  # type: ignore[no-untyped-def]
+    return options_of(list(scored), plain_identity)
 
 
 def test_totals_that_add_up_win_over_likelier_ones_that_do_not() -> None:
@@ -162,3 +173,58 @@ def test_a_french_vat_number_carrying_the_siret_s_siren_wins() -> None:
     )
     assert chosen["seller_vat_id"].value == "FR44732829320"
     assert chosen["seller_vat_id"].confidence < 0.9
+
+
+def test_a_payment_printed_below_the_gross_shows_the_amount_due() -> None:
+    # Subtotal 296.33, IVA 62.23, "Importe líquido" 358.56, "Anticipo recibido" -143.00,
+    # "Importe a pagar" 215.56: labels the model doubts, amounts that subtract exactly.
+    net, tax, gross = printed("296.33", 16), printed("62.23", 17), printed("358.56", 18)
+    paid, due = printed("-143.00", 19), printed("215.56", 20)
+    amounts = {
+        "total_net": options_at((net, 0.99)),
+        "total_tax": options_at((tax, 0.1)),
+        "total_gross": options_at((gross, 0.09), (due, 0.001)),
+        "amount_due": options_at((due, 0.07), (gross, 0.0001)),
+    }
+    found = settlements(amounts, [net, tax, gross, paid, due])
+    assert [(s.gross, s.paid, s.due) for s in found] == [
+        (Decimal("358.56"), Decimal("143.00"), Decimal("215.56"))
+    ]
+
+    chosen = decode_group(amounts, [totals_add_up, settled(found)])
+
+    assert chosen["amount_due"].value == Decimal("215.56")
+    assert chosen["total_gross"].value == Decimal("358.56")
+
+
+def test_a_vat_breakdown_below_the_gross_settles_nothing() -> None:
+    # Gross 120 above a breakdown "base 100, VAT 20": gross - VAT = net is no payment.
+    net, tax, gross = printed("100.00", 2), printed("20.00", 3), printed("120.00", 5)
+    base, vat = printed("100.00", 7), printed("20.00", 7)
+    amounts = {
+        "total_net": options_at((net, 0.9)),
+        "total_tax": options_at((tax, 0.9)),
+        "total_gross": options_at((gross, 0.9)),
+        "amount_due": options_at((base, 0.01)),
+    }
+    assert settlements(amounts, [net, tax, gross, base, vat]) == []
+
+
+def test_the_gross_printed_again_is_due_unless_the_model_reads_another_amount() -> None:
+    net, tax = printed("394.47", 8), printed("86.78", 9)
+    gross, again = printed("481.25", 10), printed("481.25", 12)
+    amounts = [net, tax, gross, again]
+
+    def read_due(*due: tuple[Candidate, float]) -> Value | None:
+        group = {
+            "total_net": options_at((net, 0.9)),
+            "total_tax": options_at((tax, 0.9)),
+            "total_gross": options_at((gross, 0.9)),
+            "amount_due": options_at(*due),
+        }
+        chosen = decode_group(group, [totals_add_up, settled(settlements(group, amounts))])
+        return chosen["amount_due"].value if "amount_due" in chosen else None
+
+    assert read_due((again, 0.09)) == Decimal("481.25")
+    # Printed twice says nothing was paid, not that no other amount is due.
+    assert read_due((again, 0.02), (printed("400.00", 14), 0.95)) == Decimal("400.00")
