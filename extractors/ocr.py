@@ -56,6 +56,7 @@ from extractors.ocr_vote import voted_name
 from extractors.page_geometry import even_lighting, flatten_page
 from extractors.reader.candidates import FIELDS_OF_KIND, CandidateKind
 from extractors.tesseract_api import TessdataUnavailableError, TesseractApi
+from extractors.unread_ink import words_in_unread_bands
 from invoicebot.model import (
     AMOUNT_FIELDS,
     DocumentError,
@@ -70,8 +71,8 @@ logger = logging.getLogger(__name__)
 
 BoolArray = npt.NDArray[np.bool_]
 
-# Bump when what OCR is given changes: cached page words keyed by it are read again.
-PREPROCESSING_VERSION = 3
+# Bump when what OCR is given or reads changes: cached page words keyed by it are read again.
+PREPROCESSING_VERSION = 4
 
 # Page segmentation mode 3 (automatic layout). Measured on 39 generated scans (fr/en/de, 200-300
 # dpi, up to 1.5° skew, noise), fields read end to end: psm 3 got 459 of 536 scored fields,
@@ -282,6 +283,9 @@ def read_page_image(
     deadline.remaining()
     image = remove_rules(upright_page(image))
     words = TESSERACT.read_words(image, options.ocr_languages, deadline)
+    words += words_in_unread_bands(
+        image, words, lambda band: TESSERACT.read_words(band, options.ocr_languages, deadline)
+    )
     return PageWords(
         number=number, width=image.width, height=image.height, method="ocr", words=words
     )

@@ -1,0 +1,83 @@
+"""Print the page OCR passed over is found as bands of ink no word covers, read again."""
+
+from __future__ import annotations
+
+import random
+
+from PIL import Image, ImageDraw
+
+from extractors.base import Word
+from extractors.unread_ink import unread_bands, words_in_unread_bands
+
+FOOTER = (100, 400, 500, 412)
+
+
+def page_with_faint_footer() -> Image.Image:
+    """A white page with scan specks and a light grey line of small print at its foot."""
+    image = Image.new("L", (600, 500), 255)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((100, 100, 400, 112), fill=40)  # a line of text OCR did read
+    for x in range(FOOTER[0], FOOTER[2], 7):  # faint glyphs, 5 px wide, 2 px apart
+        draw.rectangle((x, FOOTER[1], x + 4, FOOTER[3]), fill=170)
+    specks = random.Random(7)
+    for _ in range(400):
+        image.putpixel((specks.randrange(600), specks.randrange(500)), 90)
+    return image
+
+
+READ = Word(text="Total", x0=100, top=100, x1=400, bottom=112, confidence=0.95)
+
+
+def test_ink_no_word_covers_is_a_band_and_specks_are_not() -> None:
+    (band,) = unread_bands(page_with_faint_footer(), [READ])
+    x0, top, x1, bottom = band
+    assert x0 <= FOOTER[0] and x1 >= FOOTER[2] - 3
+    assert top <= FOOTER[1] and bottom >= FOOTER[3]
+    assert bottom - top < 40
+
+
+def test_ink_a_word_covers_is_no_band() -> None:
+    footer = Word(text="IBAN", x0=100, top=400, x1=500, bottom=412, confidence=0.9)
+    assert unread_bands(page_with_faint_footer(), [READ, footer]) == []
+
+
+def test_words_read_in_a_band_are_placed_on_the_page_and_noise_and_repeats_dropped() -> None:
+    bands: list[tuple[int, int]] = []
+
+    def read(band: Image.Image) -> list[Word]:
+        bands.append(band.size)
+        return [
+            Word(text="IBAN", x0=10, top=8, x1=60, bottom=20, confidence=0.92),
+            Word(text="~", x0=70, top=8, x1=75, bottom=20, confidence=0.9),
+            Word(text="FR76", x0=80, top=8, x1=120, bottom=20, confidence=0.3),
+        ]
+
+    image = page_with_faint_footer()
+    ((x0, top, _, _),) = unread_bands(image, [READ])
+    found = words_in_unread_bands(image, [READ], read)
+
+    assert len(bands) == 1
+    assert [(w.text, w.x0, w.top) for w in found] == [("IBAN", 10 + x0, 8 + top)]
+
+
+def test_a_word_the_page_s_reading_has_is_not_added_twice() -> None:
+    image = page_with_faint_footer()
+    # The page's reading has the footer's last glyphs; the band holds the others.
+    known = Word(text="8219", x0=464, top=400, x1=500, bottom=412, confidence=0.9)
+    ((x0, top, _, _),) = unread_bands(image, [READ, known])
+
+    def read(band: Image.Image) -> list[Word]:
+        return [
+            Word(text="IBAN", x0=10, top=8, x1=60, bottom=20, confidence=0.92),
+            Word(
+                text="8219",
+                x0=known.x0 - x0,
+                top=known.top - top,
+                x1=known.x1 - x0,
+                bottom=known.bottom - top,
+                confidence=0.9,
+            ),
+        ]
+
+    found = words_in_unread_bands(image, [READ, known], read)
+    assert [w.text for w in found] == ["IBAN"]
