@@ -57,7 +57,10 @@ class ExceptionSnapshot(SQLModel, table=True):
     __tablename__ = "exception_case"
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(foreign_key="document.id", unique=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    # One per invoice (a file may hold several); None only for rows kept from before 0006
+    # whose document had no invoice row.
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id", unique=True)
     case: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 
