@@ -15,11 +15,20 @@ which a change is kept or dropped.
 
     uv run python benchmarks/splitting.py                      # 100 PDFs, half of them scans
     uv run python benchmarks/splitting.py --pdfs 20 --group tuning
+
+``--batch`` pushes the stacks through the batch instead (``invoicebot.pipeline.process_file``,
+what the ``process-inbox`` flow runs per file, on a fresh SQLite store in a temporary data
+dir) and counts what the store holds: invoices expected and stored, stored at the right
+pages, flagged by ``SPLIT-PAGES``, and wrong and unflagged (must be 0). ``--text-only``
+builds text PDFs only (no OCR).
+
+    uv run python benchmarks/splitting.py --batch --text-only --pdfs 20
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -61,11 +70,13 @@ def page_count(data: bytes) -> int:
     return count
 
 
-def build_stacks(count: int, families: tuple[int, ...], seed: int) -> list[Stack]:
+def build_stacks(
+    count: int, families: tuple[int, ...], seed: int, *, text_only: bool = False
+) -> list[Stack]:
     rng = random.Random(seed)
     stacks = []
     for number in range(count):
-        kind = "scanned-pdf" if number % 2 else "text-pdf"
+        kind = "scanned-pdf" if number % 2 and not text_only else "text-pdf"
         invoices = rng.randint(1, 6)
         documents, ranges, chosen = [], [], []
         page = 1
@@ -91,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--verbose", action="store_true", help="print every wrong cut")
+    parser.add_argument(
+        "--batch", action="store_true", help="store the stacks through the batch and count"
+    )
+    parser.add_argument("--text-only", action="store_true", help="text PDFs only, no scans")
     args = parser.parse_args(argv)
     families = {
         "validation": tuple(f for f in VALIDATION_FAMILIES if f < REPORT_BELOW),
@@ -99,12 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     }[args.group]
     threshold = RuleConfig().review_confidence
     started = time.perf_counter()
-    stacks = build_stacks(args.pdfs, families, args.seed)
+    stacks = build_stacks(args.pdfs, families, args.seed, text_only=args.text_only)
     print(
         f"{len(stacks)} PDFs, {sum(len(s.ranges) for s in stacks)} invoices, "
         f"{sum(s.ranges[-1][1] for s in stacks)} pages, from {args.group} families "
         f"{min(families)}-{max(families)} (built in {time.perf_counter() - started:.0f} s)"
     )
+    if args.batch:
+        return through_the_batch(stacks, verbose=args.verbose)
     options = extract_options(Settings())
     totals: dict[str, dict[str, int]] = {}
     read_started = time.perf_counter()
@@ -166,6 +183,82 @@ def main(argv: list[str] | None = None) -> int:
             f"{count['flagged']:>8} {count['silent']:>7} {count['doubted']:>18}"
         )
     return 0
+
+
+def through_the_batch(stacks: list[Stack], *, verbose: bool) -> int:
+    """Store every stack through ``process_file`` on a fresh store; print what it holds."""
+    from sqlmodel import Session, select
+
+    from invoicebot.pipeline import PipelineContext, process_file
+    from invoicebot.store.engine import make_engine
+    from invoicebot.store.schema import ensure_schema
+    from invoicebot.store.tables import Document, Invoice, RuleResultRow
+
+    counts = dict.fromkeys(
+        ("expected", "stored", "right", "flagged", "right but flagged", "wrong, unflagged"), 0
+    )
+    counts["files archived"] = 0
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["INVOICEBOT_DATA_DIR"] = str(Path(folder) / "data")
+        settings = Settings()
+        engine = make_engine(settings.resolved_database_url)
+        ensure_schema(engine)
+        context = PipelineContext(settings, engine, None, extract_options(settings))
+        inbox = Path(folder) / "inbox"
+        inbox.mkdir()
+        for stack in stacks:
+            path = inbox / f"{stack.name}.pdf"
+            path.write_bytes(stack.data)
+            process_file(path, context)
+            pages = stack.ranges[-1][1]
+            with Session(engine) as session:
+                document = session.exec(select(Document).where(Document.source == str(path))).one()
+                stored = session.exec(
+                    select(Invoice).where(Invoice.document_id == document.id)
+                ).all()
+                doubted = set(
+                    session.exec(
+                        select(RuleResultRow.invoice_id)
+                        .where(RuleResultRow.rule == "SPLIT-PAGES")
+                        .where(RuleResultRow.passed == False)  # noqa: E712 (SQL)
+                    ).all()
+                )
+            counts["expected"] += len(stack.ranges)
+            counts["stored"] += len(stored)
+            archived = document.archived_path and Path(document.archived_path).exists()
+            counts["files archived"] += bool(archived) and not path.exists()
+            for invoice in stored:
+                cut = tuple(invoice.page_range or (1, pages))
+                right = cut in stack.ranges
+                flagged = invoice.id in doubted
+                counts["right"] += right
+                counts["flagged"] += flagged
+                counts["right but flagged"] += right and flagged
+                counts["wrong, unflagged"] += not right and not flagged
+                if verbose and not right:
+                    print(f"  {stack.name}: pages {cut} stored, real {stack.ranges}")
+            # A real invoice no stored invoice covers exactly, with no flag on its pages.
+            for truth in stack.ranges:
+                found = [tuple(i.page_range or (1, pages)) for i in stored]
+                covering = [
+                    i
+                    for i, (first, last) in zip(stored, found, strict=True)
+                    if first <= truth[1] and last >= truth[0]
+                ]
+                if truth not in found and not any(i.id in doubted for i in covering):
+                    counts["wrong, unflagged"] += 1
+        engine.dispose()
+    seconds = time.perf_counter() - started
+    print(f"through the batch in {seconds:.0f} s ({len(stacks)} files)\n")
+    print(
+        f"invoices expected {counts['expected']}, stored {counts['stored']}; stored at the "
+        f"right pages {counts['right']}; flagged by SPLIT-PAGES {counts['flagged']} "
+        f"({counts['right but flagged']} of them right); wrong and unflagged "
+        f"{counts['wrong, unflagged']}; files archived once {counts['files archived']} of "
+        f"{len(stacks)}"
+    )
+    return 0 if counts["wrong, unflagged"] == 0 else 1
 
 
 if __name__ == "__main__":

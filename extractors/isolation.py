@@ -73,6 +73,8 @@ class ReadRequest:
     options: ExtractOptions
     # The file's bytes as the batch read them when it claimed the file (None: read the path).
     data: bytes | None = None
+    # One extraction per invoice the file holds (``extract_invoices``), not one for the file.
+    split: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class ReadReply:
     extraction: Extraction | None = None
     setup_error: tuple[ErrorCode, str] | None = None
     out_of_memory: str | None = None
+    # Every invoice's extraction, ``extraction`` the first, when the request was split.
+    invoices: tuple[Extraction, ...] = ()
 
 
 class DocumentReader:
@@ -116,6 +120,26 @@ class DocumentReader:
         """
         source = str(path) if source is None else source
         request = ReadRequest(path=path, source=source, options=options, data=data)
+        return self._ask(request)[0]
+
+    def read_invoices(
+        self,
+        path: Path,
+        options: ExtractOptions,
+        *,
+        source: str | None = None,
+        data: bytes | None = None,
+    ) -> list[Extraction]:
+        """Return ``extract_invoices(path, options)`` (one extraction per invoice the file
+        holds) as computed in a reading process; raises as ``read``."""
+        source = str(path) if source is None else source
+        request = ReadRequest(path=path, source=source, options=options, data=data, split=True)
+        return self._ask(request)
+
+    def _ask(self, request: ReadRequest) -> list[Extraction]:
+        """Return the extractions a reading process answers (one per invoice when the request
+        is split), or raise (``read``)."""
+        source, options = request.source, request.options
         with self._process(options.memory_mb) as process:
             reply = process.ask(request, options.hard_limit_s)
         if reply.out_of_memory is not None:
@@ -125,7 +149,7 @@ class DocumentReader:
             raise SetupError(source, code, reason)
         if reply.extraction is None:  # a reply always carries one of the three
             raise DocumentCrashedError(source, None, "the reading process gave no answer")
-        return reply.extraction
+        return list(reply.invoices) or [reply.extraction]
 
     def close(self) -> None:
         """Stop the idle reading processes."""
@@ -260,7 +284,7 @@ def serve(connection: Connection, memory_mb: int) -> None:
     """Run in a reading process: answer ``ReadRequest``s until ``None`` or the pipe closes."""
     limit_memory(memory_mb)
     # Imported here: the fork server has already loaded it.
-    from extractors import extract_document
+    from extractors import extract_document, extract_invoices
 
     while True:
         try:
@@ -269,19 +293,26 @@ def serve(connection: Connection, memory_mb: int) -> None:
             return
         if request is None:
             return
-        connection.send(answer(request, extract_document))
+        extract = extract_invoices if request.split else extract_document
+        connection.send(answer(request, extract))
 
 
-def answer(request: ReadRequest, extract: Callable[..., Extraction]) -> ReadReply:
-    """Return the reply to ``request``: bad documents are error results, as in-process."""
+def answer(
+    request: ReadRequest, extract: Callable[..., Extraction | list[Extraction]]
+) -> ReadReply:
+    """Return the reply to ``request``: bad documents are error results, as in-process.
+
+    ``extract`` gives one extraction (``extract_document``) or one per invoice
+    (``extract_invoices``)."""
     from extractors.ocr import OcrEngineUnavailableError
     from extractors.templates import TemplateError
 
     try:
         given = {} if request.data is None else {"data": request.data}
-        return ReadReply(
-            extraction=extract(request.path, request.options, source=request.source, **given)
-        )
+        read = extract(request.path, request.options, source=request.source, **given)
+        if isinstance(read, list):
+            return ReadReply(extraction=read[0], invoices=tuple(read))
+        return ReadReply(extraction=read)
     except MemoryError as error:
         return ReadReply(out_of_memory=f"MemoryError {error}".strip())
     except OcrEngineUnavailableError as error:

@@ -37,7 +37,7 @@ from invoicebot.pipeline import (
     Skipped,
     discover_inbox,
     extract_options,
-    process_path,
+    process_file,
 )
 from invoicebot.privacy import mask_text
 from invoicebot.settings import Settings
@@ -60,9 +60,9 @@ def task_timeout_s(settings: Settings) -> float:
 
 # No caching: processing moves files and writes the store, it must run every time.
 @task(name="process-document", task_run_name="process {path.name}", cache_policy=NO_CACHE)
-def process_document_task(path: Path, batch_id: int) -> InvoiceOutcome | Skipped:
-    """Return the outcome of one inbox file, or why this run gave none (another run holds
-    it, or moved it)."""
+def process_document_task(path: Path, batch_id: int) -> list[InvoiceOutcome] | Skipped:
+    """Return the outcomes of one inbox file (one per invoice it holds), or why this run
+    gave none (another run holds it, or moved it)."""
     settings = Settings()
     context = PipelineContext(
         settings=settings,
@@ -73,7 +73,7 @@ def process_document_task(path: Path, batch_id: int) -> InvoiceOutcome | Skipped
             settings, parallel_documents=PARALLEL_DOCUMENTS, check_templates=False
         ),
     )
-    return process_path(path, context)
+    return process_file(path, context)
 
 
 def held_wait_rounds(settings: Settings) -> int:
@@ -113,6 +113,7 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
             batch_id=batch_id,
             counts=status_counts(outcomes),
             machine_seconds=machine_seconds,
+            documents=len({outcome.source for outcome in outcomes}),
         )
     _publish_artifacts(outcomes, kpis, machine_seconds, settings)
     # After storing: one review run per exception invoice (none without a deployment).
@@ -152,7 +153,7 @@ def _process_all(
     max_looks = held_wait_rounds(settings)
     waiting = deque(paths)
     held: deque[_Held] = deque()
-    in_flight: deque[tuple[Path, int, PrefectFuture[InvoiceOutcome | Skipped]]] = deque()
+    in_flight: deque[tuple[Path, int, PrefectFuture[list[InvoiceOutcome] | Skipped]]] = deque()
     outcomes: list[InvoiceOutcome] = []
     failures: list[DocumentFailure] = []
     left_held: list[Path] = []
@@ -181,8 +182,8 @@ def _process_all(
                 due = time.monotonic() + settings.lease_renew_every_s
                 held.append(_Held(path, due, looks + 1))
                 continue
-            if isinstance(outcome, InvoiceOutcome):
-                outcomes.append(outcome)
+            if isinstance(outcome, list):
+                outcomes.extend(outcome)
             elif outcome is Skipped.HELD_ELSEWHERE:
                 left_held.append(path)
         else:
@@ -212,6 +213,8 @@ def _publish_artifacts(
         table=[
             {
                 "file": Path(outcome.source).name,
+                # A file holding several invoices has one row per invoice, with its pages.
+                "pages": "{}-{}".format(*outcome.page_range) if outcome.page_range else "",
                 "status": outcome.status.value,
                 "number": mask_text(outcome.invoice_number or ""),
                 "seller": mask_text(outcome.seller_name or ""),
@@ -223,7 +226,7 @@ def _publish_artifacts(
             }
             for outcome in outcomes
         ],
-        description="One row per document of this batch.",
+        description="One row per invoice of this batch (one per document read as one).",
     )
     create_markdown_artifact(
         key="process-inbox-kpis",
@@ -241,7 +244,7 @@ def kpi_markdown(
     categories = Counter(e.category.value for o in outcomes for e in o.exceptions)
     rows = [
         ("Time saved vs manual keying", f"{kpis.time_saved_ratio:.0%}"),
-        ("Documents", str(len(outcomes))),
+        ("Documents", str(len({outcome.source for outcome in outcomes}))),
         ("Invoices processed (exact duplicates left out)", str(invoices)),
         ("Approved straight through", str(counts[InvoiceStatus.APPROVED])),
         ("Exceptions for review", str(counts[InvoiceStatus.EXCEPTION])),

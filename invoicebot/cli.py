@@ -292,8 +292,9 @@ def _print_invoices(summary: BatchSummary) -> None:
         InvoiceStatus.QUARANTINED: "red",
     }
     for outcome in summary.invoices:
+        pages = " (pages {}-{})".format(*outcome.page_range) if outcome.page_range else ""
         table.add_row(
-            Path(outcome.source).name,
+            Path(outcome.source).name + pages,
             f"[{styles[outcome.status]}]{outcome.status.value}[/]",
             outcome.invoice_number or "",
             outcome.seller_name or "",
@@ -515,6 +516,7 @@ def review_list(
                 "invoice_id": case.invoice_id,
                 "status": case.status,
                 "file": case.file_name,
+                **({"page_range": case.page_range} if case.page_range else {}),
                 "seller_name": case.fields.seller_name,
                 "invoice_number": case.fields.invoice_number,
                 "total_gross": _text(case.fields.total_gross),
@@ -534,7 +536,8 @@ def review_list(
             str(case.invoice_id),
             case.status + (f"\ntaken by {case.taken.operator}" if case.taken else ""),
             case.fields.seller_name or "",
-            case.fields.invoice_number or case.file_name,
+            (case.fields.invoice_number or case.file_name)
+            + (" (pages {}-{})".format(*case.page_range) if case.page_range else ""),
             _text(case.fields.total_gross) or "",
             "\n".join(f"{item.rule} ({item.category.value})" for item in case.exceptions),
             run.flow_run_name if run else "(none: resolve here)",

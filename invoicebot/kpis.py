@@ -36,7 +36,8 @@ NOT_MEASURED = "not measured yet"
 
 
 def status_counts(outcomes: Sequence[InvoiceOutcome]) -> Counter[InvoiceStatus]:
-    """Return how many documents ended in each status."""
+    """Return how many invoices ended in each status (a document read as one invoice, an
+    unreadable or duplicate file: one)."""
     return Counter(outcome.status for outcome in outcomes)
 
 
@@ -85,9 +86,16 @@ def batch_kpis(
 # --- Rows read from the store -------------------------------------------------------------
 
 
+# An invoice's key in the KPIs: its document and its invoice (None: a quarantined document,
+# which has no invoice). A file holding several invoices counts each.
+RowKey = tuple[int, int | None]
+
+
 @dataclass(frozen=True)
 class DocumentRow:
-    """One processed document as the KPIs see it (timestamps timezone-aware, UTC).
+    """One processed invoice as the KPIs see it (timestamps timezone-aware, UTC): a
+    document read as one invoice, one invoice of a file holding several, or a quarantined
+    document (``invoice_id`` None).
 
     ``categories`` holds the categories of its exception records (empty: touchless);
     ``decided_at`` is the operator's latest decision, None while none was made.
@@ -99,6 +107,14 @@ class DocumentRow:
     categories: frozenset[str] = frozenset()
     decided_at: datetime | None = None
     file_name: str = ""
+    invoice_id: int | None = None
+    # Pages [first, last] of its file, when the file holds several invoices.
+    page_range: tuple[int, int] | None = None
+
+    @property
+    def key(self) -> RowKey:
+        """Return the invoice's key: its document and its invoice."""
+        return (self.document_id, self.invoice_id)
 
 
 @dataclass(frozen=True)
@@ -116,6 +132,12 @@ class ReviewRow:
     fields_reviewed: int = 0
     fields_corrected: int = 0
     earlier_handling_seconds: float = 0.0
+    invoice_id: int | None = None
+
+    @property
+    def key(self) -> RowKey:
+        """Return the reviewed invoice's key (``DocumentRow.key``)."""
+        return (self.document_id, self.invoice_id)
 
 
 @dataclass(frozen=True)
@@ -137,8 +159,9 @@ class KpiSnapshot:
 
 def documents_received(documents: Sequence[DocumentRow], *, exact_duplicates: int) -> int:
     """Return the documents received: every file taken from the inbox, exact duplicates of
-    files already processed included (they are received, then skipped)."""
-    return len(documents) + exact_duplicates
+    files already processed included (they are received, then skipped); a file holding
+    several invoices is one document."""
+    return len({document.document_id for document in documents}) + exact_duplicates
 
 
 def is_touchless(document: DocumentRow) -> bool:
@@ -196,12 +219,12 @@ def first_pass_accuracy(reviews: Sequence[ReviewRow]) -> float | None:
     return share(reviewed - corrected, reviewed)
 
 
-def handling_seconds(reviews: Sequence[ReviewRow]) -> dict[int, float]:
+def handling_seconds(reviews: Sequence[ReviewRow]) -> dict[RowKey, float]:
     """Return each timed review's operator handling time, review start to final decision
-    plus the earlier timed handlings of the same document, in seconds, by document
+    plus the earlier timed handlings of the same invoice, in seconds, by invoice key
     (reviews whose final decision has no recorded start are not timed)."""
     return {
-        review.document_id: (review.decided_at - review.started_at).total_seconds()
+        review.key: (review.decided_at - review.started_at).total_seconds()
         + review.earlier_handling_seconds
         for review in reviews
         if review.started_at is not None
@@ -320,9 +343,9 @@ def operator_time(
     quarantined documents): the sum of their reviews' handling times, or the manual keying
     time for a touched invoice without a measured review."""
     measured = handling_seconds(reviews)
-    touched = [d.document_id for d in documents if not is_touchless(d)]
-    unmeasured = sum(document_id not in measured for document_id in touched)
-    seconds = sum(measured.get(document_id, 0.0) for document_id in touched)
+    touched = [d.key for d in documents if not is_touchless(d)]
+    unmeasured = sum(key not in measured for key in touched)
+    seconds = sum(measured.get(key, 0.0) for key in touched)
     return OperatorTime(
         seconds=seconds + unmeasured * manual_minutes_per_invoice * 60.0,
         measured=len(touched) - unmeasured,
@@ -495,7 +518,10 @@ def compute_kpis(snapshot: KpiSnapshot, parameters: KpiParameters, *, now: datet
             label="Documents received",
             value=documents_received(documents, exact_duplicates=snapshot.exact_duplicates),
             unit=Unit.COUNT,
-            basis=f"{invoices} processed + {snapshot.exact_duplicates} exact duplicates skipped",
+            basis=(
+                f"{len({d.document_id for d in documents})} processed (holding {invoices} "
+                f"invoices) + {snapshot.exact_duplicates} exact duplicates skipped"
+            ),
         ),
         Figure(
             key="invoices",
@@ -658,6 +684,12 @@ class _DocumentFacts:
     corrected: set[str] = field(default_factory=set)
     started_at: datetime | None = None
     earlier_handling_seconds: float = 0.0
+    page_range: tuple[int, int] | None = None
+
+
+def _fact_order(item: tuple[RowKey, _DocumentFacts]) -> tuple[int, int]:
+    (document_id, invoice_id), _fact = item
+    return (document_id, -1 if invoice_id is None else invoice_id)
 
 
 def read_snapshot(session: Session, *, start: datetime, end: datetime) -> KpiSnapshot:
@@ -672,12 +704,20 @@ def read_snapshot(session: Session, *, start: datetime, end: datetime) -> KpiSna
     ended it; a decision taken without a start leaves the invoice's review untimed.
     """
     facts = _read_documents(session, start=start, end=end)
-    for document_id, category in session.exec(
-        select(ExceptionRecord.document_id, ExceptionRecord.category).where(
-            col(ExceptionRecord.document_id).in_(list(facts))
-        )
+    by_document: dict[int, list[tuple[int | None, _DocumentFacts]]] = {}
+    for (document_id, invoice_id), fact in facts.items():
+        by_document.setdefault(document_id, []).append((invoice_id, fact))
+    documents = sorted(by_document)
+    for document_id, invoice_id, category in session.exec(
+        select(
+            ExceptionRecord.document_id, ExceptionRecord.invoice_id, ExceptionRecord.category
+        ).where(col(ExceptionRecord.document_id).in_(documents))
     ).all():
-        facts[document_id].categories.add(category)
+        # A row naming only its document (an unreadable one, or rows from before a document
+        # could hold several invoices) counts on each of the document's facts.
+        for fact_invoice, fact in by_document.get(document_id, []):
+            if invoice_id in (None, fact_invoice):
+                fact.categories.add(category)
     _read_decisions(session, facts, end=end)
     batches = session.exec(
         select(BatchRun)
@@ -690,24 +730,27 @@ def read_snapshot(session: Session, *, start: datetime, end: datetime) -> KpiSna
         documents=tuple(
             DocumentRow(
                 document_id=document_id,
+                invoice_id=invoice_id,
                 received_at=fact.received_at,
                 processed_at=fact.processed_at,
                 categories=frozenset(fact.categories),
                 decided_at=fact.decided_at,
                 file_name=fact.file_name,
+                page_range=fact.page_range,
             )
-            for document_id, fact in sorted(facts.items())
+            for (document_id, invoice_id), fact in sorted(facts.items(), key=_fact_order)
         ),
         reviews=tuple(
             ReviewRow(
                 document_id=document_id,
+                invoice_id=invoice_id,
                 started_at=fact.started_at,
                 decided_at=fact.decided_at,
                 fields_reviewed=len(FIELD_NAMES),
                 fields_corrected=len(fact.corrected),
                 earlier_handling_seconds=fact.earlier_handling_seconds,
             )
-            for document_id, fact in sorted(facts.items())
+            for (document_id, invoice_id), fact in sorted(facts.items(), key=_fact_order)
             if fact.decided_at is not None
         ),
         machine_seconds=sum(batch.machine_seconds for batch in batches),
@@ -718,29 +761,47 @@ def read_snapshot(session: Session, *, start: datetime, end: datetime) -> KpiSna
 
 def _read_documents(
     session: Session, *, start: datetime, end: datetime
-) -> dict[int, _DocumentFacts]:
-    facts: dict[int, _DocumentFacts] = {}
+) -> dict[RowKey, _DocumentFacts]:
+    """Return one fact per invoice of the documents processed in the period (a document
+    without an invoice, a quarantined one, is one fact keyed by its invoice None)."""
+    facts: dict[RowKey, _DocumentFacts] = {}
     documents = session.exec(
         select(Document)
         .where(col(Document.claimed_at) >= start)
         .where(col(Document.claimed_at) < end)
         .where(col(Document.processed_at).is_not(None))
     ).all()
+    invoices: dict[int, list[tuple[int | None, tuple[int, int] | None]]] = {}
+    rows = session.exec(
+        select(Invoice.document_id, Invoice.id, Invoice.first_page, Invoice.last_page).where(
+            col(Invoice.document_id).in_([document.id for document in documents])
+        )
+    ).all()
+    for document_id, invoice_id, first_page, last_page in rows:
+        assert invoice_id is not None  # stored rows
+        pages = (
+            (first_page, last_page) if first_page is not None and last_page is not None else None
+        )
+        invoices.setdefault(document_id, []).append((invoice_id, pages))
     for document in documents:
         assert document.id is not None and document.processed_at is not None  # queried rows
-        facts[document.id] = _DocumentFacts(
-            file_name=document.file_name,
-            received_at=as_utc(document.claimed_at),
-            processed_at=as_utc(document.processed_at),
-        )
+        for invoice_id, pages in invoices.get(document.id) or [(None, None)]:
+            facts[(document.id, invoice_id)] = _DocumentFacts(
+                file_name=document.file_name,
+                received_at=as_utc(document.claimed_at),
+                processed_at=as_utc(document.processed_at),
+                page_range=pages,
+            )
     return facts
 
 
-def _read_decisions(session: Session, facts: dict[int, _DocumentFacts], *, end: datetime) -> None:
+def _read_decisions(
+    session: Session, facts: dict[RowKey, _DocumentFacts], *, end: datetime
+) -> None:
     decisions = session.exec(
-        select(Invoice.document_id, ReviewDecision)
+        select(Invoice.document_id, Invoice.id, ReviewDecision)
         .join(Invoice, col(Invoice.id) == col(ReviewDecision.invoice_id))
-        .where(col(Invoice.document_id).in_(list(facts)))
+        .where(col(Invoice.document_id).in_(sorted({key[0] for key in facts})))
         .where(col(ReviewDecision.decided_at) < end)
         .where(col(ReviewDecision.refused_reason).is_(None))
         .order_by(col(ReviewDecision.decided_at))
@@ -749,12 +810,12 @@ def _read_decisions(session: Session, facts: dict[int, _DocumentFacts], *, end: 
         start.decision_id: as_utc(start.started_at)
         for start in session.exec(
             select(ReviewStart).where(
-                col(ReviewStart.decision_id).in_([decision.id for _, decision in decisions])
+                col(ReviewStart.decision_id).in_([decision.id for _, _, decision in decisions])
             )
         ).all()
     }
-    for document_id, decision in decisions:
-        fact = facts[document_id]
+    for document_id, invoice_id, decision in decisions:
+        fact = facts[(document_id, invoice_id)]
         fact.corrected |= set(decision.changes or {}) & set(FIELD_NAMES)
         decided_at = as_utc(decision.decided_at)
         start = started.get(decision.id)

@@ -323,7 +323,8 @@ class Suggestion(BaseModel):
 
 
 class InvoiceOutcome(BaseModel):
-    """What happened to one document of a batch."""
+    """What happened to one invoice of a batch (a document that holds one, or none: an
+    unreadable or duplicate file)."""
 
     source: str
     status: InvoiceStatus
@@ -333,6 +334,9 @@ class InvoiceOutcome(BaseModel):
     seller_name: str | None = None
     total_gross: Money | None = None
     seconds: float = 0.0
+    # Pages [first, last] (1-based, inclusive) of ``source`` this invoice was read from, when
+    # the file holds several invoices; absent from the JSON for a file read as one invoice.
+    page_range: list[int] | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class BatchKpis(BaseModel):

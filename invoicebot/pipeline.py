@@ -1,6 +1,7 @@
 """The path of one document, without Prefect: claim, extract, validate, store, archive.
 
-The flow in ``flows/process_inbox.py`` runs ``process_document`` as one task per file.
+The flow in ``flows/process_inbox.py`` runs ``process_file`` as one task per file; a file
+holding several invoices (a scanned stack) gives one outcome per invoice.
 """
 
 from __future__ import annotations
@@ -62,9 +63,10 @@ from invoicebot.store.labels import extraction_case, store_exception_case
 from invoicebot.store.limits import fit_to_columns, storable_file_name, storable_text
 from invoicebot.store.repository import (
     StoreHistory,
+    add_invoice,
     begin_write,
+    finish_document,
     lock_seller,
-    record_invoice,
     record_quarantine,
     record_unclaimable,
     set_archived_path,
@@ -194,14 +196,29 @@ class ClaimRefusedError(InvoiceError):
 
 
 def process_document(path: Path, context: PipelineContext) -> InvoiceOutcome | None:
-    """Process one inbox file; return its outcome, or None when another run holds it."""
+    """Process one inbox file; return its outcome (a file holding several invoices: its
+    first invoice's, ``process_file`` gives each), or None when another run holds it."""
     outcome = process_path(path, context)
     return outcome if isinstance(outcome, InvoiceOutcome) else None
 
 
 def process_path(path: Path, context: PipelineContext) -> InvoiceOutcome | Skipped:
-    """Process one inbox file; return its outcome, or why this run gave none (``Skipped``):
-    a batch waits for the files other runs hold, to take them over should those runs die."""
+    """Process one inbox file; return its outcome (a file holding several invoices: its
+    first invoice's, ``process_file`` gives each), or why this run gave none."""
+    outcomes = process_file(path, context)
+    return outcomes[0] if isinstance(outcomes, list) else outcomes
+
+
+def process_file(path: Path, context: PipelineContext) -> list[InvoiceOutcome] | Skipped:
+    """Process one inbox file; return one outcome per invoice it holds (one for a file read
+    as one invoice, an unreadable or a duplicate one), or why this run gave none
+    (``Skipped``): a batch waits for the files other runs hold, to take them over should
+    those runs die.
+
+    A file holding several invoices (a scanned stack) is one document, claimed, archived or
+    quarantined once; its invoices are stored together in one transaction (all or none, so
+    a run that dies meanwhile leaves none, and the next run stores each once).
+    """
     started = time.perf_counter()
     try:
         # Read once: these bytes are claimed, and these bytes are extracted.
@@ -228,11 +245,12 @@ def process_path(path: Path, context: PipelineContext) -> InvoiceOutcome | Skipp
     except (StatementError, UnicodeError, ValueError) as refused:
         if isinstance(refused, OperationalError | InterfaceError):
             raise  # the store is unavailable, not refusing this file
-        return _claim_refused(inbox_file, refused, context)
+        return [_claim_refused(inbox_file, refused, context)]
     if claim.outcome is ClaimOutcome.IN_PROGRESS:
         return Skipped.HELD_ELSEWHERE
     if claim.outcome is ClaimOutcome.ALREADY_PROCESSED:
-        return _set_aside_known_bytes(path, sha256, claim, context)
+        known = _set_aside_known_bytes(path, sha256, claim, context)
+        return [known] if isinstance(known, InvoiceOutcome) else known
     assert claim.owner is not None  # a claim this run holds
     if claim.taken_over_from is not None:
         logger.warning(
@@ -272,19 +290,37 @@ def process_path(path: Path, context: PipelineContext) -> InvoiceOutcome | Skipp
 
 def _process_claimed(
     stored: StoredFile, context: PipelineContext, keeper: LeaseKeeper, started: float
-) -> InvoiceOutcome:
+) -> list[InvoiceOutcome]:
     """Read, validate, store and archive a claimed file, stopping when the lease is lost."""
-    extraction, transient = _read(stored, context, context.options)
+    invoices, transient = _read_invoices(stored, context)
     keeper.check()
     seconds = time.perf_counter() - started
+    extraction = invoices[0]
     if transient:
-        return _retry_later(stored, extraction, context, seconds)
+        return [_retry_later(stored, extraction, context, seconds)]
     if extraction.error is not None:
-        return _quarantine(stored, extraction, context, seconds)
-    page_fields = _printed_page_fields(stored, extraction, context)
+        return [_quarantine(stored, extraction, context, seconds)]
+    page_fields = _printed_page_fields(stored, extraction, context) if len(invoices) == 1 else None
     keeper.check()
     seconds = time.perf_counter() - started
-    return _store_invoice(stored, extraction, context, seconds, page_fields)
+    return _store_invoices(stored, invoices, context, seconds, page_fields)
+
+
+def _read_invoices(file: StoredFile, context: PipelineContext) -> tuple[list[Extraction], bool]:
+    """Return one extraction per invoice the document holds (an error: one extraction, as a
+    result) and whether its error is transient, read in a process of its own under the hard
+    time limit and memory cap."""
+    reader = context.reader if context.reader is not None else shared_reader()
+    try:
+        invoices = reader.read_invoices(
+            file.path, context.options, source=file.source, data=file.data
+        )
+    except SetupError as error:  # a missing OCR language, a bad template
+        return [_failed(file, error.code, error.reason)], True
+    except DocumentError as error:  # hung past the hard limit, crashed, out of memory
+        logger.error("%s", error)
+        return [_failed(file, error.code, error.reason)], False
+    return _checked(file, invoices)
 
 
 def _read(
@@ -301,13 +337,22 @@ def _read(
     except DocumentError as error:  # hung past the hard limit, crashed, out of memory
         logger.error("%s", error)
         return _failed(file, error.code, error.reason), False
-    if extraction.error is None:
-        if extraction.sha256 != file.sha256:
-            # Hash what is extracted: never store fields read from other bytes than claimed.
-            raise FileNotReadyError(file.path, "the bytes extracted are not the bytes claimed")
-        return extraction, False
-    # The extractor stopped at the cooperative time limit: a slow reading under load.
-    return extraction.model_copy(update={"sha256": file.sha256}), extraction.error.code.transient
+    (checked,), transient = _checked(file, [extraction])
+    return checked, transient
+
+
+def _checked(file: StoredFile, invoices: list[Extraction]) -> tuple[list[Extraction], bool]:
+    """Return the extractions of the claimed bytes (an error result carries the claimed
+    sha256) and whether an error is transient; raise when other bytes were extracted."""
+    first = invoices[0]
+    if first.error is not None:
+        # The extractor stopped at the cooperative time limit: a slow reading under load.
+        failed = first.model_copy(update={"sha256": file.sha256})
+        return [failed], first.error.code.transient
+    if any(extraction.sha256 != file.sha256 for extraction in invoices):
+        # Hash what is extracted: never store fields read from other bytes than claimed.
+        raise FileNotReadyError(file.path, "the bytes extracted are not the bytes claimed")
+    return invoices, False
 
 
 def _failed(file: StoredFile, code: ErrorCode, reason: str) -> Extraction:
@@ -395,70 +440,107 @@ class StoredFile:
         return storable_file_name(str(self.path))
 
 
-def _store_invoice(
+def _store_invoices(
     file: StoredFile,
-    extraction: Extraction,
+    invoices: list[Extraction],
     context: PipelineContext,
     seconds: float,
     page_fields: InvoiceFields | None,
-) -> InvoiceOutcome:
+) -> list[InvoiceOutcome]:
+    """Validate, classify and store each invoice of a file in one transaction, finish the
+    document (``exception`` when one of its invoices is), then archive the file once;
+    return one outcome per invoice.
+
+    The invoices of one file are validated in page order, each seeing those stored before
+    it, but never as duplicates of each other (the duplicate look-ups leave out the
+    document's own invoices): a stack's invoices are different invoices by construction.
+    """
     # Values their columns cannot hold are set aside, each a FIELD-LIMIT exception.
-    extraction, limit_results = fit_to_columns(extraction)
+    fitted = [fit_to_columns(extraction) for extraction in invoices]
+    config = load_rule_config(context.settings.rules_config)
+    stored: list[tuple[Extraction, InvoiceStatus, list[RuleResult], Suggestion | None]] = []
     with _validate_and_store, Session(context.engine) as session:
         # The write lock before the duplicate checks: another process's batch waits (SQLite).
         begin_write(session)
-        key = seller_key(extraction.fields)
-        if key is not None:
+        # Every seller of the file, in one order for every run: two runs never wait on each
+        # other's locks (PostgreSQL).
+        for key in sorted({key for e, _ in fitted if (key := seller_key(e.fields)) is not None}):
             lock_seller(session, seller_key=key)
-        store = StoreHistory(session)
-        results = validate(
-            extraction,
-            history=store,
-            master=store,
-            config=load_rule_config(context.settings.rules_config),
-            reference_date=context.settings.rules_reference_date,
-            document_id=file.document_id,
-            page_fields=page_fields,
-            extras=extraction.extras,
+        for extraction, limit_results in fitted:
+            # The file's invoices stored before this one count on a purchase order.
+            store = StoreHistory(session, invoice_scoped=True)
+            results = validate(
+                extraction,
+                history=store,
+                master=store,
+                config=config,
+                reference_date=context.settings.rules_reference_date,
+                document_id=file.document_id,
+                page_fields=page_fields,
+                extras=extraction.extras,
+            )
+            results = [*limit_results, *results]
+            exceptions = [result for result in results if result.is_exception]
+            status = InvoiceStatus.EXCEPTION if exceptions else InvoiceStatus.APPROVED
+            # What the classifier sees now is kept: a review later overwrites the invoice.
+            case = (
+                extraction_case(session, extraction=extraction, results=results)
+                if exceptions
+                else None
+            )
+            suggestion = _suggest(case, context) if case is not None else None
+            invoice_id = add_invoice(
+                session,
+                document_id=file.document_id,
+                extraction=extraction,
+                status=status,
+                results=results,
+                # A file read as one invoice keeps none, even when its cut was doubted.
+                page_range=extraction.page_range if len(fitted) > 1 else None,
+            )
+            if case is not None:
+                store_exception_case(
+                    session,
+                    document_id=file.document_id,
+                    invoice_id=invoice_id,
+                    case=case,
+                    suggestion=suggestion,
+                    commit=False,
+                )
+            stored.append((extraction, status, exceptions, suggestion))
+        file_status = (
+            InvoiceStatus.EXCEPTION
+            if any(status is InvoiceStatus.EXCEPTION for _, status, _, _ in stored)
+            else InvoiceStatus.APPROVED
         )
-        results = [*limit_results, *results]
-        exceptions = [result for result in results if result.is_exception]
-        status = InvoiceStatus.EXCEPTION if exceptions else InvoiceStatus.APPROVED
-        # What the classifier sees now is kept: a review later overwrites the invoice.
-        case = (
-            extraction_case(session, extraction=extraction, results=results) if exceptions else None
-        )
-        suggestion = _suggest(case, context) if case is not None else None
-        target = archive_target(file.path, file.sha256, status, context.settings)
+        target = archive_target(file.path, file.sha256, file_status, context.settings)
         clear_attempts(session, sha256=file.sha256)
-        record_invoice(
+        # With the owner's check: a run that lost its claim stores none of the invoices.
+        finish_document(
             session,
             document_id=file.document_id,
-            extraction=extraction,
-            status=status,
-            results=results,
+            status=file_status,
             archived_path=str(target),
             seconds=seconds,
             owner=file.owner,
-            # With its case, one transaction: a run killed between them leaves neither.
-            commit=case is None,
         )
-        if case is not None:
-            store_exception_case(
-                session, document_id=file.document_id, case=case, suggestion=suggestion
-            )
+        session.commit()
     _archive(file, target, context)
-    fields = extraction.fields
-    return InvoiceOutcome(
-        source=file.source,
-        status=status,
-        exceptions=[_exception_item(result) for result in exceptions],
-        suggestion=suggestion,
-        invoice_number=fields.invoice_number,
-        seller_name=fields.seller_name,
-        total_gross=fields.total_gross,
-        seconds=seconds,
-    )
+    share = seconds / len(stored)
+    return [
+        InvoiceOutcome(
+            source=file.source,
+            status=status,
+            exceptions=[_exception_item(result) for result in exceptions],
+            suggestion=suggestion,
+            invoice_number=extraction.fields.invoice_number,
+            seller_name=extraction.fields.seller_name,
+            total_gross=extraction.fields.total_gross,
+            seconds=seconds if len(stored) == 1 else share,
+            page_range=extraction.page_range if len(stored) > 1 else None,
+        )
+        for extraction, status, exceptions, suggestion in stored
+    ]
 
 
 def _suggest(case: ExceptionCase, context: PipelineContext) -> Suggestion | None:

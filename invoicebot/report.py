@@ -178,10 +178,15 @@ def invoice_table(documents: Sequence[DocumentRow]) -> pd.DataFrame:
                 )
                 if decided
                 else None,
+                "invoice_id": document.invoice_id,
+                # A file holding several invoices has one row per invoice, with its pages.
+                "pages": "{}-{}".format(*document.page_range) if document.page_range else "",
             }
         )
     columns = ["document_id", "file", "received_at", "route", "categories"]
-    return pd.DataFrame(rows, columns=[*columns, "decided_at", "cycle_hours"])
+    return pd.DataFrame(
+        rows, columns=[*columns, "decided_at", "cycle_hours", "invoice_id", "pages"]
+    )
 
 
 def kpi_table(kpis: KpiReport) -> pd.DataFrame:

@@ -329,15 +329,21 @@ def revalidate(
         pages=case.pages,
         fields=fields,
         lines=case.lines,
-        # A value the operator typed from the document is certain.
-        confidence={**case.confidence, **dict.fromkeys(corrected, 1.0)},
+        # A value the operator typed from the document is certain; and an operator who
+        # corrected an invoice cut from a file of several read its pages: the cut stands.
+        confidence={
+            **case.confidence,
+            **dict.fromkeys(corrected, 1.0),
+            **({"page_range": 1.0} if corrected and case.page_range else {}),
+        },
+        page_range=case.page_range,
     )
     # The store keeps no extras (BIC, allowances, prepaid, VAT breakdown): without them an
     # e-invoice's allowances would fail BR-CO-10 again, so they are read from the archive.
     extras = None
     if extraction.method is Method.EINVOICE and case.archived_path:
         extras = read_stated_extras(Path(case.archived_path), sha256=case.sha256)
-    store = StoreHistory(session)
+    store = StoreHistory(session, invoice_scoped=True, invoice_id=case.invoice_id)
     return validate(
         extraction,
         history=store,
@@ -448,6 +454,7 @@ def resolve_exception(
     record_label(
         session,
         document_id=case.document_id,
+        invoice_id=case.invoice_id,
         resolution=label_for(chosen, case),
         decided_by=audit.reviewer,
         comment=comment,
@@ -508,6 +515,8 @@ def review_run_name(case: StoredCase) -> str:
     """Return the review run's name: the supplier and the invoice number."""
     supplier = case.fields.seller_name or "unknown supplier"
     number = case.fields.invoice_number or case.file_name
+    if case.fields.invoice_number is None and case.page_range is not None:
+        number += " p{}-{}".format(*case.page_range)  # one of several invoices of a file
     return f"{supplier} {number}"
 
 
@@ -553,6 +562,18 @@ def document_link(case: StoredCase) -> str:
     return f"[{name}]({Path(case.archived_path).resolve().as_uri()})"
 
 
+def pages_note(case: StoredCase) -> str:
+    """Return where this invoice is in its file (", pages 3-4 of a file of 3 invoices"),
+    empty for a file read as one invoice."""
+    if case.page_range is None:
+        return ""
+    first, last = case.page_range
+    pages = f"page {first}" if first == last else f"pages {first}-{last}"
+    confidence = case.confidence.get("page_range")
+    sure = f", cut with confidence {confidence:.2f}" if confidence is not None else ""
+    return f", {pages} of a file of {case.invoices_in_file} invoices{sure}"
+
+
 def review_markdown(case: StoredCase, *, reveal_bank_details: bool = False) -> str:
     """Return the form's description: why the invoice waits, what was read, the lines.
 
@@ -562,7 +583,7 @@ def review_markdown(case: StoredCase, *, reveal_bank_details: bool = False) -> s
     confirm them with the supplier."""
     parts = [
         f"## {escape_markdown(review_run_name(case))}",
-        f"Document: {document_link(case)} (read by {case.method or 'nothing'})",
+        f"Document: {document_link(case)}{pages_note(case)} (read by {case.method or 'nothing'})",
         *_provenance_lines(case),
         *_notice(case),
         "### Why it waits",
@@ -591,7 +612,7 @@ def take_markdown(case: StoredCase) -> str:
     """Return the take form's description: the case in a few lines and what taking does."""
     parts = [
         f"## {escape_markdown(review_run_name(case))}",
-        f"Document: {document_link(case)}",
+        f"Document: {document_link(case)}{pages_note(case)}",
         *_provenance_lines(case),
         "### Why it waits",
         *_why_lines(case),

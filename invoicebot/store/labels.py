@@ -57,7 +57,10 @@ class ExceptionSnapshot(SQLModel, table=True):
     __tablename__ = "exception_case"
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(foreign_key="document.id", unique=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    # One per invoice (a file may hold several); None only for rows kept from before 0006
+    # whose document had no invoice row.
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id", unique=True)
     case: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -79,25 +82,29 @@ def record_label(
     decided_by: str,
     comment: str = "",
     exception_id: int | None = None,
+    invoice_id: int | None = None,
 ) -> int:
     """Store an operator's decision on an exception invoice; return the decision's id.
 
-    ``document_id`` is the exception's ``ExceptionRecord.document_id``; ``exception_id``
-    optionally names the reviewed exception row. The suggestion shown to the operator is
-    copied from the exception rows, so that acceptance of suggestions can be measured.
-    Deciding again adds a row; the latest one is the label. Commits. Raises
-    ``UnknownResolutionError`` for a resolution outside ``Resolution``.
+    ``document_id`` is the exception's ``ExceptionRecord.document_id``; ``invoice_id`` names
+    the invoice decided (a file may hold several; None: the document's first invoice);
+    ``exception_id`` optionally names the reviewed exception row. The suggestion shown to
+    the operator is copied from the invoice's exception rows, so that acceptance of
+    suggestions can be measured. Deciding again adds a row; the latest one is the label.
+    Commits. Raises ``UnknownResolutionError`` for a resolution outside ``Resolution``.
     """
     try:
         decided = Resolution(resolution)
     except ValueError:
         raise UnknownResolutionError(str(resolution)) from None
-    invoice_id = session.exec(select(Invoice.id).where(Invoice.document_id == document_id)).first()
-    shown = session.exec(
-        select(ExceptionRecord)
-        .where(ExceptionRecord.document_id == document_id)
-        .order_by(col(ExceptionRecord.id))
-    ).first()
+    if invoice_id is None:
+        invoice_id = session.exec(
+            select(Invoice.id).where(Invoice.document_id == document_id).order_by(col(Invoice.id))
+        ).first()
+    shown_query = select(ExceptionRecord).where(ExceptionRecord.document_id == document_id)
+    if invoice_id is not None:
+        shown_query = shown_query.where(ExceptionRecord.invoice_id == invoice_id)
+    shown = session.exec(shown_query.order_by(col(ExceptionRecord.id))).first()
     decision = OperatorDecision(
         document_id=document_id,
         invoice_id=invoice_id,
@@ -115,21 +122,42 @@ def record_label(
 
 
 def store_exception_case(
-    session: Session, *, document_id: int, case: ExceptionCase, suggestion: Suggestion | None
+    session: Session,
+    *,
+    document_id: int,
+    case: ExceptionCase,
+    suggestion: Suggestion | None,
+    invoice_id: int | None = None,
+    commit: bool = True,
 ) -> None:
     """Keep the classifier's view of an exception invoice, and attach its suggestion (if
-    any) to every exception row of the document. Commits."""
-    session.add(ExceptionSnapshot(document_id=document_id, case=case.model_dump(mode="json")))
+    any) to its exception rows; commit unless ``commit=False``.
+
+    ``invoice_id`` names the invoice (a file may hold several); None: the document's first.
+    """
+    if invoice_id is None:
+        invoice_id = session.exec(
+            select(Invoice.id).where(Invoice.document_id == document_id).order_by(col(Invoice.id))
+        ).first()
+    session.add(
+        ExceptionSnapshot(
+            document_id=document_id, invoice_id=invoice_id, case=case.model_dump(mode="json")
+        )
+    )
     if suggestion is not None:
+        rows = update(ExceptionRecord).where(col(ExceptionRecord.document_id) == document_id)
+        if invoice_id is not None:
+            rows = rows.where(col(ExceptionRecord.invoice_id) == invoice_id)
         session.execute(
-            update(ExceptionRecord)
-            .where(col(ExceptionRecord.document_id) == document_id)
-            .values(
+            rows.values(
                 suggested_resolution=suggestion.resolution.value,
                 suggestion_probability=suggestion.probability,
             )
         )
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
 
 
 def supplier_history(
@@ -222,20 +250,16 @@ def labelled_history(session: Session, *, limit: int = 100_000) -> list[Labelled
         if len(latest) >= limit:
             break
     snapshots = {
-        snapshot.document_id: snapshot.case
+        snapshot.invoice_id: snapshot.case
         for snapshot in session.exec(
-            select(ExceptionSnapshot).where(
-                col(ExceptionSnapshot.document_id).in_(
-                    [decision.document_id for decision in latest.values()]
-                )
-            )
+            select(ExceptionSnapshot).where(col(ExceptionSnapshot.invoice_id).in_(list(latest)))
         ).all()
     }
     return [
         LabelledCase(
             case=(
-                ExceptionCase.model_validate(snapshots[decision.document_id])
-                if decision.document_id in snapshots
+                ExceptionCase.model_validate(snapshots[invoice_id])
+                if invoice_id in snapshots
                 else _stored_case(session, invoice_id)
             ),
             resolution=Resolution(decision.resolution),

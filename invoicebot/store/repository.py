@@ -51,12 +51,19 @@ def start_batch(session: Session, *, inbox: str, flow_run_id: str | None) -> int
 
 
 def finish_batch(
-    session: Session, *, batch_id: int, counts: dict[InvoiceStatus, int], machine_seconds: float
+    session: Session,
+    *,
+    batch_id: int,
+    counts: dict[InvoiceStatus, int],
+    machine_seconds: float,
+    documents: int | None = None,
 ) -> None:
-    """Record a batch's end, its counts per status and its wall-clock seconds."""
+    """Record a batch's end, its counts per status (of invoices: a file holding several
+    counts each), its ``documents`` (files; default: the sum of the counts) and its
+    wall-clock seconds."""
     batch = session.get_one(BatchRun, batch_id)
     batch.finished_at = utcnow()
-    batch.documents = sum(counts.values())
+    batch.documents = sum(counts.values()) if documents is None else documents
     batch.approved = counts.get(InvoiceStatus.APPROVED, 0)
     batch.exceptions = counts.get(InvoiceStatus.EXCEPTION, 0)
     batch.duplicates = counts.get(InvoiceStatus.DUPLICATE, 0)
@@ -88,8 +95,44 @@ def record_invoice(
     Raises ``ColumnLimitError`` for a field its column cannot hold (``fit_to_columns`` sets
     such values aside before validation), rather than a database error.
     """
+    invoice_id = add_invoice(
+        session, document_id=document_id, extraction=extraction, status=status, results=results
+    )
+    finish_document(
+        session,
+        document_id=document_id,
+        status=status,
+        archived_path=archived_path,
+        seconds=seconds,
+        owner=owner,
+    )
+    if commit:
+        session.commit()
+    else:
+        session.flush()
+    return invoice_id
+
+
+def add_invoice(
+    session: Session,
+    *,
+    document_id: int,
+    extraction: Extraction,
+    status: InvoiceStatus,
+    results: list[RuleResult],
+    page_range: Sequence[int] | None = None,
+) -> int:
+    """Add one invoice of a document (its lines, rule results and exceptions) to the
+    session's transaction, without committing nor finishing the document; return its id.
+
+    A file holding several invoices adds each with its ``page_range`` (first and last page,
+    1-based), then finishes the document once (``finish_document``) in the same
+    transaction, so that the file's invoices are stored all together or not at all. Raises
+    ``ColumnLimitError`` as ``record_invoice``.
+    """
     fields = extraction.fields
     check_fits(fields)
+    first_page, last_page = page_range or (None, None)
     invoice = Invoice(
         document_id=document_id,
         status=status.value,
@@ -101,6 +144,8 @@ def record_invoice(
         else None,
         seller_key=seller_key(fields),
         confidence=extraction.confidence,
+        first_page=first_page,
+        last_page=last_page,
         **fields.model_dump(),
     )
     session.add(invoice)
@@ -130,18 +175,7 @@ def record_invoice(
                     message=result.message,
                 )
             )
-    _finish_document(
-        session,
-        document_id=document_id,
-        status=status,
-        archived_path=archived_path,
-        seconds=seconds,
-        owner=owner,
-    )
-    if commit:
-        session.commit()
-    else:
-        session.flush()
+    session.flush()
     return invoice.id
 
 
@@ -157,7 +191,7 @@ def record_quarantine(
 ) -> None:
     """Mark a document unreadable, with its ``unreadable`` exception, in one transaction
     (with ``owner``, only if that claim still holds it, as ``record_invoice``)."""
-    document = _finish_document(
+    document = finish_document(
         session,
         document_id=document_id,
         status=InvoiceStatus.QUARANTINED,
@@ -175,7 +209,7 @@ def record_quarantine(
     session.commit()
 
 
-def _finish_document(
+def finish_document(
     session: Session,
     *,
     document_id: int,
@@ -184,6 +218,10 @@ def _finish_document(
     seconds: float,
     owner: str | None,
 ) -> Document:
+    """Mark a document processed, in the session's transaction (not committed): its status
+    (a file of several invoices: ``exception`` when one of them is), where its file goes,
+    how long it took. With ``owner``, only if that claim still holds it (``LeaseLostError``).
+    """
     if owner is not None:
         hold_claim(session, document_id=document_id, owner=owner)
     document = session.get_one(Document, document_id)
@@ -236,6 +274,14 @@ NET_INVOICED_ON_ORDER = (
     .where(col(Invoice.po_number).in_(bindparam("po_numbers", expanding=True)))
     .where(_other_number)
     .where(col(Invoice.document_id) != bindparam("exclude_document_id"))
+)
+# The same, leaving out one invoice rather than a document's: a file holding several
+# invoices on one order counts each of the others.
+NET_INVOICED_ON_ORDER_BUT_INVOICE = (
+    core_select(func.sum(col(Invoice.total_net)))
+    .where(col(Invoice.po_number).in_(bindparam("po_numbers", expanding=True)))
+    .where(_other_number)
+    .where(col(Invoice.id) != bindparam("exclude_invoice_id"))
 )
 
 
@@ -314,23 +360,26 @@ def net_invoiced_on_order(
     po_numbers: Sequence[str],
     exclude_number_key: str | None,
     exclude_document_id: int | None,
+    exclude_invoice_id: int | None = None,
+    invoice_scoped: bool = False,
 ) -> Decimal:
     """Return the net total of stored invoices quoting one of ``po_numbers`` (indexed),
-    leaving out those numbered ``exclude_number_key``."""
-    total = (
-        session.connection()
-        .execute(
-            NET_INVOICED_ON_ORDER,
-            {
-                "po_numbers": list(po_numbers),
-                "exclude_number_key": exclude_number_key or NO_NUMBER_KEY,
-                "exclude_document_id": NO_DOCUMENT
-                if exclude_document_id is None
-                else exclude_document_id,
-            },
+    leaving out those numbered ``exclude_number_key`` and those of document
+    ``exclude_document_id``; ``invoice_scoped``: only invoice ``exclude_invoice_id`` (None:
+    none) instead, so that the other invoices of a file holding several count."""
+    parameters: dict[str, object] = {
+        "po_numbers": list(po_numbers),
+        "exclude_number_key": exclude_number_key or NO_NUMBER_KEY,
+    }
+    if invoice_scoped:
+        statement = NET_INVOICED_ON_ORDER_BUT_INVOICE
+        parameters["exclude_invoice_id"] = (
+            NO_DOCUMENT if exclude_invoice_id is None else exclude_invoice_id
         )
-        .scalar()
-    )
+    else:
+        statement = NET_INVOICED_ON_ORDER
+        parameters["exclude_document_id"] = _document_or_none(exclude_document_id)
+    total = session.connection().execute(statement, parameters).scalar()
     return Decimal(0) if total is None else Decimal(total).quantize(Decimal("0.01"))
 
 
@@ -415,10 +464,20 @@ class StoreHistory:
     """The store seen through validation's ``InvoiceHistory`` and ``MasterData`` protocols.
 
     Made per invoice: which master data is on file is read once per instance.
+
+    ``invoice_scoped``: what was already invoiced on a purchase order leaves out only
+    invoice ``invoice_id`` (the one re-checked in a review; None: an invoice not stored
+    yet), not every invoice of its document, so that the other invoices of a file holding
+    several count. The duplicate look-ups leave a document's invoices out either way: the
+    invoices of one file are not duplicates of each other.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(
+        self, session: Session, *, invoice_scoped: bool = False, invoice_id: int | None = None
+    ) -> None:
         self._session = session
+        self._invoice_scoped = invoice_scoped
+        self._invoice_id = invoice_id
         self._revisions: dict[str, str] | None = None
         self._prefetched: dict[object, Any] = {}
 
@@ -519,6 +578,8 @@ class StoreHistory:
             po_numbers=po_numbers,
             exclude_number_key=exclude_number_key,
             exclude_document_id=exclude_document_id,
+            exclude_invoice_id=self._invoice_id,
+            invoice_scoped=self._invoice_scoped,
         )
 
     def has_vendors(self) -> bool:

@@ -93,13 +93,18 @@ def select_old_documents(session: Session, *, before: datetime) -> Selection:
     return _selection(session, [row[0] for row in documents])
 
 
-def _selection(session: Session, documents: Sequence[Document]) -> Selection:
+def _selection(
+    session: Session, documents: Sequence[Document], *, invoice_ids: list[int] | None = None
+) -> Selection:
+    """Return the selection of ``documents`` and of ``invoice_ids`` (default: every invoice
+    of the documents)."""
     document_ids = _ids(document.id for document in documents)
-    invoice_ids = _ids(
-        session.execute(
-            select(col(Invoice.id)).where(col(Invoice.document_id).in_(document_ids))
-        ).scalars()
-    )
+    if invoice_ids is None:
+        invoice_ids = _ids(
+            session.execute(
+                select(col(Invoice.id)).where(col(Invoice.document_id).in_(document_ids))
+            ).scalars()
+        )
     files: list[str] = []
     for document in documents:
         if document.archived_path:
@@ -285,11 +290,15 @@ def select_supplier_documents(session: Session, supplier: Supplier) -> Selection
     condition = matches[0]
     for match in matches[1:]:
         condition = condition | match
-    document_ids = session.execute(select(col(Invoice.document_id)).where(condition)).scalars()
+    matching = session.execute(
+        select(col(Invoice.document_id), col(Invoice.id)).where(condition)
+    ).all()
     documents = session.execute(
-        select(Document).where(col(Document.id).in_(list(document_ids)))
+        select(Document).where(col(Document.id).in_({row[0] for row in matching}))
     ).scalars()
-    return _selection(session, list(documents))
+    # A file holding several invoices (a stack) may hold other suppliers' invoices too:
+    # only this supplier's are rewritten (the file itself, which names it, goes).
+    return _selection(session, list(documents), invoice_ids=_ids(row[1] for row in matching))
 
 
 def erase_supplier_rows(
@@ -333,7 +342,7 @@ def erase_supplier_rows(
         rewrite(
             "exception",
             update(ExceptionRecord)
-            .where(col(ExceptionRecord.document_id).in_(selection.document_ids))
+            .where(col(ExceptionRecord.invoice_id).in_(invoice_ids))
             .values(message=ERASED),
         )
         for decision in session.execute(
@@ -368,7 +377,11 @@ def erase_supplier_rows(
     rewrite(
         "exception_case",
         delete(labels.ExceptionSnapshot).where(
-            col(labels.ExceptionSnapshot.document_id).in_(selection.document_ids)
+            col(labels.ExceptionSnapshot.invoice_id).in_(invoice_ids)
+            | (
+                col(labels.ExceptionSnapshot.document_id).in_(selection.document_ids)
+                & col(labels.ExceptionSnapshot.invoice_id).is_(None)
+            )
         ),
     )
     rewrite(

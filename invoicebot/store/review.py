@@ -145,6 +145,11 @@ class StoredCase(SQLModel):
     exception_values: dict[str, dict[str, str | None]] = {}
     # The e-mails that brought the document (the mailbox channel), oldest first.
     provenance: list[MailProvenance] = []
+    # Pages [first, last] of the file this invoice was read from, when the file holds
+    # several invoices (None: the whole file is this invoice).
+    page_range: list[int] | None = None
+    # How many invoices the file was cut into (1: a file read as one invoice).
+    invoices_in_file: int = 1
 
 
 class ReviewTakenError(InvoiceError):
@@ -232,6 +237,12 @@ def load_case(session: Session, *, invoice_id: int) -> StoredCase:
         method=invoice.method,
         language=invoice.language,
         pages=invoice.pages,
+        page_range=invoice.page_range,
+        invoices_in_file=session.exec(
+            select(func.count())
+            .select_from(Invoice)
+            .where(Invoice.document_id == invoice.document_id)
+        ).one(),
         confidence=dict(invoice.confidence or {}),
         fields=InvoiceFields.model_validate(
             {name: _tidy(getattr(invoice, name)) for name in InvoiceFields.model_fields}

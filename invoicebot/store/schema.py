@@ -103,6 +103,18 @@ class SchemaUpgrade:
         return self.before != self.after
 
 
+class StoreMigrationError(InvoiceError):
+    """A migration would leave rows referring to rows that are gone: nothing was changed."""
+
+    def __init__(self, *, url: str, broken: list[tuple[object, ...]]) -> None:
+        super().__init__(
+            f"the store {url} was not migrated: {len(broken)} rows would refer to missing "
+            f"rows (table, row, parent, key): {broken[:5]}"
+        )
+        self.url = url
+        self.broken = broken
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """Return the Alembic configuration of the store's migrations (no ``alembic.ini``)."""
     config = Config()
@@ -137,15 +149,30 @@ def _url(engine: Engine) -> str:
 def _schema_lock(engine: Engine) -> Iterator[Connection]:
     """Yield a connection in a transaction no other process can change the schema during."""
     with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
+        if connection.dialect.name != "sqlite":
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY}
+                )
+            yield connection
+            connection.commit()
+            return
+        # SQLite's way to change a table others refer to is to build it anew (Alembic's batch
+        # mode), which its foreign keys forbid while rows refer to it: they are off during
+        # the change (only outside a transaction can they be), and checked before the commit.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        try:
             # The write lock first: two processes creating one new SQLite file take turns.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        elif connection.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY}
-            )
-        yield connection
-        connection.commit()
+            yield connection
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise StoreMigrationError(url=_url(engine), broken=[tuple(row) for row in broken])
+            connection.commit()
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def ensure_schema(engine: Engine) -> str:

@@ -63,7 +63,8 @@ class Document(SQLModel, table=True):
 
 
 class Invoice(SQLModel, table=True):
-    """The fields read from a document, one invoice per document."""
+    """The fields read from one invoice of a document: a file holding several invoices (a
+    scanned stack) has one row per invoice, each with the pages it was read from."""
 
     __tablename__ = "invoice"
     __table_args__ = (
@@ -75,7 +76,7 @@ class Invoice(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    document_id: int = Field(foreign_key="document.id", unique=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
     status: str = Field(index=True, max_length=20)
     method: str | None = Field(default=None, max_length=20)
     language: str | None = Field(default=None, max_length=8)
@@ -99,6 +100,17 @@ class Invoice(SQLModel, table=True):
     amount_due: Decimal | None = money_field()
     confidence: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=utcnow)
+    # Pages first..last (1-based, inclusive) of the file this invoice was read from, when the
+    # file holds several invoices; None for a file read as one invoice.
+    first_page: int | None = None
+    last_page: int | None = None
+
+    @property
+    def page_range(self) -> list[int] | None:
+        """Return ``[first_page, last_page]``, None for a file read as one invoice."""
+        if self.first_page is None or self.last_page is None:
+            return None
+        return [self.first_page, self.last_page]
 
 
 class InvoiceLine(SQLModel, table=True):

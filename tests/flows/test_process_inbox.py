@@ -12,7 +12,8 @@ from invoicebot.model import BatchSummary, InvoiceStatus
 from invoicebot.settings import Settings
 from invoicebot.store.engine import make_engine
 from invoicebot.store.tables import BatchRun, Document, ExceptionRecord, Invoice
-from tests.inbox import copy_into, duplicate_pair, pick_samples, write_bad_files
+from samples.randomised import TUNING_FAMILIES, generate_document
+from tests.inbox import concatenated_pdf, copy_into, duplicate_pair, pick_samples, write_bad_files
 
 
 def by_name(summary: BatchSummary) -> dict[str, InvoiceStatus]:
@@ -91,4 +92,28 @@ def test_batch_routes_stores_archives_and_reruns_safely(data_dir: Path, tmp_path
     assert (archive / "duplicates" / clean[0][0].name).exists()
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Invoice)).one() == len(documents) - 2
+    engine.dispose()
+
+
+def test_a_stack_gives_one_summary_entry_per_invoice_and_one_document(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    parts = [generate_document(TUNING_FAMILIES[n], 2000 + n).data for n in (0, 5, 9)]
+    (inbox / "stack.pdf").write_bytes(concatenated_pdf(parts))
+    copy_into(inbox, pick_samples(lambda t: t["kind"] == "text-pdf" and not t["faults"], 1))
+
+    summary = process_inbox(inbox=str(inbox))
+
+    assert summary.documents == 2 and len(summary.invoices) == 4
+    entries = summary.model_dump(mode="json")["invoices"]
+    stack = [entry for entry in entries if entry["source"].endswith("stack.pdf")]
+    assert [entry["page_range"] for entry in stack] == [[1, 1], [2, 2], [3, 3]]
+    (single,) = [entry for entry in entries if not entry["source"].endswith("stack.pdf")]
+    assert "page_range" not in single
+    engine = make_engine(Settings().resolved_database_url)
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Invoice)).one() == 4
+        assert session.exec(select(BatchRun)).one().documents == 2
     engine.dispose()

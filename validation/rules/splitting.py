@@ -15,10 +15,10 @@ def pages_hold_one_invoice(context: RuleContext) -> Verdict | None:
     invoices where a page starts a new one (a "page 1/n" marker, a new invoice number or
     seller, a header after a totals block). When those signals do not settle where this
     invoice starts or ends (confidence of its page range under `review_confidence`), check
-    the pages before paying: an invoice may miss a page or carry another's. The batch keeps
-    a file as one document: a file that holds several invoices fails this rule, its message
-    saying where each invoice is; split the file into one file per invoice. Applies to
-    multi-page files whose cut is recorded (a page range).
+    the pages before paying: an invoice may miss a page or carry another's. The batch stores
+    each invoice of such a file as its own invoice, with its pages; this rule raises on
+    those whose cut is unsure. Applies to multi-page files whose cut is recorded (a page
+    range).
     """
     extraction = context.extraction
     if extraction.page_range is None:

@@ -149,13 +149,13 @@ def test_rates_of_no_invoice_are_not_measured() -> None:
 
 def test_first_pass_accuracy_and_handling_time() -> None:
     assert first_pass_accuracy(REVIEWS) == pytest.approx(28 / 30)
-    assert handling_seconds(REVIEWS) == {3: 600.0, 4: 1200.0}
+    assert handling_seconds(REVIEWS) == {(3, None): 600.0, (4, None): 1200.0}
     untimed = ReviewRow(document_id=9, started_at=None, decided_at=T0, fields_reviewed=15)
     assert handling_seconds([untimed]) == {}
     # Escalated after 4 min by one operator, decided 6 min after a senior took it.
     escalated = ReviewRow(document_id=8, started_at=T0, decided_at=T0 + 6 * MIN,
                           earlier_handling_seconds=240.0)  # fmt: skip
-    assert handling_seconds([escalated]) == {8: 600.0}
+    assert handling_seconds([escalated]) == {(8, None): 600.0}
 
 
 def test_handling_figures_count_the_decisions_without_a_start() -> None:
@@ -312,7 +312,7 @@ def test_read_snapshot_from_the_store(tmp_path: Path) -> None:
     assert escalated.decided_at is None
     assert snapshot.reviews == (
         ReviewRow(document_id=2, started_at=None, decided_at=T0 + 5 * HOUR,
-                  fields_reviewed=15, fields_corrected=2),
+                  fields_reviewed=15, fields_corrected=2, invoice_id=2),
     )  # fmt: skip
     assert (snapshot.machine_seconds, snapshot.exact_duplicates, snapshot.batches) == (60.0, 1, 1)
 
@@ -367,7 +367,7 @@ def test_read_snapshot_times_reviews_from_their_starts(tmp_path: Path) -> None:
         ])  # fmt: skip
         session.commit()
         snapshot = read_snapshot(session, start=T0 - HOUR, end=T0 + 24 * HOUR)
-    assert handling_seconds(snapshot.reviews) == {1: 600.0, 2: 720.0}
+    assert handling_seconds(snapshot.reviews) == {(1, 1): 600.0, (2, 2): 720.0}
     report = compute_kpis(snapshot, PARAMETERS, now=T0 + 24 * HOUR)
     assert report.figure("handling_minutes").value == pytest.approx(11.0)
     assert report.figure("handling_p90_minutes").value == pytest.approx(11.8)

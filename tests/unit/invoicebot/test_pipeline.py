@@ -16,8 +16,7 @@ from invoicebot.pipeline import PipelineContext, extract_options, process_docume
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
 from invoicebot.store.tables import Document
-from samples.randomised import TUNING_FAMILIES, generate_document
-from tests.inbox import concatenated_pdf, copy_into, pick_samples
+from tests.inbox import copy_into, pick_samples
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -72,7 +71,7 @@ def test_a_store_failure_leaves_the_file_for_the_next_run(
     def failing_store(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(pipeline, "record_invoice", failing_store)
+    monkeypatch.setattr(pipeline, "add_invoice", failing_store)
     path = sorted(inbox.iterdir())[0]
     with pytest.raises(OSError, match="disk full"):
         process_document(path, context)
@@ -82,18 +81,3 @@ def test_a_store_failure_leaves_the_file_for_the_next_run(
     monkeypatch.undo()
     outcome = process_document(path, context)
     assert outcome is not None and outcome.status is InvoiceStatus.APPROVED
-
-
-def test_a_file_holding_several_invoices_is_held_not_stored_as_one(
-    context: PipelineContext, tmp_path: Path
-) -> None:
-    inbox = tmp_path / "stack"
-    inbox.mkdir()
-    path = inbox / "stack.pdf"
-    invoices = [generate_document(TUNING_FAMILIES[n], 2000 + n).data for n in (0, 5)]
-    path.write_bytes(concatenated_pdf(invoices))
-    outcome = process_document(path, context)
-    assert outcome is not None and outcome.status is InvoiceStatus.EXCEPTION
-    (split,) = [e for e in outcome.exceptions if e.rule == "SPLIT-PAGES"]
-    assert split.category.value == "low_confidence"
-    assert "holds 2 invoices (pages 1-1, 2-2)" in split.message

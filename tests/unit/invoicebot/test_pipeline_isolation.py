@@ -186,7 +186,7 @@ def test_a_store_failure_counts_an_attempt_and_success_forgets_it(
     def failing_store(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(pipeline, "record_invoice", failing_store)
+    monkeypatch.setattr(pipeline, "add_invoice", failing_store)
     with pytest.raises(OSError, match="disk full"):
         process_document(path, context)
     assert path.exists() and stored(context.engine, path.name) is None

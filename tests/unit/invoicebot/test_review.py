@@ -265,7 +265,7 @@ def test_handling_time_runs_from_the_start_to_the_decision_that_ends_it(engine: 
         )  # fmt: skip
         snapshot = read_snapshot(session, start=t0 - timedelta(days=1), end=t0 + timedelta(days=1))
     # Ana: 4 min to her escalation; Lead: 6 min to the final decision.
-    assert handling_seconds(snapshot.reviews) == {1: 600.0}
+    assert handling_seconds(snapshot.reviews) == {(1, 1): 600.0}
 
 
 def test_a_decision_without_a_start_is_taken_untimed(engine: Engine) -> None:

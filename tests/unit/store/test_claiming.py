@@ -59,6 +59,11 @@ class FakeReader:
         truth.update(source=source, sha256=hashlib.sha256(read).hexdigest())
         return Extraction.model_validate(truth)
 
+    def read_invoices(
+        self, path: Path, options: object, *, source: str, data: bytes | None = None
+    ) -> list[Extraction]:
+        return [self.read(path, options, source=source, data=data)]
+
 
 @pytest.fixture
 def reader() -> FakeReader:

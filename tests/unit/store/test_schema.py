@@ -186,3 +186,45 @@ def test_a_command_on_an_outdated_store_says_what_to_run(data_dir: Path) -> None
     )
     assert done.returncode == 1
     assert UPGRADE_COMMAND in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_store_at_0005_with_invoices_is_upgraded_to_several_invoices_per_file(
+    empty_engine: Engine,
+) -> None:
+    with empty_engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0005")
+    rows = [
+        "INSERT INTO document (id, sha256, source, file_name, size_bytes, status, claimed_at)"
+        " VALUES (1, 'ab', 'inbox/a.pdf', 'a.pdf', 10, 'exception', '2026-11-26 10:00:00')",
+        "INSERT INTO invoice (id, document_id, status, pages, confidence, created_at)"
+        " VALUES (7, 1, 'exception', 1, '{}', '2026-11-26 10:00:01')",
+        "INSERT INTO invoice_line (invoice_id, position) VALUES (7, 1)",
+        "INSERT INTO exception (document_id, invoice_id, rule, category, message, state,"
+        " created_at) VALUES (1, 7, 'BR-CO-15', 'arithmetic', 'm', 'open', '2026-11-26')",
+        'INSERT INTO exception_case (document_id, "case", created_at)'
+        " VALUES (1, '{}', '2026-11-26 10:00:01')",
+    ]
+    with empty_engine.begin() as connection:
+        for row in rows:
+            connection.execute(text(row))
+
+    assert upgrade_store(empty_engine).after == head_revision()
+
+    init_store(empty_engine)  # the store's schema is the models' now
+    with empty_engine.begin() as connection:
+        assert connection.execute(text("SELECT invoice_id FROM exception_case")).all() == [(7,)]
+        assert connection.execute(text("SELECT count(*) FROM invoice_line")).scalar() == 1
+        # A second invoice of the same file, with its pages.
+        connection.execute(
+            text(
+                "INSERT INTO invoice (document_id, status, pages, first_page, last_page,"
+                " confidence, created_at) VALUES (1, 'approved', 1, 2, 2, '{}', '2026-11-26')"
+            )
+        )
+        pages = connection.execute(
+            text("SELECT first_page, last_page FROM invoice WHERE document_id = 1")
+        ).all()
+    assert set(pages) == {(None, None), (2, 2)}
+    if empty_engine.dialect.name == "sqlite":  # the foreign keys are on again
+        with empty_engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
