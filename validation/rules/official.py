@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from invoicebot.model import ExceptionCategory, Severity
 from validation.context import RuleContext
-from validation.official import Failure, Flag, NotAnEInvoiceError, validate_xml
 from validation.registry import Finding, Verdict, rule
+
+if TYPE_CHECKING:
+    from validation.official import Failure
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,10 @@ def official_rules(context: RuleContext) -> Verdict | None:
     xml = context.extras.einvoice_xml
     if xml is None:
         return None
+    # Imported here: the validator reads through the e-invoice reader (extractors), which
+    # importing the rules alone (``invoicebot rules``, paper invoices) does not need.
+    from validation.official import NotAnEInvoiceError, validate_xml
+
     try:
         report = validate_xml(xml, file=context.extraction.source)
     except NotAnEInvoiceError as error:
@@ -50,7 +57,7 @@ def official_rules(context: RuleContext) -> Verdict | None:
 
 
 def _finding(failure: Failure) -> Finding:
-    severity = Severity.ERROR if failure.flag is Flag.FATAL else Severity.INFO
+    severity = Severity.ERROR if failure.flag == "fatal" else Severity.INFO
     return Finding(
         rule=failure.rule_id,
         severity=severity,
