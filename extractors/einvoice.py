@@ -217,7 +217,7 @@ class EInvoiceExtractor:
                 document.source, ErrorCode.UNSUPPORTED_FORMAT, str(error)
             ) from error
         extraction = reading.to_extraction(document, method=Method.EINVOICE, pages=0)
-        return extraction.model_copy(update={"extras": extras})
+        return extraction.model_copy(update={"extras": replace(extras, einvoice_xml=document.data)})
 
     def _extract_embedded(self, document: SourceDocument) -> Extraction | None:
         embedded = find_embedded_xml(document.data, source=document.source)
@@ -233,12 +233,13 @@ class EInvoiceExtractor:
         extraction = reading.to_extraction(
             document, method=Method.EINVOICE, pages=count_pdf_pages(document.data, document.source)
         )
-        return extraction.model_copy(update={"extras": extras})
+        return extraction.model_copy(update={"extras": replace(extras, einvoice_xml=xml)})
 
 
 def read_stated_extras(path: Path, *, sha256: str) -> InvoiceExtras | None:
     """Return the extras the e-invoice at ``path`` states (its XML, or a PDF's embedded XML),
-    read again; None when the file is gone or changed (not ``sha256``) or holds none.
+    read again with that XML for the official rules; None when the file is gone or changed
+    (not ``sha256``) or holds none.
 
     The store keeps the contract's fields only: a review that re-validates an e-invoice
     after an operator's correction reads its extras again from the archived file.
@@ -258,7 +259,7 @@ def read_stated_extras(path: Path, *, sha256: str) -> InvoiceExtras | None:
     if xml is None:
         return None
     try:
-        return read_einvoice(xml, source=str(path)).extras
+        return replace(read_einvoice(xml, source=str(path)).extras, einvoice_xml=xml)
     except (MalformedEInvoiceError, UnsupportedEInvoiceError) as error:
         logger.warning("%s: cannot read the e-invoice's extras again: %s", path, error)
         return None

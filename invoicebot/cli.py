@@ -90,6 +90,46 @@ def extract(
                 typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
 
 
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="e-invoices: CII / UBL XML, Factur-X PDFs")],
+    as_json_lines: Annotated[
+        bool, typer.Option("--json", help="one compact JSON object per file")
+    ] = False,
+) -> None:
+    """Check e-invoices against the official XSD and schematron of their syntax and profile
+    (EN 16931, Factur-X / ZUGFeRD profiles) and, where the seller or buyer is French, the
+    French CTC rules (BR-FR). Exit 0 when all are valid, 1 when one is invalid, 2 when one
+    cannot be read or is not an e-invoice."""
+    from validation.official import NotAnEInvoiceError, validate_file
+
+    exit_code = 0
+    for path in files:
+        try:
+            report = validate_file(path)
+        except NotAnEInvoiceError as error:
+            exit_code = 2
+            if as_json_lines:
+                unreadable = {"file": str(path), "syntax": None, "profile": None, "valid": None}
+                typer.echo(json.dumps({**unreadable, "failures": [], "error": error.reason}))
+            typer.echo(f"{path}: not validated: {error.reason}", err=True)
+            continue
+        if not report.valid:
+            exit_code = max(exit_code, 1)
+        if as_json_lines:
+            typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
+            continue
+        state = "valid" if report.valid else "INVALID"
+        typer.echo(
+            f"{path}: {state} ({report.syntax}, profile {report.profile}; "
+            f"checked against {', '.join(report.checked)})"
+        )
+        for failure in report.failures:
+            typer.echo(f"  {failure.flag.value:7} {failure.rule_id}  at {failure.location}")
+            typer.echo(f"          {failure.text}")
+    raise typer.Exit(exit_code)
+
+
 def _expand_documents(paths: list[Path]) -> list[Path]:
     documents: list[Path] = []
     for path in paths:

@@ -109,6 +109,9 @@ class ExceptionCategory(StrEnum):
     PURCHASE_ORDER = "purchase_order"
     LOW_CONFIDENCE = "low_confidence"
     UNREADABLE = "unreadable"
+    # An e-invoice fails an official EN 16931 / French CTC rule (the result's ``rule`` is the
+    # official rule id): a contract addition, documented in the README.
+    EINVOICE_RULES = "einvoice_rules"
 
 
 class Severity(StrEnum):
@@ -227,7 +230,8 @@ class InvoiceExtras:
     of it): the payee's BIC (BT-86), the stated sum of the line amounts (BT-106), the
     document-level allowances (BT-107) and charges (BT-108), the prepaid (BT-113) and
     rounding (BT-114) amounts, the VAT breakdown (BG-23). The rules that need one of these
-    apply only when it is given."""
+    apply only when it is given. ``einvoice_xml`` is the e-invoice XML itself (standalone or
+    embedded), for the official rules (``EINVOICE-OFFICIAL``); never shown, never stored."""
 
     seller_bic: str | None = None
     line_total: Money | None = None
@@ -236,6 +240,7 @@ class InvoiceExtras:
     prepaid_amount: Money | None = None
     rounding_amount: Money | None = None
     vat_breakdown: tuple[VatSubtotal, ...] = ()
+    einvoice_xml: bytes | None = Field(default=None, repr=False)
 
 
 class ExtractionError(BaseModel):

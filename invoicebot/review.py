@@ -122,6 +122,7 @@ CATEGORY_WORDS: dict[ExceptionCategory, str] = {
     ExceptionCategory.PURCHASE_ORDER: "it does not match the purchase order",
     ExceptionCategory.LOW_CONFIDENCE: "a field was read with low confidence",
     ExceptionCategory.UNREADABLE: "the document could not be read",
+    ExceptionCategory.EINVOICE_RULES: "the e-invoice breaks an official EN 16931 / French rule",
 }
 
 IDENTIFIER_FIELDS = frozenset(FIELDS_OF_CATEGORY[ExceptionCategory.INVALID_IDENTIFIER])

@@ -14,12 +14,29 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Finding:
+    """One fault a check reports under a rule id of its own: an official rule (``BR-CO-15``,
+    ``BR-FR-12``) that the e-invoice's own rule set checked."""
+
+    rule: str
+    severity: Severity
+    message: str
+    values: Mapping[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """What a check found: pass or fail, in plain words, with the values it compared."""
+    """What a check found: pass or fail, in plain words, with the values it compared.
+
+    A check that runs a whole official rule set gives each fault as a ``Finding``: each is
+    then a result of its own under the official rule id, and the check's own result stands
+    only when it passed (a failed one is its findings).
+    """
 
     passed: bool
     message: str
     values: Mapping[str, str | None] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
 
 
 # The fields a rule of each category reads, unless it names its own (``@rule(fields=...)``).
@@ -139,6 +156,24 @@ def run_rules(context: RuleContext, registry: RuleRegistry = RULES) -> list[Rule
             )
         if verdict is None:
             continue
+        if verdict.findings:
+            results += [
+                RuleResult(
+                    rule=finding.rule,
+                    category=spec.category,
+                    # The configuration's severity of the check applies to its faults; what
+                    # the rule set itself flags a warning stays information.
+                    severity=finding.severity
+                    if finding.severity is Severity.INFO
+                    else config.severity_of(spec.id, finding.severity),
+                    passed=False,
+                    message=finding.message,
+                    values=dict(finding.values),
+                )
+                for finding in verdict.findings
+            ]
+            if not verdict.passed:
+                continue
         message, values = verdict.message, dict(verdict.values)
         doubtful = [] if verdict.passed else doubtful_fields(context, spec.fields)
         if doubtful:
@@ -157,7 +192,45 @@ def run_rules(context: RuleContext, registry: RuleRegistry = RULES) -> list[Rule
                 values=values,
             )
         )
-    return results
+    return without_repeats(results, registry)
+
+
+def without_repeats(results: list[RuleResult], registry: RuleRegistry = RULES) -> list[RuleResult]:
+    """Return ``results`` where a failed rule of ours whose fault an official rule of the
+    e-invoice's rule set reports too (same id: ``BR-CO-10``; or the family: our ``BR-DEC``
+    and the official ``BR-DEC-09``) is kept as information, not as a second exception.
+
+    The official result stands: it carries the norm's id, text and the XML location, and
+    an e-invoice's amounts are read exactly, so ours adds nothing there. Ours still fails
+    where the official rules pass (it also checks what they tolerate) and on every paper
+    invoice.
+    """
+    official_category = ExceptionCategory.EINVOICE_RULES
+    official = [r.rule for r in results if r.is_exception and r.category is official_category]
+    if not official:
+        return results
+    registered = {spec.id for spec in registry.all()}
+    kept: list[RuleResult] = []
+    for result in results:
+        ours = result.rule in registered and result.category is not official_category
+        covering = next((o for o in official if _same_fault(result.rule, o)), None)
+        if covering is None or not ours or not result.is_exception:
+            kept.append(result)
+            continue
+        kept.append(
+            result.model_copy(
+                update={
+                    "severity": Severity.INFO,
+                    "message": f"Reported by the official rule {covering}: {result.message}",
+                    "values": {**result.values, "reported_by": covering},
+                }
+            )
+        )
+    return kept
+
+
+def _same_fault(ours: str, official: str) -> bool:
+    return official == ours or official.startswith(f"{ours}-")
 
 
 def doubtful_fields(context: RuleContext, names: tuple[str, ...]) -> list[tuple[str, float]]:

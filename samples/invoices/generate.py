@@ -2092,18 +2092,40 @@ def plain(value: Decimal) -> str:
 def cii_party(
     parent: etree._Element, tag: str, party: Seller | Buyer, vat_id: str | None, siret: str | None
 ) -> None:
-    """Append a trade party: name, SIRET (scheme 0009), postal address and VAT number."""
+    """Append a trade party: SIRET (BT-29, scheme 0009), name, SIREN (BT-30, scheme 0002),
+    postal address, electronic address (BT-34 / BT-49) and VAT number.
+
+    A French party's electronic address is its SIREN under scheme 0225 (the French
+    directory), another's an e-mail address (scheme EM): the French CTC rules (BR-FR-12,
+    BR-FR-13) ask for both parties' addresses.
+    """
     element = cii(parent, tag)
-    cii(element, "ram:Name", party.name)
     if siret:
-        cii(cii(element, "ram:SpecifiedLegalOrganization"), "ram:ID", siret, schemeID="0009")
+        cii(element, "ram:GlobalID", siret, schemeID="0009")
+    cii(element, "ram:Name", party.name)
+    siren = siret[:9] if siret else french_siren_of(party.vat_id)
+    if siren:
+        cii(cii(element, "ram:SpecifiedLegalOrganization"), "ram:ID", siren, schemeID="0002")
     postal = cii(element, "ram:PostalTradeAddress")
     cii(postal, "ram:PostcodeCode", party.address.postcode)
     cii(postal, "ram:LineOne", party.address.street)
     cii(postal, "ram:CityName", party.address.city)
     cii(postal, "ram:CountryID", party.address.country)
+    address = cii(element, "ram:URIUniversalCommunication")
+    if siren:
+        cii(address, "ram:URIID", siren, schemeID="0225")
+    else:
+        domain = "".join(ch for ch in party.name.lower() if ch.isalnum())
+        cii(address, "ram:URIID", f"invoices@{domain}.example", schemeID="EM")
     if vat_id:
         cii(cii(element, "ram:SpecifiedTaxRegistration"), "ram:ID", vat_id, schemeID="VA")
+
+
+def french_siren_of(vat_id: str | None) -> str | None:
+    """Return the SIREN a French VAT number carries (FR + 2-digit key + SIREN), else None."""
+    if vat_id and vat_id.startswith("FR") and len(vat_id) == 13 and vat_id[4:].isdigit():
+        return vat_id[4:]
+    return None
 
 
 def cii_line(
@@ -2167,15 +2189,25 @@ def facturx_xml(invoice: Invoice, level: FacturxLevel) -> bytes:
     """Return the invoice as a Factur-X CII XML of the given profile."""
     root = etree.Element(f"{{{CII_NAMESPACES['rsm']}}}CrossIndustryInvoice", nsmap=CII_NAMESPACES)
     context = cii(root, "rsm:ExchangedDocumentContext")
+    # The billing mode of the French CTC (BT-23, BR-FR-08): M1, goods and services.
+    process = cii(context, "ram:BusinessProcessSpecifiedDocumentContextParameter")
+    cii(process, "ram:ID", "M1")
     guideline = cii(context, "ram:GuidelineSpecifiedDocumentContextParameter")
     cii(guideline, "ram:ID", GUIDELINES[level])
     document = cii(root, "rsm:ExchangedDocument")
     cii(document, "ram:ID", invoice.number)
     cii(document, "ram:TypeCode", "380")  # commercial invoice
     cii_date(document, "ram:IssueDateTime", invoice.issue_date)
-    note = cii(document, "ram:IncludedNote")
-    cii(note, "ram:Content", french_legal_terms(invoice))
-    cii(note, "ram:SubjectCode", "PMT")
+    # The French mentions, each under its subject code (BR-FR-05): recovery costs (PMT),
+    # late-payment penalties (PMD), early-payment discount (AAB).
+    for subject, content in (
+        ("PMT", french_legal_terms(invoice)),
+        ("PMD", f"Pénalités de retard au taux annuel de {invoice.penalty_rate} %."),
+        ("AAB", "Pas d'escompte pour paiement anticipé."),
+    ):
+        note = cii(document, "ram:IncludedNote")
+        cii(note, "ram:Content", content)
+        cii(note, "ram:SubjectCode", subject)
 
     transaction = cii(root, "rsm:SupplyChainTradeTransaction")
     for position, line in enumerate(invoice.lines, start=1):

@@ -10,6 +10,7 @@ from validation.rules import (
     duplicates,
     hybrid,
     identifiers,
+    official,
     orders,
     required,
     splitting,
@@ -26,6 +27,7 @@ FAMILIES: dict[str, str] = {
     "vendors": "Vendor master",
     "orders": "Purchase orders and goods receipts",
     "hybrid": "Hybrid e-invoices",
+    "official": "Official e-invoice rules (EN 16931, French CTC)",
     "splitting": "Files holding several invoices",
 }
 
@@ -36,6 +38,7 @@ __all__ = [
     "duplicates",
     "hybrid",
     "identifiers",
+    "official",
     "orders",
     "required",
     "splitting",

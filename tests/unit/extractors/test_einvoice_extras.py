@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -326,10 +326,12 @@ def test_extras_are_read_again_from_an_archived_file(tmp_path: Path) -> None:
     sha256 = hashlib.sha256(data).hexdigest()
     extras = read_stated_extras(path, sha256=sha256)
     assert extras is not None and extras.allowance_total == D("10.00")
+    # The XML itself comes too, for the official rules (EINVOICE-OFFICIAL).
+    assert extras.einvoice_xml == cii_with_extras().encode()
     xml = tmp_path / "archived.xml"
     xml.write_text(ZUGFERD_1)
     assert read_stated_extras(xml, sha256=hashlib.sha256(xml.read_bytes()).hexdigest()) == (
-        ZUGFERD_1_EXTRAS
+        replace(ZUGFERD_1_EXTRAS, einvoice_xml=ZUGFERD_1.encode())
     )
     assert read_stated_extras(path, sha256="0" * 64) is None  # another file now
     assert read_stated_extras(tmp_path / "gone.pdf", sha256=sha256) is None

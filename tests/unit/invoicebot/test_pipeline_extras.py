@@ -1,7 +1,13 @@
-"""An e-invoice's extras reach the rules: in the pipeline, and when a review re-validates."""
+"""An e-invoice's extras reach the rules: in the pipeline, and when a review re-validates.
+
+The e-invoices here are the reader's minimal test XML, far from conformant: the official
+rules (``EINVOICE-OFFICIAL``) are switched off, except in the last tests, which run them on
+a committed Factur-X sample.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from invoicebot.model import InvoiceStatus
+from invoicebot.model import ExceptionCategory, InvoiceStatus
 from invoicebot.pipeline import PipelineContext, extract_options, process_document
 from invoicebot.review import resolve_exception
 from invoicebot.settings import Settings
@@ -17,11 +23,22 @@ from invoicebot.store import init_store, make_engine
 from invoicebot.store.review import load_case
 from tests.unit.extractors.test_einvoice import facturx_pdf
 from tests.unit.extractors.test_einvoice_extras import Amounts, cii_with_extras
+from tests.unit.validation.test_official import EN16931_SAMPLE, altered, embedded_xml
 
 
 @pytest.fixture
-def context(data_dir: Path) -> Iterator[PipelineContext]:
-    settings = Settings()
+def context(data_dir: Path, tmp_path: Path) -> Iterator[PipelineContext]:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  EINVOICE-OFFICIAL:\n    enabled: false\n", encoding="utf-8")
+    yield from pipeline_context(Settings(rules_config=rules))
+
+
+@pytest.fixture
+def official_context(data_dir: Path) -> Iterator[PipelineContext]:
+    yield from pipeline_context(Settings())
+
+
+def pipeline_context(settings: Settings) -> Iterator[PipelineContext]:
     engine: Engine = make_engine(settings.resolved_database_url)
     init_store(engine)
     yield PipelineContext(settings, engine, None, extract_options(settings))
@@ -96,3 +113,26 @@ def test_a_review_re_validates_with_the_extras_of_the_archived_einvoice(
         assert decision.rules_after == []
         assert decision.status_after == "approved"
         assert load_case(session, invoice_id=1).fields.amount_due == 254
+
+
+def test_a_valid_facturx_sample_passes_the_official_rules_and_is_approved(
+    official_context: PipelineContext, tmp_path: Path
+) -> None:
+    path = inbox_file(tmp_path, "valid.pdf", EN16931_SAMPLE.read_bytes())
+    outcome = process_document(path, official_context)
+    assert outcome is not None
+    assert outcome.status is InvoiceStatus.APPROVED, outcome.exceptions
+
+
+def test_an_official_failure_is_one_exception_with_the_official_rule_id(
+    official_context: PipelineContext, tmp_path: Path
+) -> None:
+    xml = embedded_xml(EN16931_SAMPLE)
+    gross = re.search(r"<ram:GrandTotalAmount>([^<]+)<", xml)
+    assert gross is not None
+    broken = altered(xml, "GrandTotalAmount", f"{float(gross[1]) + 10:.2f}")
+    path = inbox_file(tmp_path, "broken.xml", broken.encode())
+    outcome = process_document(path, official_context)
+    assert outcome is not None and outcome.status is InvoiceStatus.EXCEPTION
+    br_co_15 = [item for item in outcome.exceptions if item.rule == "BR-CO-15"]
+    assert [item.category for item in br_co_15] == [ExceptionCategory.EINVOICE_RULES]

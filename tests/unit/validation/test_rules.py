@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from extractors.einvoice import find_embedded_xml
 from invoicebot.model import ExceptionCategory, InvoiceFields, Line, RuleResult, Severity
 from invoicebot.privacy import contains_iban
+from tests.conftest import SAMPLES
 from tests.unit.validation.support import (
     ACME,
     CLEAN_LINES,
@@ -84,6 +86,19 @@ def stated_amounts_context() -> Options:
     return {"invoice": invoice, "extras": extras}
 
 
+def official_context() -> Options:
+    """Return options of the clean invoice carrying a valid e-invoice XML (a committed
+    Factur-X sample's): EINVOICE-OFFICIAL applies and passes."""
+    sample = SAMPLES / "fr-classic-0004-facturx.pdf"
+    found = find_embedded_xml(sample.read_bytes(), source=sample.name)
+    assert found is not None
+    return {"extras": InvoiceExtras(einvoice_xml=found[1])}
+
+
+# Rules whose failures are results under other ids, each tested in its own module.
+FAILING_ELSEWHERE = {"EINVOICE-OFFICIAL": "test_official_rule.py"}
+
+
 def run_options(options: Options) -> dict[str, RuleResult]:
     options = dict(options)
     return run(options.pop("invoice", None), **options)
@@ -91,7 +106,7 @@ def run_options(options: Options) -> dict[str, RuleResult]:
 
 def test_clean_invoice_passes_every_rule() -> None:
     passed: set[str] = set()
-    for options in (full_context(), stated_amounts_context()):
+    for options in (full_context(), stated_amounts_context(), official_context()):
         results = run_options(options)
         assert all(r.passed for r in results.values()), [
             r.message for r in results.values() if not r.passed
@@ -235,7 +250,9 @@ def test_rule_fails_with_its_category(
 
 
 def test_every_rule_has_a_failing_case() -> None:
-    assert {case[0] for case in FAIL_CASES} == {spec.id for spec in RULES.all()}
+    assert {case[0] for case in FAIL_CASES} | set(FAILING_ELSEWHERE) == {
+        spec.id for spec in RULES.all()
+    }
 
 
 def test_money_at_risk_is_critical() -> None:
