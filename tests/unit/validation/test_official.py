@@ -95,6 +95,22 @@ def test_an_altered_sum_of_the_lines_fails_br_co_10(sample_xml: str) -> None:
     assert "BR-CO-10" in fatal_ids(report)
 
 
+def test_an_xrechnung_guideline_id_is_no_fault_but_the_en16931_rules_still_apply(
+    sample_xml: str,
+) -> None:
+    factur_x = "<ram:ID>urn:cen.eu:en16931:2017</ram:ID>"
+    xrechnung = "urn:cen.eu:en16931:2017#compliant#urn:xoev-de:kosit:standard:xrechnung_3.0"
+    assert sample_xml.count(factur_x) == 1
+    cius = sample_xml.replace(factur_x, f"<ram:ID>{xrechnung}</ram:ID>")
+    assert validate_xml(cius.encode(), file="xrechnung.xml").valid
+    # Another id is still Factur-X's fault to report, and a CIUS's totals are still checked.
+    other = sample_xml.replace(factur_x, "<ram:ID>urn:example:invoice</ram:ID>")
+    unknown = validate_xml(other.encode())
+    assert any("GuidelineSpecifiedDocumentContextParameter" in f.location for f in unknown.fatal)
+    broken = validate_xml(altered(cius, "GrandTotalAmount", "999.99").encode())
+    assert "BR-CO-15" in fatal_ids(broken)
+
+
 def test_a_french_seller_without_its_siren_fails_the_french_rules(sample_xml: str) -> None:
     without_siren = re.sub(
         r"<ram:SpecifiedLegalOrganization>.*?</ram:SpecifiedLegalOrganization>",
