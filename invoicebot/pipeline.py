@@ -195,20 +195,6 @@ class ClaimRefusedError(InvoiceError):
         self.max_attempts = max_attempts
 
 
-def process_document(path: Path, context: PipelineContext) -> InvoiceOutcome | None:
-    """Process one inbox file; return its outcome (a file holding several invoices: its
-    first invoice's, ``process_file`` gives each), or None when another run holds it."""
-    outcome = process_path(path, context)
-    return outcome if isinstance(outcome, InvoiceOutcome) else None
-
-
-def process_path(path: Path, context: PipelineContext) -> InvoiceOutcome | Skipped:
-    """Process one inbox file; return its outcome (a file holding several invoices: its
-    first invoice's, ``process_file`` gives each), or why this run gave none."""
-    outcomes = process_file(path, context)
-    return outcomes[0] if isinstance(outcomes, list) else outcomes
-
-
 def process_file(path: Path, context: PipelineContext) -> list[InvoiceOutcome] | Skipped:
     """Process one inbox file; return one outcome per invoice it holds (one for a file read
     as one invoice, an unreadable or a duplicate one), or why this run gave none

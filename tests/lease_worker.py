@@ -12,9 +12,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from invoicebot.pipeline import PipelineContext, Skipped, extract_options, process_path
+from invoicebot.pipeline import PipelineContext, Skipped, extract_options
 from invoicebot.settings import Settings
 from invoicebot.store import make_engine
+from tests.processing import process_path
 from tests.unit.store.test_claiming import FakeReader
 
 

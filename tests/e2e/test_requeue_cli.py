@@ -8,12 +8,13 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from invoicebot.model import InvoiceStatus
-from invoicebot.pipeline import PipelineContext, extract_options, process_document
+from invoicebot.pipeline import PipelineContext, extract_options
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
 from invoicebot.store.retries import RequeueRecord
 from invoicebot.store.tables import Document
 from tests.e2e.test_cli import invoicebot, isolated_env
+from tests.processing import process_document
 
 
 def quarantine_two(env: dict[str, str], inbox: Path) -> list[int]:

@@ -12,11 +12,12 @@ from sqlmodel import Session, SQLModel, select
 
 from invoicebot import pipeline
 from invoicebot.model import InvoiceStatus
-from invoicebot.pipeline import PipelineContext, extract_options, process_document
+from invoicebot.pipeline import PipelineContext, extract_options
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
 from invoicebot.store.tables import Document
 from tests.inbox import copy_into, pick_samples
+from tests.processing import process_document
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -21,12 +21,7 @@ from sqlmodel import Session, SQLModel, select
 
 from invoicebot import pipeline
 from invoicebot.model import InvoiceStatus
-from invoicebot.pipeline import (
-    PipelineContext,
-    TransientFailureError,
-    extract_options,
-    process_document,
-)
+from invoicebot.pipeline import PipelineContext, TransientFailureError, extract_options
 from invoicebot.requeue import requeue
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
@@ -34,6 +29,7 @@ from invoicebot.store.retries import RequeueRecord, attempt_history
 from invoicebot.store.tables import Document
 from tests.inbox import pick_samples
 from tests.misbehaving import EVERY_PLUGIN
+from tests.processing import process_document
 
 TEXT_PDFS = pick_samples(lambda t: t["kind"] == "text-pdf" and not t["faults"], 5)
 SCAN = pick_samples(lambda t: t["kind"] == "scanned-pdf" and not t["faults"], 1)[0][0]

@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, col, select
 from invoicebot import pipeline
 from invoicebot.kpis import documents_received, read_snapshot
 from invoicebot.model import InvoiceStatus, invoice_number_key
-from invoicebot.pipeline import PipelineContext, extract_options, process_document, process_file
+from invoicebot.pipeline import PipelineContext, extract_options, process_file
 from invoicebot.review import resolve_exception, review_markdown
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
@@ -26,6 +26,7 @@ from invoicebot.store.review import load_case
 from invoicebot.store.tables import Document, ExceptionRecord, Invoice, utcnow
 from samples.randomised import TUNING_FAMILIES, GeneratedDocument, generate_document
 from tests.inbox import concatenated_pdf
+from tests.processing import process_document
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -21,15 +21,11 @@ from sqlmodel import Session, col, select
 from invoicebot import pipeline
 from invoicebot.inbox import FileNotReadyError
 from invoicebot.model import Extraction, InvoiceStatus
-from invoicebot.pipeline import (
-    ClaimRefusedError,
-    PipelineContext,
-    extract_options,
-    process_document,
-)
+from invoicebot.pipeline import ClaimRefusedError, PipelineContext, extract_options
 from invoicebot.settings import Settings
 from invoicebot.store.tables import Document, ExceptionRecord, Invoice, RuleResultRow
 from tests.conftest import sample_truths
+from tests.processing import process_document
 
 EXTRA_KEYS = ("kind", "faults", "duplicate_of")
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from invoicebot.archive import archive_file
 from invoicebot.leases import LeaseKeeper
 from invoicebot.model import Extraction, InvoiceStatus
-from invoicebot.pipeline import PipelineContext, Skipped, extract_options, process_path
+from invoicebot.pipeline import PipelineContext, Skipped, extract_options
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
 from invoicebot.store.claims import (
@@ -34,6 +34,7 @@ from invoicebot.store.repository import record_invoice
 from invoicebot.store.review import ReviewRun, ReviewRunConflictError, record_review_run
 from invoicebot.store.tables import Document, Invoice
 from tests.conftest import ROOT
+from tests.processing import process_path
 from tests.unit.invoicebot.test_store import sample_extraction
 from tests.unit.store.test_claiming import FakeReader
 from tests.unit.store.test_schema import drop_everything

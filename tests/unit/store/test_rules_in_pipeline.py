@@ -11,11 +11,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from invoicebot.model import ExceptionCategory, InvoiceStatus
-from invoicebot.pipeline import PipelineContext, extract_options, process_document
+from invoicebot.pipeline import PipelineContext, extract_options
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
 from invoicebot.store import master as master_data
 from tests.inbox import copy_into, pick_samples
+from tests.processing import process_document
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "invoices"
 # Another supplier's (valid) IBAN, put in the master for the supplier of the chosen sample.
