@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from invoicebot import pipeline
 from invoicebot.model import InvoiceStatus
-from invoicebot.pipeline import PipelineContext, extract_options
-from invoicebot.settings import Settings
-from invoicebot.store import init_store, make_engine
+from invoicebot.pipeline import PipelineContext
 from invoicebot.store.tables import Document
 from tests.inbox import copy_into, pick_samples
 from tests.processing import process_document
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def context(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[PipelineContext]:
-    settings = Settings()
-    url = (
-        settings.resolved_database_url
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    engine: Engine = make_engine(url)
-    init_store(engine)
-    yield PipelineContext(settings, engine, None, extract_options(settings))
-    SQLModel.metadata.drop_all(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ invoice stored, validated and routed as its own, the file claimed and archived o
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,36 +11,19 @@ import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from invoicebot import pipeline
 from invoicebot.kpis import documents_received, read_snapshot
 from invoicebot.model import InvoiceStatus, invoice_number_key
-from invoicebot.pipeline import PipelineContext, extract_options, process_file
+from invoicebot.pipeline import PipelineContext, process_file
 from invoicebot.review import resolve_exception, review_markdown
-from invoicebot.settings import Settings
-from invoicebot.store import init_store, make_engine
 from invoicebot.store.labels import ExceptionSnapshot, OperatorDecision
 from invoicebot.store.review import load_case
 from invoicebot.store.tables import Document, ExceptionRecord, Invoice, utcnow
 from samples.randomised import TUNING_FAMILIES, GeneratedDocument, generate_document
 from tests.inbox import concatenated_pdf
 from tests.processing import process_document
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def context(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[PipelineContext]:
-    settings = Settings()
-    url = (
-        settings.resolved_database_url
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    engine: Engine = make_engine(url)
-    init_store(engine)
-    yield PipelineContext(settings, engine, None, extract_options(settings))
-    SQLModel.metadata.drop_all(engine)
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")
