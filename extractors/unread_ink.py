@@ -24,13 +24,17 @@ INK_LEVEL = 190
 # A row of the page holds unread print when this many ink pixels no word covers lie on it...
 MIN_INK_PIXELS = 6
 # ...and a band is at least this many such rows high (a 6-7 point line at 150-200 dpi is
-# about 10), and at most this share of the page (taller: a picture or a filled box).
+# about 10), and at most this share of the page (two lines of it; taller: a logo, a picture).
 MIN_BAND_ROWS = 6
-MAX_BAND_SHARE = 0.04
+MAX_BAND_SHARE = 0.025
 # Pixels around a word read that its ink may reach (antialiasing, an accent).
 WORD_MARGIN = 4
 # Pixels of paper kept around a band when it is read.
 BAND_MARGIN = 8
+# Ink on a run this long along a row is a rule (a table's row lines, a box), not print: a
+# share of the page's width, and no less than some pixels (a word is broken by its spaces).
+MIN_RULE_SHARE = 0.03
+MIN_RULE_PIXELS = 30
 # Bands read again per page at most: a page where OCR passed over more is not a page of
 # text (a photograph, a drawing), and reading each band costs time.
 MAX_BANDS = 12
@@ -46,6 +50,7 @@ def unread_bands(image: Image.Image, words: Sequence[Word]) -> list[tuple[int, i
     grayscale page, where ink lies that none of ``words`` covers."""
     ink = _print(np.asarray(image.convert("L")) < INK_LEVEL)
     height, width = ink.shape
+    ink &= ~_on_long_row_run(ink, max(MIN_RULE_PIXELS, round(width * MIN_RULE_SHARE)))
     for word in words:
         ink[
             max(0, int(word.top) - WORD_MARGIN) : int(word.bottom) + WORD_MARGIN,
@@ -100,6 +105,18 @@ def _print(ink: BoolArray) -> BoolArray:
         beside[:, shift:] |= ink[:, :-shift]
         beside[:, :-shift] |= ink[:, shift:]
     return ink & beside
+
+
+def _on_long_row_run(ink: BoolArray, length: int) -> BoolArray:
+    """Return where ``ink`` lies on a run of at least ``length`` pixels along its row."""
+    edges = np.diff(np.pad(ink, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    starts, ends = np.argwhere(edges == 1), np.argwhere(edges == -1)
+    # Starts and ends come row by row, left to right: the n-th end closes the n-th start.
+    long = ends[:, 1] - starts[:, 1] >= length
+    runs = np.zeros_like(ink)
+    for (row, start), (_, end) in zip(starts[long], ends[long], strict=True):
+        runs[row, start:end] = True
+    return runs
 
 
 def _covers(word: Word, other: Word) -> bool:

@@ -14,21 +14,22 @@ FOOTER = (100, 400, 500, 412)
 
 def page_with_faint_footer() -> Image.Image:
     """A white page with scan specks and a light grey line of small print at its foot."""
-    image = Image.new("L", (600, 500), 255)
+    image = Image.new("L", (600, 1000), 255)
     draw = ImageDraw.Draw(image)
     draw.rectangle((100, 100, 400, 112), fill=40)  # a line of text OCR did read
+    draw.rectangle((50, 600, 550, 607), fill=120)  # a table's row rule: no print
     for x in range(FOOTER[0], FOOTER[2], 7):  # faint glyphs, 5 px wide, 2 px apart
         draw.rectangle((x, FOOTER[1], x + 4, FOOTER[3]), fill=170)
     specks = random.Random(7)
-    for _ in range(400):
-        image.putpixel((specks.randrange(600), specks.randrange(500)), 90)
+    for _ in range(800):
+        image.putpixel((specks.randrange(600), specks.randrange(1000)), 90)
     return image
 
 
 READ = Word(text="Total", x0=100, top=100, x1=400, bottom=112, confidence=0.95)
 
 
-def test_ink_no_word_covers_is_a_band_and_specks_are_not() -> None:
+def test_ink_no_word_covers_is_a_band_and_specks_and_rules_are_not() -> None:
     (band,) = unread_bands(page_with_faint_footer(), [READ])
     x0, top, x1, bottom = band
     assert x0 <= FOOTER[0] and x1 >= FOOTER[2] - 3
