@@ -21,10 +21,10 @@ from invoicebot.review import resolve_exception
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
 from invoicebot.store.review import load_case
+from tests.einvoices import EN16931_SAMPLE, altered, embedded_xml
 from tests.processing import process_document
 from tests.unit.extractors.test_einvoice import facturx_pdf
 from tests.unit.extractors.test_einvoice_extras import Amounts, cii_with_extras
-from tests.unit.validation.test_official import EN16931_SAMPLE, altered, embedded_xml
 
 
 @pytest.fixture

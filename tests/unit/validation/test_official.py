@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from extractors.einvoice import find_embedded_xml
-from tests.conftest import SAMPLES, SHARED_DATASETS
+from tests.conftest import SHARED_DATASETS
+from tests.einvoices import BASIC_SAMPLE, altered
 from tests.unit.extractors.test_einvoice import UBL_INVOICE, text_pdf
 from validation.official import (
     Flag,
@@ -24,38 +23,11 @@ from validation.official import (
     parse_svrl,
     validate_document,
     validate_xml,
-    warm_up,
 )
 
-EN16931_SAMPLE = SAMPLES / "fr-classic-0004-facturx.pdf"
-BASIC_SAMPLE = SAMPLES / "fr-boxed-0035-facturx.pdf"
 ZUGFERD = SHARED_DATASETS / "zugferd"
 REFERENCE_DATE = date(2026, 11, 26)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled() -> None:
-    """Compile the EN 16931 and French stylesheets once for the module (cached per process)."""
-    warm_up()
-
-
-def embedded_xml(pdf: Path) -> str:
-    found = find_embedded_xml(pdf.read_bytes(), source=pdf.name)
-    assert found is not None
-    return found[1].decode("utf-8")
-
-
-@pytest.fixture(scope="module")
-def sample_xml() -> str:
-    """The CII (EN 16931 profile) of a committed Factur-X sample, from a French seller."""
-    return embedded_xml(EN16931_SAMPLE)
-
-
-def altered(xml: str, element: str, new_text: str) -> str:
-    """Return ``xml`` with the text of the first ``<ram:element>`` replaced."""
-    pattern = re.compile(rf"(<ram:{element}[^>]*>)[^<]*(</ram:{element}>)")
-    assert pattern.search(xml), element
-    return pattern.sub(rf"\g<1>{new_text}\g<2>", xml, count=1)
+pytestmark = pytest.mark.usefixtures("compiled_rules")
 
 
 def fatal_ids(report: Report) -> set[str]:

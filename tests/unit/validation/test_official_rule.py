@@ -7,13 +7,15 @@ import re
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from extractors.base import DocumentKind, ExtractOptions, SourceDocument
 from extractors.einvoice import EInvoiceExtractor
 from invoicebot.model import ExceptionCategory, Extraction, Severity
-from tests.unit.validation.test_official import altered, compiled, sample_xml
+from tests.einvoices import altered
 from validation import validate
 
-__all__ = ["compiled", "sample_xml"]  # the module's fixtures, shared
+pytestmark = pytest.mark.usefixtures("compiled_rules")
 
 REFERENCE_DATE = date(2026, 11, 26)
 
