@@ -4,10 +4,8 @@ through the real store, on SQLite and on PostgreSQL (which refuses what SQLite a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from invoicebot.model import Extraction, InvoiceFields, InvoiceStatus, Line
-from invoicebot.store import StoreHistory, init_store, make_engine
+from invoicebot.store import StoreHistory
 from invoicebot.store.claims import claim_document
 from invoicebot.store.limits import (
     ColumnLimitError,
@@ -26,25 +24,10 @@ from invoicebot.store.limits import (
 from invoicebot.store.repository import record_invoice
 from invoicebot.store.tables import Document, Invoice, InvoiceLine
 from tests.conftest import SAMPLES
-from tests.unit.store.test_schema import drop_everything
 from validation import validate
 
 EXTRA_KEYS = ("kind", "faults", "duplicate_of")
 REFERENCE_DATE = date(2026, 11, 26)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    drop_everything(engine)
-    init_store(engine)
-    yield engine
-    drop_everything(engine)
-    engine.dispose()
 
 
 def golden_set() -> list[Extraction]:
