@@ -278,7 +278,7 @@ def _process_claimed(
     stored: StoredFile, context: PipelineContext, keeper: LeaseKeeper, started: float
 ) -> list[InvoiceOutcome]:
     """Read, validate, store and archive a claimed file, stopping when the lease is lost."""
-    invoices, transient = _read_invoices(stored, context)
+    invoices, transient = _read(stored, context, context.options, split=True)
     keeper.check()
     seconds = time.perf_counter() - started
     extraction = invoices[0]
@@ -292,39 +292,24 @@ def _process_claimed(
     return _store_invoices(stored, invoices, context, seconds, page_fields)
 
 
-def _read_invoices(file: StoredFile, context: PipelineContext) -> tuple[list[Extraction], bool]:
-    """Return one extraction per invoice the document holds (an error: one extraction, as a
-    result) and whether its error is transient, read in a process of its own under the hard
-    time limit and memory cap."""
+def _read(
+    file: StoredFile, context: PipelineContext, options: ExtractOptions, *, split: bool
+) -> tuple[list[Extraction], bool]:
+    """Return the document's extractions, one per invoice it holds with ``split`` (an error:
+    one extraction, as a result), and whether its error is transient, read in a process of
+    its own under the hard time limit and memory cap."""
     reader = context.reader if context.reader is not None else shared_reader()
     try:
-        invoices = reader.read_invoices(
-            file.path, context.options, source=file.source, data=file.data
-        )
+        if split:
+            invoices = reader.read_invoices(file.path, options, source=file.source, data=file.data)
+        else:
+            invoices = [reader.read(file.path, options, source=file.source, data=file.data)]
     except SetupError as error:  # a missing OCR language, a bad template
         return [_failed(file, error.code, error.reason)], True
     except DocumentError as error:  # hung past the hard limit, crashed, out of memory
         logger.error("%s", error)
         return [_failed(file, error.code, error.reason)], False
     return _checked(file, invoices)
-
-
-def _read(
-    file: StoredFile, context: PipelineContext, options: ExtractOptions
-) -> tuple[Extraction, bool]:
-    """Return the document's extraction (errors as results) and whether its error is
-    transient, read in a process of its own under the hard time limit and memory cap."""
-    reader = context.reader if context.reader is not None else shared_reader()
-    source = file.source
-    try:
-        extraction = reader.read(file.path, options, source=source, data=file.data)
-    except SetupError as error:  # a missing OCR language, a bad template
-        return _failed(file, error.code, error.reason), True
-    except DocumentError as error:  # hung past the hard limit, crashed, out of memory
-        logger.error("%s", error)
-        return _failed(file, error.code, error.reason), False
-    (checked,), transient = _checked(file, [extraction])
-    return checked, transient
 
 
 def _checked(file: StoredFile, invoices: list[Extraction]) -> tuple[list[Extraction], bool]:
@@ -401,7 +386,9 @@ def _printed_page_fields(
     when the page cannot be read: the XML's fields stand)."""
     if extraction.method is not Method.EINVOICE or extraction.pages == 0:
         return None
-    page, _transient = _read(file, context, replace(context.options, read_page=True))
+    (page,), _transient = _read(
+        file, context, replace(context.options, read_page=True), split=False
+    )
     if page.error is not None:
         logger.warning("%s: the printed page is not compared: %s", file.path, page.error.message)
         return None
