@@ -34,7 +34,12 @@ from extractors.base import FieldReading, PageWords
 from extractors.fields import apply_reader, find_fields
 from extractors.reader.model import SHIPPED_MODEL_DIR, ReaderModel, load_reader
 from extractors.reader.training import SUFFIXES, page_words, printed_values, with_unseen_labels
-from samples.randomised import TUNING_FAMILIES, VALIDATION_FAMILIES, generate_document
+from samples.randomised import (
+    FRESH_FAMILIES,
+    TUNING_FAMILIES,
+    VALIDATION_FAMILIES,
+    generate_document,
+)
 
 RELIABILITY_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001)
 
@@ -247,7 +252,12 @@ def plot(results: Results, path: Path, group: str) -> None:
 
 def add_family_arguments(parser: argparse.ArgumentParser, *, per_family: int) -> None:
     """Add the options that choose the generated families: group, range, documents each."""
-    parser.add_argument("--group", choices=("validation", "tuning"), default="validation")
+    parser.add_argument(
+        "--group",
+        choices=("validation", "tuning", "fresh"),
+        default="validation",
+        help="fresh: validation families held in reserve, from 163 (samples.randomised)",
+    )
     parser.add_argument("--per-family", type=int, default=per_family)
     parser.add_argument(
         "--below", type=int, help="only the group's families numbered below this (e.g. 80)"
@@ -263,7 +273,11 @@ def add_family_arguments(parser: argparse.ArgumentParser, *, per_family: int) ->
 def chosen_families(arguments: argparse.Namespace) -> tuple[tuple[int, ...], str]:
     """Return the families ``add_family_arguments``' options choose, and the name of that
     group with its range, for every figure to name."""
-    families = VALIDATION_FAMILIES if arguments.group == "validation" else TUNING_FAMILIES
+    families = {
+        "validation": VALIDATION_FAMILIES,
+        "tuning": TUNING_FAMILIES,
+        "fresh": FRESH_FAMILIES,
+    }[arguments.group]
     group = arguments.group
     if arguments.below is not None:
         families = tuple(family for family in families if family < arguments.below)

@@ -25,7 +25,9 @@ are the decision group, on which a change may be kept or dropped (``benchmarks/r
 --below 80`` and ``--from 80``). Only they print the
 held-out labels (``vocabulary.HELD_OUT``: about a fifth of the synonyms of the fields a
 reader looks for, plus held-out sentences) and the two held-out date formats
-(``2026/03/13`` and ``13.03.26``, ``formats.HELD_OUT_DATE_FORMATS``).
+(``2026/03/13`` and ``13.03.26``, ``formats.HELD_OUT_DATE_FORMATS``). ``FRESH_FAMILIES``
+(163, 167... past the others) are validation families held in reserve: a worn decision
+group is replaced by the next twenty of them (``benchmarks/reader.py --group fresh``).
 
 Every invoice is clean and its arithmetic holds; ``truth`` is the contract extraction shape
 holding only what the page prints (a photo shows the first page only, and its truth keeps
@@ -39,6 +41,7 @@ bytes.
 from samples.randomised.document import KINDS, GeneratedDocument, generate_document
 from samples.randomised.family import (
     FAMILY_COUNT,
+    FRESH_FAMILIES,
     TUNING_FAMILIES,
     VALIDATION_FAMILIES,
     family_group,
@@ -46,6 +49,7 @@ from samples.randomised.family import (
 
 __all__ = [
     "FAMILY_COUNT",
+    "FRESH_FAMILIES",
     "KINDS",
     "TUNING_FAMILIES",
     "VALIDATION_FAMILIES",

@@ -78,10 +78,20 @@ SELLER_PLACES: tuple[SellerPlace, ...] = ("top_left", "top_right", "top_center",
 IdsPlace = Literal["footer", "under_seller", "side", "payment_block"]
 
 
+# Validation-style families numbered past the others (163, 167... 479), drawn the same way:
+# fresh groups held in reserve. When a decision group has been decided on so long that it
+# no longer tells changes apart, a session takes the next twenty as its decision group and
+# says which; none is ever trained on.
+FRESH_FAMILIES: tuple[int, ...] = tuple(range(FAMILY_COUNT + 3, 3 * FAMILY_COUNT, 4))
+
+
 def family_group(family: int) -> Group:
-    """Return the group of ``family``: every fourth one (3, 7, 11...) is validation."""
+    """Return the group of ``family``: every fourth one (3, 7, 11...) is validation, and so
+    are the fresh families."""
+    if family in FRESH_FAMILIES:
+        return "validation"
     if not 0 <= family < FAMILY_COUNT:
-        raise ValueError(f"family must be in 0..{FAMILY_COUNT - 1}, got {family}")
+        raise ValueError(f"family must be in 0..{FAMILY_COUNT - 1} or a fresh one, got {family}")
     return "validation" if family % 4 == 3 else "tuning"
 
 

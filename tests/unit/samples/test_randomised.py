@@ -20,6 +20,7 @@ from stdnum.util import get_cc_module
 from invoicebot.model import FIELD_NAMES, Extraction
 from samples.randomised import (
     FAMILY_COUNT,
+    FRESH_FAMILIES,
     KINDS,
     TUNING_FAMILIES,
     VALIDATION_FAMILIES,
@@ -62,6 +63,16 @@ def test_families_split_into_two_disjoint_groups() -> None:
     assert languages == {"fr", "en", "de", "es", "it", "nl"}
     with pytest.raises(ValueError):
         family_group(FAMILY_COUNT)
+
+
+def test_fresh_families_are_validation_families_held_in_reserve() -> None:
+    assert len(FRESH_FAMILIES) >= 40
+    assert min(FRESH_FAMILIES) > FAMILY_COUNT
+    assert set(FRESH_FAMILIES).isdisjoint(set(TUNING_FAMILIES) | set(VALIDATION_FAMILIES))
+    assert all(family_group(family) == "validation" for family in FRESH_FAMILIES)
+    document = generate_document(FRESH_FAMILIES[0], 0)
+    assert document.truth["group"] == "validation"
+    assert document.truth["family"] == FRESH_FAMILIES[0]
 
 
 @pytest.mark.parametrize("kind", KINDS)
