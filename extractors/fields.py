@@ -364,6 +364,9 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
         raw_lines = read_lines_from_rows(document.rows, document.item_headers)
         lines = repair_misread_lines(raw_lines, total_net)
     if isinstance(total_net, Decimal):
+        if _sum_of(lines) != total_net:
+            ended = read_lines_from_rows(document.rows, document.item_headers, total_net=total_net)
+            lines = ended if _sum_of(ended) == total_net else lines
         lines = _lines_adding_up(lines, by_arithmetic, total_net, document.rows)
     return FieldReading(
         fields=InvoiceFields.model_validate(values),
@@ -410,7 +413,8 @@ def _completed(by_headers: list[Line], by_arithmetic: list[Line]) -> list[Line]:
     if [line.net_amount for line in by_headers] != [line.net_amount for line in by_arithmetic]:
         return by_headers
     completed = []
-    for header, arithmetic in zip(by_headers, by_arithmetic, strict=True):
+    for header, found in zip(by_headers, by_arithmetic, strict=True):
+        arithmetic = _ordered_as(header, found)
         filled = {
             name: value
             for name, value in arithmetic.model_dump().items()
@@ -422,6 +426,19 @@ def _completed(by_headers: list[Line], by_arithmetic: list[Line]) -> list[Line]:
         filled["description"] = " ".join(words) or arithmetic.description
         completed.append(header.model_copy(update=filled))
     return completed
+
+
+def _ordered_as(header: Line, arithmetic: Line) -> Line:
+    """Return the arithmetic's line with its two factors in the order the header's columns
+    read them: quantity x price = amount does not tell the quantity from the price, a
+    column the header named does ("E-Preis" over 40,66 makes the other factor, 6,00, the
+    quantity)."""
+    quantity, price = arithmetic.quantity, arithmetic.unit_price
+    if quantity is None or price is None or quantity == price:
+        return arithmetic
+    if header.unit_price == quantity or header.quantity == price:
+        return arithmetic.model_copy(update={"quantity": price, "unit_price": quantity})
+    return arithmetic
 
 
 def _sum_of(lines: Sequence[Line]) -> Decimal | None:

@@ -27,6 +27,8 @@ from invoicebot.model import Line
 TOLERANCE = Decimal("0.011")
 # Partial sums a run may reach before it is given up (rows offering several amounts).
 MAX_SUMS = 4096
+# Column choices across pages tried for a table continued overleaf.
+MAX_CHAINS = 64
 # Amounts of one column end within this many row heights of each other.
 COLUMN_ALIGNMENT = 1.0
 # A text-only row continues the line above when closer than this many row heights.
@@ -265,12 +267,13 @@ def read_lines_by_sum(rows: Sequence[TextRow], total_net: Decimal) -> list[Line]
     priced = [item for item in map(_priced, rows) if item is not None]
     target = _cents(total_net)
     best: list[tuple[TextRow, Line]] = []
-    for column in _columns(priced):
+    for chain in _column_chains(priced):
         in_column = [
             (item, lines)
             for item in priced
+            if item.row.page in chain
             for right, lines in item.options.items()
-            if abs(right - column) <= COLUMN_ALIGNMENT * item.row.height
+            if abs(right - chain[item.row.page]) <= COLUMN_ALIGNMENT * item.row.height
         ]
         for start in range(len(in_column)):
             run = _run_adding_up(in_column[start:], target)
@@ -282,6 +285,26 @@ def read_lines_by_sum(rows: Sequence[TextRow], total_net: Decimal) -> list[Line]
 
 def _cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value(ROUND_HALF_UP))
+
+
+def _column_chains(priced: Sequence[_Priced]) -> list[dict[int, float]]:
+    """Return the amount columns a table may run down: one column of a page, or a column
+    on each of consecutive pages (a table continued overleaf may sit elsewhere there),
+    at most ``MAX_CHAINS`` of them."""
+    pages = sorted({item.row.page for item in priced})
+    columns = {page: _columns([item for item in priced if item.row.page == page]) for page in pages}
+    chains: list[dict[int, float]] = []
+    for index, page in enumerate(pages):
+        growing: list[dict[int, float]] = [{page: column} for column in columns[page]]
+        chains.extend(growing)
+        for following in pages[index + 1 :]:
+            if not growing or following != max(growing[0]) + 1 or len(chains) >= MAX_CHAINS:
+                break
+            growing = [
+                chain | {following: column} for chain in growing for column in columns[following]
+            ][: MAX_CHAINS - len(chains)]
+            chains.extend(growing)
+    return chains
 
 
 def _columns(priced: Sequence[_Priced]) -> list[float]:

@@ -96,18 +96,23 @@ def _is_header(fields: set[str]) -> bool:
     return "description" in fields and len(fields & set(NUMERIC_COLUMNS)) >= 2
 
 
-def read_lines_from_rows(rows: Sequence[TextRow], headers: Sequence[TextRow]) -> list[Line]:
+def read_lines_from_rows(
+    rows: Sequence[TextRow], headers: Sequence[TextRow], *, total_net: Decimal | None = None
+) -> list[Line]:
     """Return the lines of the tables under ``headers`` among ``rows``.
 
     A table whose page holds no total goes on at the top of the next page when that page
     has no header of its own; there a row starts a line only with an amount and another
-    number, so that the letterhead repeated on top is not taken for a line.
+    number, so that the letterhead repeated on top is not taken for a line. Where the
+    invoice's ``total_net`` is known, a row labelled as a net total that prints it ends
+    the table too: what follows is the totals block (rows such as "Taux TVA 21 1020,21 €"
+    that no dictionary names a total), not more lines.
     """
     lines: list[Line] = []
     header_ids = {id(row) for row in headers}
     for header in headers:
         named = _table(rows, header)
-        body = _body_rows(rows, named, header_ids)
+        body = _body_rows(rows, named, header_ids, total_net)
         table = _one_per_field(named, body)
         lines.extend(_read_body(table, body, strict=False))
         page = header.page
@@ -300,7 +305,9 @@ def _column_of_phrase(words: Sequence[Word]) -> Column | None:
     return Column(field_name, row.x0, max(w.x1 for w in words), longest.weights[field_name])
 
 
-def _body_rows(rows: Sequence[TextRow], table: ItemTable, header_ids: set[int]) -> list[TextRow]:
+def _body_rows(
+    rows: Sequence[TextRow], table: ItemTable, header_ids: set[int], total_net: Decimal | None
+) -> list[TextRow]:
     """Return the rows of the table's body: after its header, before its totals."""
     start = next(index for index, row in enumerate(rows) if row is table.header)
     body: list[TextRow] = []
@@ -312,7 +319,7 @@ def _body_rows(rows: Sequence[TextRow], table: ItemTable, header_ids: set[int]) 
             break
         if row.top - previous.bottom > MAX_TABLE_GAP * max(previous.height, row.height):
             break
-        if _ends_table(row):
+        if _ends_table(row) or (total_net is not None and _prints_net_total(row, total_net)):
             break
         body.append(row)
         previous = row
@@ -322,6 +329,19 @@ def _body_rows(rows: Sequence[TextRow], table: ItemTable, header_ids: set[int]) 
 def _ends_table(row: TextRow) -> bool:
     """Return True for a row holding the tax or gross total (or the amount due)."""
     return _has_label(row, TABLE_ENDING_FIELDS)
+
+
+def _prints_net_total(row: TextRow, total_net: Decimal) -> bool:
+    """Return True for a row labelled as a net total that prints ``total_net`` (in up to
+    three words: "7 908,95")."""
+    if not _has_label(row, ("total_net",)):
+        return False
+    texts = [word.text for word in row.words]
+    return any(
+        parse_amount(" ".join(texts[start : start + size])) == total_net
+        for start in range(len(texts))
+        for size in (1, 2, 3)
+    )
 
 
 def _is_not_a_line(row: TextRow) -> bool:
@@ -456,11 +476,20 @@ def _number(words: Sequence[str]) -> Decimal | None:
 
 
 def _rate(words: Sequence[str]) -> Decimal | None:
-    """Return the tax rate in a cell: ``20%``, ``19 %``, or a plain small number."""
-    text = "".join(words).replace(" ", "")
-    match = re.search(r"\d+(?:[.,]\d+)?%", text)
-    if match:
-        return parse_percent(match.group(0))
+    """Return the tax rate in a cell: ``20%``, ``19 %``, or a plain small number.
+
+    The percent sign belongs to the word it ends or to the word before it, not to the
+    whole cell: a number of a neighbour column that ran into the cell ("6,00 19 %") is
+    not glued onto the rate.
+    """
+    for index, word in enumerate(words):
+        sign = word.rstrip(")];,")
+        if not sign.endswith("%"):
+            continue
+        text = sign if sign != "%" or index == 0 else words[index - 1] + sign
+        match = re.search(r"\d+(?:[.,]\d+)?%$", text)
+        if match:
+            return parse_percent(match.group(0))
     value = parse_amount(words[0]) if len(words) == 1 else None
     if value is not None and Decimal(0) <= value <= MAX_PLAIN_RATE:
         return parse_percent(f"{value}%")

@@ -112,3 +112,27 @@ def test_a_subtotal_carried_over_is_passed_and_no_run_gives_no_lines() -> None:
         ("Blarg folders", Decimal("45.00")),
     ]
     assert by_sum("999.00", *pieces) == []
+
+
+def test_a_table_read_by_its_sum_goes_on_in_another_column_on_the_next_page() -> None:
+    first = page(
+        (40, 100, "Frobnication service"),
+        (400, 100, "300,00"),
+        (40, 120, "Blarg folders"),
+        (400, 120, "45,00"),
+        number=1,
+    )
+    second = page(
+        (40, 100, "Zorblat widget"),
+        (300, 100, "55,00"),
+        (40, 140, "Qwom Zzyx"),
+        (450, 140, "400,00"),
+        number=2,
+    )
+    rows = rows_of_page(first, 0) + rows_of_page(second, 1)
+    found = read_lines_by_sum(rows, Decimal("400.00"))
+    assert [(line.description, line.net_amount) for line in found] == [
+        ("Frobnication service", Decimal("300.00")),
+        ("Blarg folders", Decimal("45.00")),
+        ("Zorblat widget", Decimal("55.00")),
+    ]

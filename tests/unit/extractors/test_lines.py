@@ -274,3 +274,90 @@ def test_a_bare_amount_that_sums_the_lines_above_is_a_subtotal_not_a_line() -> N
         "fr",
     )
     assert [entry.description for entry in lines] == ["Article un", "Article deux", "Article trois"]
+
+
+def test_a_number_run_into_the_rate_cell_is_not_glued_onto_the_rate() -> None:
+    # "Stückzahl" names no column: the quantity 6,00 falls in the rate cell beside
+    # "19 %". The rate is the number the percent sign ends, not "6,0019 %".
+    lines = read_lines(
+        [
+            page(
+                (40, 300, "Beschreibung"),
+                (250, 300, "E-Preis"),
+                (330, 300, "Stückzahl"),
+                (400, 300, "Steuersatz"),
+                (490, 300, "Gesamt"),
+                (40, 320, "Cloud-Backup (Monat)"),
+                (255, 320, "40,66"),
+                (360, 320, "6,00"),
+                (410, 320, "19 %"),
+                (490, 320, "243,96"),
+            )
+        ],
+        "de",
+    )
+    assert [(entry.unit_price, entry.tax_rate) for entry in lines] == [
+        (Decimal("40.66"), Decimal(19))
+    ]
+
+
+def test_the_header_column_tells_the_price_from_the_quantity_of_the_arithmetic() -> None:
+    # 6,00 x 40,66 = 243,96 does not say which is the price; the header's "E-Preis" does.
+    reading = read_invoice(
+        [
+            page(
+                (40, 300, "Beschreibung"),
+                (250, 300, "E-Preis"),
+                (330, 300, "Stückzahl"),
+                (400, 300, "Steuersatz"),
+                (490, 300, "Gesamt"),
+                (40, 320, "Cloud-Backup (Monat)"),
+                (255, 320, "40,66"),
+                (360, 320, "6,00"),
+                (410, 320, "19 %"),
+                (490, 320, "243,96"),
+                (330, 400, "Nettobetrag: 243,96 €"),
+                (330, 415, "MwSt. 19 %: 46,35 €"),
+                (330, 430, "Gesamtbetrag: 290,31 €"),
+            )
+        ]
+    )
+    assert reading.fields.total_net == Decimal("243.96")
+    assert [(entry.quantity, entry.unit_price) for entry in reading.lines] == [
+        (Decimal("6.00"), Decimal("40.66"))
+    ]
+
+
+def test_the_table_ends_at_the_row_that_prints_the_net_total() -> None:
+    # The VAT per rate under the net total carries a label no dictionary takes for a
+    # total ("Taux TVA 21"): once the net is known, its row ends the table.
+    reading = read_invoice(
+        [
+            page(
+                (40, 300, "Libellé"),
+                (380, 300, "Taux TVA"),
+                (480, 300, "Montant HT"),
+                (40, 320, "Ramette papier A4"),
+                (390, 320, "20"),
+                (490, 320, "276,54"),
+                (40, 340, "Livre de compta"),
+                (390, 340, "5,5"),
+                (490, 340, "101,44"),
+                (300, 380, "Montant net HT:"),
+                (490, 380, "377,98 €"),
+                (300, 395, "Taux TVA 20"),
+                (490, 395, "55,31 €"),
+                (300, 410, "Taux TVA 5,5"),
+                (490, 410, "5,58 €"),
+                (300, 425, "Total TVA:"),
+                (490, 425, "60,89 €"),
+                (300, 440, "Total T.T.C.:"),
+                (490, 440, "438,87 €"),
+            )
+        ]
+    )
+    assert reading.fields.total_net == Decimal("377.98")
+    assert [(entry.description, entry.net_amount) for entry in reading.lines] == [
+        ("Ramette papier A4", Decimal("276.54")),
+        ("Livre de compta", Decimal("101.44")),
+    ]
