@@ -139,6 +139,11 @@ class Page:
         self.field_pages.setdefault(name, self.page_number)
         return text
 
+    def moved_here(self, names: set[str]) -> None:
+        """Note that fields ``names``, recorded before the page broke, print on this page."""
+        for name in names:
+            self.field_pages[name] = self.page_number
+
     def new_page(self) -> float:
         """Finish the page (footer), start the next; return the y where content resumes."""
         draw_footer(self)

@@ -299,6 +299,7 @@ def draw_header(page: Page) -> float:
 def draw_payment(page: Page, y: float) -> float:
     """Draw the payment block: due-date sentence, bank details, identifiers if there."""
     invoice, family = page.invoice, page.family
+    recorded = set(page.field_pages)
     rows: list[str] = []
     if invoice.due_date is not None and family.due_mode == "sentence" and family.sentence_due:
         rows.append(family.sentence_due.format(due=date_text(page, "due_date")))
@@ -316,6 +317,7 @@ def draw_payment(page: Page, y: float) -> float:
     needed = len(rows) * page.leading + 10
     if rows and y - needed < FOOTER_TOP + 10:
         y = page.new_page()
+        page.moved_here(set(page.field_pages) - recorded)
     for row in rows:
         for line in page.wrap(row, page.right - page.left):
             page.text(page.left, y, line)

@@ -248,12 +248,15 @@ def draw_totals(page: Page, y: float) -> float:
     """Draw the totals block at the right (and the VAT breakdown at the left), or as a
     header row of labels over a row of amounts."""
     family = page.family
+    recorded = set(page.field_pages)
+    # The rows record the totals before they are drawn, maybe on the next page.
     rows = total_rows(page)
     breakdown_height = (len(page.invoice.vat) + 2) * (page.leading + 2) if family.breakdown else 0
     if family.totals_style == "row":
         needed = breakdown_height + 2 * (2 * page.leading + 18) + 16
         if y - needed < FOOTER_TOP + 16:
             y = page.new_page()
+            page.moved_here(set(page.field_pages) - recorded)
         if family.breakdown:
             y = draw_breakdown(page, page.left, y - page.leading) - 6
         items = [(label.rstrip(" :"), value) for label, value, _ in rows]
@@ -273,6 +276,7 @@ def draw_totals(page: Page, y: float) -> float:
     needed = max(len(rows) * (page.leading + 2), breakdown_height) + 16
     if y - needed < FOOTER_TOP + 16:
         y = page.new_page()
+        page.moved_here(set(page.field_pages) - recorded)
     top = y + page.jitter() / 2
     label_x = page.right - max(page.width(label) for label, _, _ in rows) - 95
     label_x = min(label_x, page.right - 190)

@@ -184,3 +184,24 @@ def test_cli_writes_documents_beside_their_truth(tmp_path: Any) -> None:
         truth = json.loads(path.read_text(encoding="utf-8"))
         assert (tmp_path / truth["source"]).exists()
         assert truth["group"] == "validation"
+
+
+def test_each_field_is_recorded_on_the_page_that_prints_it() -> None:
+    # A photo shows the first page only: its truth keeps the fields printed there, so a
+    # total drawn on the next page after a page break must not be recorded on the first.
+    checked = 0
+    for family in range(FAMILY_COUNT):
+        layout = make_family(family)
+        rendered = render_invoice(layout, draw_invoice(layout, 1, 2026), 2026)
+        if rendered.pages < 2:
+            continue
+        document = pdfium.PdfDocument(rendered.pdf)
+        try:
+            texts = [squeezed(page.get_textpage().get_text_range()) for page in document]
+        finally:
+            document.close()
+        for name, shown in rendered.printed.items():
+            page = rendered.field_pages[name]
+            assert squeezed(shown) in texts[page - 1], f"family {family}: {name} not on {page}"
+        checked += 1
+    assert checked >= 3
