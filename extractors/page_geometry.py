@@ -4,10 +4,10 @@ flattened to an upright rectangle before OCR.
 The sheet is found on a copy ``FIND_WIDTH`` pixels wide: blurred, split from its surround by
 Otsu's threshold, the largest bright region's convex hull simplified to four corners. It is
 taken for a page only when the quadrilateral is convex, covers at least ``MIN_PAGE_SHARE`` of
-the frame, leaves at least ``MIN_SURROUND_SHARE`` of it outside, keeps its corners off the
-frame's edges, and is clearly brighter than what lies outside it. Anything else (a scan whose
-page fills the frame, one with a coloured band across it, a receipt crop, a page cut by the
-frame's edge) is returned unchanged, the same object.
+the frame, leaves at least ``MIN_SURROUND_SHARE`` of it outside, keeps its corners (all but
+one) off the frame's edges, and is clearly brighter than what lies outside it. Anything else
+(a scan whose page fills the frame, one with a coloured band across it, a receipt crop, a
+page cut by the frame's edge) is returned unchanged, the same object.
 """
 
 from __future__ import annotations
@@ -27,10 +27,13 @@ FIND_WIDTH = 800
 # The quadrilateral must cover this share of the frame, and leave this share outside it.
 MIN_PAGE_SHARE = 0.25
 MIN_SURROUND_SHARE = 0.03
-# Every corner must stand this share of the frame's width or height inside its edges: a sheet
+# The corners must stand this share of the frame's width or height inside its edges: a sheet
 # photographed on a desk shows the desk around it, while a region touching the frame is a
-# page's own filled band (a coloured header) on a scan, or a page the frame cuts.
+# page's own filled band (a coloured header) on a scan, or a page the frame cuts. One corner
+# may come closer: a tilted sheet that fills the frame brings one corner near its edge,
+# while a band or a cut page meets the edge with two.
 MIN_EDGE_MARGIN = 0.01
+MAX_CORNERS_NEAR_EDGE = 1
 # Median grey levels of the page and of its surround must differ by at least this much.
 MIN_CONTRAST = 40.0
 # Simplifying the page's outline: tolerances tried, as shares of its perimeter.
@@ -86,15 +89,15 @@ def find_page_corners(image: Image.Image) -> FloatArray | None:
 
 
 def _inside_frame(quad: npt.NDArray[np.int32], width: int, height: int) -> bool:
-    """Return True when every corner of ``quad`` stands ``MIN_EDGE_MARGIN`` inside the frame."""
+    """Return True when the corners of ``quad`` stand ``MIN_EDGE_MARGIN`` inside the frame,
+    all but ``MAX_CORNERS_NEAR_EDGE`` of them, and none on its edge."""
     points = quad.reshape(-1, 2)
     x_margin, y_margin = MIN_EDGE_MARGIN * width, MIN_EDGE_MARGIN * height
-    return bool(
-        (points[:, 0] >= x_margin).all()
-        and (points[:, 0] <= width - 1 - x_margin).all()
-        and (points[:, 1] >= y_margin).all()
-        and (points[:, 1] <= height - 1 - y_margin).all()
-    )
+    xs, ys = points[:, 0], points[:, 1]
+    on_edge = (xs <= 0) | (xs >= width - 1) | (ys <= 0) | (ys >= height - 1)
+    near_edge = (xs < x_margin) | (xs > width - 1 - x_margin)
+    near_edge |= (ys < y_margin) | (ys > height - 1 - y_margin)
+    return not on_edge.any() and int(near_edge.sum()) <= MAX_CORNERS_NEAR_EDGE
 
 
 def warp_to_rectangle(image: Image.Image, corners: FloatArray) -> Image.Image:

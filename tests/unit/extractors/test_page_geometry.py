@@ -33,12 +33,14 @@ def text_page() -> np.ndarray:
     return page
 
 
-def photographed(page: np.ndarray, desk_grey: int = 70) -> Image.Image:
+def photographed(
+    page: np.ndarray, desk_grey: int = 70, corners: np.ndarray = PHOTO_CORNERS
+) -> Image.Image:
     """``page`` warped onto a dark desk, as a phone held at an angle sees it."""
     source = np.array(
         [[0, 0], [PAGE_WIDTH, 0], [PAGE_WIDTH, PAGE_HEIGHT], [0, PAGE_HEIGHT]], dtype=np.float32
     )
-    matrix = cv2.getPerspectiveTransform(source, PHOTO_CORNERS)
+    matrix = cv2.getPerspectiveTransform(source, corners)
     desk = np.full((PHOTO_SIZE[1], PHOTO_SIZE[0]), desk_grey, dtype=np.uint8)
     warped = cv2.warpPerspective(page, matrix, PHOTO_SIZE, flags=cv2.INTER_LINEAR)
     mask = cv2.warpPerspective(np.full_like(page, 255), matrix, PHOTO_SIZE) > 127
@@ -61,6 +63,19 @@ def test_a_photographed_page_is_found_by_its_corners() -> None:
     assert corners is not None
     # Top-left, top-right, bottom-right, bottom-left, within a few pixels of the truth.
     assert np.abs(corners - PHOTO_CORNERS).max() < 12
+
+
+def test_a_page_with_one_corner_near_the_frame_is_found_and_one_with_two_is_not() -> None:
+    # A tilted sheet filling the frame brings one corner within a few pixels of its edge;
+    # a region meeting the edge with two corners is a band, or a page the frame cuts.
+    one = PHOTO_CORNERS.copy()
+    one[3] = (5, 925)
+    corners = find_page_corners(photographed(text_page(), corners=one))
+    assert corners is not None
+    assert np.abs(corners - one).max() < 12
+    two = one.copy()
+    two[0] = (5, 120)
+    assert find_page_corners(photographed(text_page(), corners=two)) is None
 
 
 def test_a_photographed_page_is_flattened_to_its_own_size_with_level_rows() -> None:
