@@ -87,6 +87,8 @@ MAX_AMOUNT = Decimal(100_000_000)
 _REFERENCE_PREFIX = re.compile(r"^(?:#|n[°ºo]\.?|nr\.?|no\.?|num\.?)[:.]?", re.IGNORECASE)
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_.#]*[A-Za-z0-9]$")
 _EDGE_PUNCTUATION = ".,;:()[]{}\"'«»"
+# Not "|": OCR reads it for the "l" of a legal form ("S.r.|").
+_SEPARATORS = "\u00b7\u2022\u2013\u2014/"  # middle dot, bullet, en and em dash
 _PERCENT_NEXT = re.compile(r"^%")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _AMOUNT_START = re.compile(r"^[-\u2212(+]?[^\W\d_]{0,3}[$€£¥₹]?\s?\(?\d")
@@ -273,8 +275,9 @@ def _names(row: TextRow, row_index: int) -> Iterator[Candidate]:
 def _name_candidate(
     text: str, row: TextRow, row_index: int, first: int, last: int
 ) -> Iterator[Candidate]:
-    # A name may end in a dot: "S.p.A.", "Corp.", "e.K.".
-    cleaned = text.strip(_EDGE_PUNCTUATION.replace(".", "") + " ")
+    # A name may end in a dot: "S.p.A.", "Corp.", "e.K."; a separator set off from the
+    # name in a footer line ("ACME GmbH · Hauptstr. 1") is not part of it.
+    cleaned = text.strip(_EDGE_PUNCTUATION.replace(".", "") + _SEPARATORS + " ")
     if not (3 <= len(cleaned) <= MAX_NAME_CHARS) or len(_HAS_LETTER.findall(cleaned)) < 3:
         return
     # A company's name starts with a capital or a digit ("3M"); sentences and labels in

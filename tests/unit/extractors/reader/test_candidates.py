@@ -140,6 +140,13 @@ def test_a_label_ending_in_a_preposition_is_no_name() -> None:
     assert names == {"Quux GmbH"}
 
 
+def test_a_separator_after_a_name_in_a_footer_line_is_not_part_of_it() -> None:
+    found = kinds_and_values((40, 780, "Quux Widgets GmbH ·"), (200, 780, "Hauptstraße 1 ·"))
+    names = {value for kind, value in found if kind is CandidateKind.NAME}
+    assert "Quux Widgets GmbH" in names
+    assert not any(str(name).endswith("·") for name in names)
+
+
 def test_an_ocr_misread_legal_form_is_restored_and_other_words_are_kept() -> None:
     assert with_legal_form_restored("Nornorver Digital pic") == "Nornorver Digital plc"
     assert with_legal_form_restored("Bianchi S.r.!.") == "Bianchi S.r.l."
