@@ -329,7 +329,8 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
     (``model``: the shipped one by default), and the lines that add up to the net.
 
     A field the reader leaves empty keeps the finder's value, but no more than
-    ``UNCONFIRMED`` sure: the reader saw it and did not choose it.
+    ``UNCONFIRMED`` sure: the reader saw it and did not choose it; or the reader's own best
+    candidate, as unsure, where the model rates the finder's value far below it.
     """
     model = model or reader_model()
     document = found.document
@@ -337,7 +338,7 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
     values, confidence = dict(found.values), dict(found.confidence)
     if model is not None:
         line_totals = [_sum_of(lines) for lines in (found.lines, by_arithmetic)]
-        choices = read_fields(
+        read = read_fields(
             model,
             document.pages,
             document.rows,
@@ -349,12 +350,17 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
             label_hits=document.hits,
         )
         for name in READER_FIELDS:
-            choice = choices.get(name)
+            choice = read.chosen.get(name)
+            fallback = read.fallbacks.get(name)
             if choice is not None:
                 values[name] = choice.value
                 # As sure as the decoding, times how sure OCR was of all the words read.
                 sure = choice.confidence * choice.candidate.words_confidence
                 confidence[name] = round(sure, 3)
+            elif fallback is not None:
+                values[name] = fallback.value
+                sure = fallback.confidence * fallback.candidate.words_confidence
+                confidence[name] = round(min(sure, UNCONFIRMED), 3)
             elif name in values:
                 confidence[name] = min(confidence.get(name, 0.0), UNCONFIRMED)
     total_net = values.get("total_net")

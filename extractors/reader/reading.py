@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 
 import numpy as np
@@ -14,6 +15,7 @@ from extractors.reader.candidates import (
     FIELDS_OF_KIND,
     Candidate,
     CandidateKind,
+    Value,
     continued_name,
     find_candidates,
     may_fill,
@@ -21,6 +23,7 @@ from extractors.reader.candidates import (
 from extractors.reader.decode import (
     Choice,
     Constraint,
+    Options,
     decode_group,
     distinct,
     due_not_above_gross,
@@ -38,6 +41,22 @@ from extractors.reader.decode import (
 )
 from extractors.reader.features import DocumentView, Features, featurize
 from extractors.reader.model import ReaderModel
+
+# A field the decoding leaves empty may still hold the label-based finder's value. Where the
+# model rates one of its candidates at least this likely, and the finder's value (one of the
+# candidates too) at most ``OVERRULED`` times as likely, the model's candidate stands in for
+# it: the finder took a label for a name, or a date from the wrong line.
+FALLBACK_LEAST = 0.2
+OVERRULED = 0.25
+
+
+@dataclass(frozen=True)
+class FieldChoices:
+    """The reader's choice for each field it read, and, for fields it left empty, the
+    candidate to fall back on instead of the finder's value where the model overrules it."""
+
+    chosen: dict[str, Choice]
+    fallbacks: dict[str, Choice]
 
 
 def score_candidates(
@@ -72,8 +91,9 @@ def read_fields(
     day_first: bool,
     line_totals: Sequence[Decimal],
     label_hits: Mapping[int, Sequence[LabelHit]],
-) -> dict[str, Choice]:
-    """Return the fields the model reads, each with its value, confidence and candidate.
+) -> FieldChoices:
+    """Return the fields the model reads, each with its value, confidence and candidate,
+    and the fallbacks of the fields it leaves empty (``FieldChoices``).
 
     ``finder`` holds what the label-based finder read (its agreement is one of the
     features), ``label_hits`` the labels its dictionaries know on each row (by ``id``);
@@ -114,6 +134,7 @@ def read_fields(
         ),
     ]
     chosen: dict[str, Choice] = {}
+    fallbacks: dict[str, Choice] = {}
     for names, constraints in groups:
         key = name_identity if names == FIELDS_OF_KIND[CandidateKind.NAME] else plain_identity
         options = (
@@ -122,8 +143,35 @@ def read_fields(
             else {name: options_of(scored.get(name, []), key) for name in names}
         )
         chosen.update(decode_group(options, constraints))
+        for name in names:
+            fallback = _overruling(options[name], scored.get(name, []), finder.get(name), key)
+            if name not in chosen and fallback is not None:
+                fallbacks[name] = fallback
     for name in FIELDS_OF_KIND[CandidateKind.NAME]:
-        choice = chosen.get(name)
-        if choice is not None:
-            chosen[name] = replace(choice, value=continued_name(choice.candidate, rows))
-    return chosen
+        for found in (chosen, fallbacks):
+            choice = found.get(name)
+            if choice is not None:
+                found[name] = replace(choice, value=continued_name(choice.candidate, rows))
+    return FieldChoices(chosen, fallbacks)
+
+
+def _overruling(
+    options: Options,
+    scored: Sequence[tuple[Candidate, float]],
+    finder_value: object,
+    key: Callable[[Value], object],
+) -> Choice | None:
+    """Return the model's best candidate of a field, with its probability, where it
+    overrules the finder's value: likely enough itself, and the finder's value a candidate
+    the model rates ``OVERRULED`` times less likely or less. None where the finder read
+    nothing, read the same value, or read a value the model saw no candidate for."""
+    if not isinstance(finder_value, str | date | Decimal):
+        return None
+    if not options.values or options.probabilities[0] < FALLBACK_LEAST:
+        return None
+    best, probability = options.values[0], options.probabilities[0]
+    finder_key = key(finder_value)
+    rated = [p for candidate, p in scored if key(candidate.value) == finder_key]
+    if key(best) == finder_key or not rated or max(rated) > OVERRULED * probability:
+        return None
+    return Choice(best, probability, options.candidates[0])
