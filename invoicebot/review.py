@@ -556,14 +556,19 @@ def escape_markdown(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(visible.split()))
 
 
+# The label of the link to a document's original file in the forms.
+ORIGINAL_LINK = "open the original"
+
+
 def document_link(case: StoredCase, signer: LinkSigner | None = None) -> str:
-    """Return a signed link to the archived document in the page view, or its name when it
-    was not archived or no page view is served (no ``signer``)."""
+    """Return the document's name with a signed link to its original in the page view, or
+    its name alone when it was not archived or no page view is served (no ``signer``)."""
     name = escape_markdown(case.file_name)
     if signer is None or not case.archived_path:
         return name
-    # The link is built from ids and hex digits only: nothing in it can end the link.
-    return f"[{name}]({signer.link(file_path(case.document_id))})"
+    # The UI shows a link's label unrendered (backslashes and all): a plain label, the
+    # escaped name beside it. The address is ids and hex digits only: it cannot end the link.
+    return f"{name} ([{ORIGINAL_LINK}]({signer.link(file_path(case.document_id))}))"
 
 
 def page_view_lines(case: StoredCase, signer: LinkSigner | None) -> list[str]:
@@ -573,7 +578,6 @@ def page_view_lines(case: StoredCase, signer: LinkSigner | None) -> list[str]:
     if signer is None or not case.archived_path:
         return []
     first, last = case.page_range or (1, max(case.pages, 1))
-    name = escape_markdown(case.file_name)
     original = f"Original file: {document_link(case, signer)}"
     if case.pages == 0:  # an XML e-invoice: no page to show
         return ["### The document", original]
@@ -584,7 +588,7 @@ def page_view_lines(case: StoredCase, signer: LinkSigner | None) -> list[str]:
     )
     return [
         "### The document",
-        f"![page {first} of {name}, outlined where the values were read]({image})",
+        f"![page {first}, outlined where the values were read]({image})",
         f"{_outline_legend(case)} {original}",
         *([f"Other pages: {others}"] if others else []),
     ]

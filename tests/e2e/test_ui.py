@@ -27,6 +27,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlmodel import Session, select
 
 from extractors.normalize import parse_amount
+from invoicebot.review import ORIGINAL_LINK
 from invoicebot.store.engine import make_engine
 from invoicebot.store.review import ReviewDecision, ReviewStart
 from invoicebot.store.tables import Invoice
@@ -245,7 +246,7 @@ def check_page_image(stack: Stack, dialog: Locator, source: Path) -> None:
         "{ img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })"
     )
     assert loaded > 0, f"the page image did not load: {src}"
-    link = dialog.get_by_role("link", name=source.name).first
+    link = dialog.get_by_role("link", name=ORIGINAL_LINK).first
     assert str(link.get_attribute("href")).startswith(f"{stack.page_view_url}/documents/")
     # The same signed link works outside the UI (an <img> sends no credential).
     png = httpx.get(src, timeout=60)

@@ -211,7 +211,7 @@ def test_the_forms_embed_the_outlined_first_page_and_link_the_original(
     with Session(engine) as session:
         case = load_case(session, invoice_id=1)
     for text in (review_markdown(case, signer=signer), take_markdown(case, signer=signer)):
-        assert "![page 1 of " in text
+        assert "![page 1, outlined where the values were read](" in text
         assert f"{settings.page_view_base_url}{page_path(1, 1)}?invoice=1&expires=" in text
         assert f"{settings.page_view_base_url}{file_path(1)}?expires=" in text
         assert "file://" not in text
