@@ -23,7 +23,7 @@ import time
 from typing import Annotated, Final
 
 from fastapi import Depends, FastAPI, Path, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -38,6 +38,7 @@ from invoicebot.pageview import (
 from invoicebot.review_page import invoice_outline
 from invoicebot.settings import Settings
 from invoicebot.store.engine import shared_engine
+from validation import load_rule_config
 
 # The environment variable the Prefect server reads its basic-auth credential from.
 AUTH_VARIABLE: Final = "PREFECT_SERVER_API_AUTH_STRING"
@@ -58,6 +59,8 @@ def create_app(settings: Settings, *, key: bytes, auth_string: str | None) -> Fa
     basic-auth credential ``auth_string`` (``user:password``; None: signed links only)."""
     app = FastAPI(title="invoicebot page view", docs_url=None, redoc_url=None, openapi_url=None)
     engine: Engine = shared_engine(settings.resolved_database_url)
+    # Read once: the outline of each request needs it (which fields a form offers).
+    review_confidence = load_rule_config(settings.rules_config).review_confidence
 
     def allowed(
         request: Request,
@@ -103,14 +106,19 @@ def create_app(settings: Settings, *, key: bytes, auth_string: str | None) -> Fa
         document_id: Annotated[int, Path(ge=1)],
         page: Annotated[int, Path(ge=1)],
         invoice: Annotated[int | None, Query(ge=1)] = None,
-    ) -> FileResponse:
+    ) -> Response:
         with Session(engine) as session:
             document = find_document(session, settings, document_id)
             outline = Outline()
             if invoice is not None:
-                outline = invoice_outline(session, document_id, invoice)
+                outline = invoice_outline(
+                    session, document_id, invoice, review_confidence=review_confidence
+                )
         png = page_png(settings, document, page, outline)
-        return FileResponse(png, media_type="image/png", headers={"Cache-Control": CACHE_CONTROL})
+        # A page is a few hundred kB: read at once rather than streamed in chunks.
+        return Response(
+            png.read_bytes(), media_type="image/png", headers={"Cache-Control": CACHE_CONTROL}
+        )
 
     @app.get("/documents/{document_id}/file", dependencies=[Depends(allowed)])
     def original(document_id: Annotated[int, Path(ge=1)]) -> FileResponse:

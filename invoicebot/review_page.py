@@ -14,13 +14,17 @@ from invoicebot.settings import Settings
 from invoicebot.store.review import StoredCase, UnknownInvoiceError, load_case
 
 
-def case_outline(case: StoredCase) -> Outline:
+def case_outline(case: StoredCase, *, review_confidence: float | None = None) -> Outline:
     """Return the invoice's outline: the fields its form offers to correct (those the
-    failed rules concern) in the failed colour, the other fields read in the other."""
-    return outline_of(case, set(fields_to_correct(case)))
+    failed rules concern) in the failed colour, the other fields read in the other.
+    ``review_confidence``: the rules' setting, read from their configuration when None."""
+    failed = fields_to_correct(case, review_confidence=review_confidence)
+    return outline_of(case, set(failed))
 
 
-def invoice_outline(session: Session, document_id: int, invoice_id: int) -> Outline:
+def invoice_outline(
+    session: Session, document_id: int, invoice_id: int, *, review_confidence: float | None
+) -> Outline:
     """Return the outline of one invoice of the document; raise ``DocumentNotFoundError``
     when the invoice is not one read from it."""
     try:
@@ -29,7 +33,7 @@ def invoice_outline(session: Session, document_id: int, invoice_id: int) -> Outl
         raise DocumentNotFoundError(document_id, f"no invoice {invoice_id}") from None
     if case.document_id != document_id:
         raise DocumentNotFoundError(document_id, f"invoice {invoice_id} is not read from it")
-    return case_outline(case)
+    return case_outline(case, review_confidence=review_confidence)
 
 
 def first_page(case: StoredCase) -> int:

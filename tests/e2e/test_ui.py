@@ -4,7 +4,9 @@
 runs on an inbox with one invoice whose totals do not add up; the test opens the review run
 in the UI, takes the case (the first Resume form: the operator's name), waits for the
 decision form on the same run, corrects the gross in it, submits it, and reads the store:
-the decision, and the start that times the operator's handling.
+the decision, and the start that times the operator's handling. In both forms the
+invoice's page image must load from the page view, with a red outline around the place
+the gross total is printed (found in the PDF's text layer, apart from what was read).
 """
 
 from __future__ import annotations
