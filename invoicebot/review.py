@@ -573,14 +573,12 @@ def document_link(case: StoredCase, signer: LinkSigner | None = None) -> str:
 
 def page_view_lines(case: StoredCase, signer: LinkSigner | None) -> list[str]:
     """Return the form's view of the document: its first page as an image outlined where
-    the values were read (the failed rules' fields in red), links to its other pages and
-    to the original file; nothing without a page view (no ``signer``)."""
-    if signer is None or not case.archived_path:
+    the values were read (the failed rules' fields in red) and links to its other pages
+    (``document_link`` gives the original); nothing without a page view (no ``signer``)
+    or for an XML e-invoice, which has no page."""
+    if signer is None or not case.archived_path or case.pages == 0:
         return []
-    first, last = case.page_range or (1, max(case.pages, 1))
-    original = f"Original file: {document_link(case, signer)}"
-    if case.pages == 0:  # an XML e-invoice: no page to show
-        return ["### The document", original]
+    first, last = case.page_range or (1, case.pages)
     image = signer.link(page_path(case.document_id, first), case.invoice_id)
     others = " · ".join(
         f"[page {page}]({signer.link(page_path(case.document_id, page), case.invoice_id)})"
@@ -589,7 +587,7 @@ def page_view_lines(case: StoredCase, signer: LinkSigner | None) -> list[str]:
     return [
         "### The document",
         f"![page {first}, outlined where the values were read]({image})",
-        f"{_outline_legend(case)} {original}",
+        _outline_legend(case),
         *([f"Other pages: {others}"] if others else []),
     ]
 

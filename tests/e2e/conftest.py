@@ -2,7 +2,7 @@
 
 One `make serve` stack serves test_serve.py's checks and the browser test of the review
 form (test_ui.py): starting one takes a minute on a small machine. The test of `make stop`
-(marked ``stops_stack``) runs after every other test of the session.
+(marked ``stops_stack``) runs right after the last other test that uses the stack.
 
 Screenshots go to a temporary folder, so that a test run never rewrites a tracked file.
 ``make docs-images`` points ``INVOICEBOT_SCREENSHOT_DIR`` at ``docs/img`` to refresh the
@@ -38,5 +38,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the tests that stop the shared stack after all others."""
-    items.sort(key=lambda item: item.get_closest_marker("stops_stack") is not None)
+    """Run the tests that stop the shared stack right after the last other test using it
+    (not at the end of the session: the stack would idle through the other tests)."""
+    stopping = [item for item in items if item.get_closest_marker("stops_stack")]
+    rest = [item for item in items if not item.get_closest_marker("stops_stack")]
+    users = [
+        index for index, item in enumerate(rest) if "stack" in getattr(item, "fixturenames", ())
+    ]
+    after = users[-1] + 1 if users else len(rest)
+    items[:] = rest[:after] + stopping + rest[after:]

@@ -3,7 +3,7 @@ view, then none.
 
 The helpers here start the stack the e2e tests share (the ``stack`` fixture of
 ``tests/e2e/conftest.py``): this module's checks and the browser test of the review form
-(test_ui.py) run on one stack, and the test of `make stop` runs last (``stops_stack``).
+(test_ui.py) run on one stack, and the test of `make stop` runs after them (``stops_stack``).
 """
 
 from __future__ import annotations

@@ -186,8 +186,7 @@ def test_an_operator_corrects_an_exception_in_the_review_form(
     page.get_by_role("button", name="Resume").click(timeout=60_000)
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("Why it waits").wait_for()
-    check_page_image(stack, dialog, source)
-    dialog.locator(PAGE_IMAGE).screenshot(path=str(screenshot_dir / PAGE_SCREENSHOT))
+    check_page_image(stack, dialog, source, keep=screenshot_dir / PAGE_SCREENSHOT)
     assert "Taken by Camille Martin" in dialog.inner_text()
     assert "BR-CO-15" in dialog.inner_text()
     choose(page, form_property(dialog, "Decision"), "approve_with_corrections")
@@ -236,9 +235,10 @@ def test_an_operator_corrects_an_exception_in_the_review_form(
     )
 
 
-def check_page_image(stack: Stack, dialog: Locator, source: Path) -> None:
+def check_page_image(stack: Stack, dialog: Locator, source: Path, keep: Path | None = None) -> None:
     """Check that the form's page image loaded in the browser from the page view, and that
-    a red outline encloses where the printed gross total is on the page."""
+    a red outline encloses where the printed gross total is on the page; keep the image
+    served in ``keep`` when given."""
     image = dialog.locator(PAGE_IMAGE).first
     image.wait_for(timeout=60_000)
     src = str(image.get_attribute("src"))
@@ -253,6 +253,8 @@ def check_page_image(stack: Stack, dialog: Locator, source: Path) -> None:
     # The same signed link works outside the UI (an <img> sends no credential).
     png = httpx.get(src, timeout=60)
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    if keep is not None:
+        keep.write_bytes(png.content)
     drawn = Image.open(io.BytesIO(png.content)).convert("RGB")
     x, y = printed_gross_at(source)
     assert enclosed_by(drawn, round(x * drawn.width), round(y * drawn.height), FAILED_RED), (
