@@ -44,7 +44,7 @@ FAILED_WIDTH: Final = 4
 READ_WIDTH: Final = 2
 # Pixels between a box and the words it surrounds, so the outline does not hide them.
 MARGIN_PX: Final = 4
-# A page renders at no more than this many pixels (a huge PDF page, a 600 dpi scan).
+# A PDF page renders at no more than this many pixels (a poster-sized page).
 MAX_PIXELS: Final = 12_000_000
 MEDIA_TYPES: Final = {
     DocumentKind.PDF: "application/pdf",
@@ -196,7 +196,7 @@ def render_page(document: ArchivedDocument, page: int, width: int) -> Image.Imag
         with Image.open(document.path) as frames:
             frames.seek(page - 1)
             image = frames.convert("RGB")
-        if image.width * image.height > MAX_PIXELS or image.width != width:
+        if image.width != width:
             height = max(1, round(image.height * width / image.width))
             image = image.resize((width, height), Image.Resampling.LANCZOS)
     if document.read_by_ocr:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pdfplumber
 
-from extractors import extract_document
+from extractors import extract_document, extract_invoices
 from extractors.base import ExtractOptions, FieldReading, PageWords, Word
 from extractors.boxes import box_of_words
 from invoicebot.model import EINVOICE_BOXES_REASON, Box, BoxSource, InvoiceFields, Method
 from tests.conftest import SAMPLES
+from tests.inbox import concatenated_pdf
 
 TEXT_PDF = SAMPLES / "de-standard-0005.pdf"
 FACTURX = SAMPLES / "fr-classic-0004-facturx.pdf"
@@ -68,3 +70,17 @@ def test_a_field_read_without_a_box_is_listed_as_such() -> None:
     assert not templated.fields
     assert templated.unboxed["invoice_number"] == "read by the supplier template acme"
     assert templated.shifted(2).unboxed == templated.unboxed
+
+
+def test_the_boxes_of_an_invoice_cut_from_a_stack_are_on_its_pages_of_the_file(
+    tmp_path: Path,
+) -> None:
+    second = SAMPLES / "en-ledger-0007.pdf"
+    stack = tmp_path / "stack.pdf"
+    stack.write_bytes(concatenated_pdf([TEXT_PDF.read_bytes(), second.read_bytes()]))
+    invoices = extract_invoices(stack, ExtractOptions())
+    assert [invoice.page_range for invoice in invoices] == [[1, 1], [2, 2]]
+    for invoice in invoices:
+        assert invoice.boxes is not None and invoice.page_range is not None
+        pages = {box.page for box in invoice.boxes.fields.values()}
+        assert pages == {invoice.page_range[0]}
