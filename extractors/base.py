@@ -12,7 +12,18 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from invoicebot.model import DocumentError, ErrorCode, Extraction, InvoiceFields, Line, Method
+from invoicebot.model import (
+    EINVOICE_BOXES_REASON,
+    Box,
+    BoxSource,
+    DocumentError,
+    ErrorCode,
+    Extraction,
+    InvoiceFields,
+    Line,
+    Method,
+    ReadBoxes,
+)
 
 # PDFium is not thread-safe, not even across documents: every pypdfium2 call (opening, rendering,
 # closing) holds this lock, in whichever thread it runs. Each document is read in a process of
@@ -50,12 +61,15 @@ class PageWords(BaseModel):
 
 
 class FieldReading(BaseModel):
-    """Fields, lines, per-field confidence and language read from positioned words."""
+    """Fields, lines, per-field confidence and language read from positioned words, with
+    the box each field and line was read from (none for an e-invoice)."""
 
     fields: InvoiceFields
     lines: list[Line] = Field(default_factory=list)
     confidence: dict[str, float] = Field(default_factory=dict)
     language: str | None = None
+    boxes: dict[str, Box] = Field(default_factory=dict)
+    line_boxes: list[Box | None] = Field(default_factory=list)
 
     def to_extraction(
         self,
@@ -76,8 +90,25 @@ class FieldReading(BaseModel):
             fields=self.fields,
             lines=self.lines,
             confidence=self.confidence,
+            boxes=self.read_boxes(method),
         )
         return extraction.with_page_words(page_words)
+
+    def read_boxes(self, method: Method) -> ReadBoxes:
+        """Return where the fields and lines were read, as an extraction by ``method``
+        keeps it: a field read without a box (by a second OCR engine, or from symbols
+        only) is listed as such."""
+        if method is Method.EINVOICE:
+            return ReadBoxes(source=BoxSource.NONE, reason=EINVOICE_BOXES_REASON)
+        read = [name for name, value in self.fields.model_dump().items() if value is not None]
+        return ReadBoxes(
+            source=BoxSource.OCR if method is Method.OCR else BoxSource.TEXT,
+            fields={name: box for name, box in self.boxes.items() if name in read},
+            lines=self.line_boxes if len(self.line_boxes) == len(self.lines) else [],
+            unboxed=dict.fromkeys(
+                (name for name in read if name not in self.boxes), "not read from one place"
+            ),
+        )
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from itertools import combinations, product
 from stdnum import iban as stdnum_iban
 
 from extractors.base import FieldReading, PageWords
+from extractors.boxes import box_of_characters, box_of_span, line_boxes
 from extractors.identifiers import IBAN_START, IdentifierShape, IdentifierType, read_identifier
 from extractors.labels import (
     DATE_CONNECTORS,
@@ -78,7 +79,7 @@ from extractors.normalize import (
     parse_percent,
 )
 from extractors.reader import READER_FIELDS, ReaderModel, read_fields, reader_model
-from invoicebot.model import AMOUNT_FIELDS, InvoiceFields, Line
+from invoicebot.model import AMOUNT_FIELDS, Box, InvoiceFields, Line
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +281,7 @@ class FinderResult:
     confidence: dict[str, float]
     lines: list[Line]
     language: str | None
+    boxes: dict[str, Box] = field(default_factory=dict)
 
     def reading(self) -> FieldReading:
         return FieldReading(
@@ -287,6 +289,7 @@ class FinderResult:
             lines=self.lines,
             confidence=self.confidence,
             language=self.language,
+            boxes=self.boxes,
         )
 
 
@@ -321,7 +324,12 @@ def find_fields(pages: Sequence[PageWords]) -> FinderResult:
     total_net = values.get("total_net")
     if any(row.ocr for row in rows) and isinstance(total_net, Decimal):
         lines = repair_misread_lines(lines, total_net)
-    return FinderResult(document, values, confidence, lines, language)
+    boxes = {
+        name: box
+        for name, candidate in chosen.items()
+        if (box := box_of_characters(pages, candidate.row, candidate.start, candidate.end))
+    }
+    return FinderResult(document, values, confidence, lines, language, boxes)
 
 
 def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> FieldReading:
@@ -336,6 +344,7 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
     document = found.document
     by_arithmetic = read_lines_by_arithmetic(document.rows)
     values, confidence = dict(found.values), dict(found.confidence)
+    boxes = dict(found.boxes)
     if model is not None:
         line_totals = [_sum_of(lines) for lines in (found.lines, by_arithmetic)]
         read = read_fields(
@@ -350,19 +359,25 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
             label_hits=document.hits,
         )
         for name in READER_FIELDS:
-            choice = read.chosen.get(name)
-            fallback = read.fallbacks.get(name)
-            if choice is not None:
-                values[name] = choice.value
-                # As sure as the decoding, times how sure OCR was of all the words read.
-                sure = choice.confidence * choice.candidate.words_confidence
-                confidence[name] = round(sure, 3)
-            elif fallback is not None:
-                values[name] = fallback.value
-                sure = fallback.confidence * fallback.candidate.words_confidence
-                confidence[name] = round(min(sure, UNCONFIRMED), 3)
-            elif name in values:
-                confidence[name] = min(confidence.get(name, 0.0), UNCONFIRMED)
+            choice = read.chosen.get(name) or read.fallbacks.get(name)
+            if choice is None:
+                if name in values:
+                    confidence[name] = min(confidence.get(name, 0.0), UNCONFIRMED)
+                continue
+            values[name] = choice.value
+            # Where it was read: the words of the chosen candidate.
+            candidate = choice.candidate
+            box = box_of_span(document.pages, candidate.row, candidate.first, candidate.last)
+            if box is None:
+                boxes.pop(name, None)
+            else:
+                boxes[name] = box
+            # As sure as the decoding, times how sure OCR was of all the words read; a
+            # fallback no surer than the finder's value it replaces.
+            sure = choice.confidence * candidate.words_confidence
+            if name not in read.chosen:
+                sure = min(sure, UNCONFIRMED)
+            confidence[name] = round(sure, 3)
     total_net = values.get("total_net")
     lines = found.lines
     ocr = any(row.ocr for row in document.rows)
@@ -379,6 +394,8 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
         lines=lines,
         confidence=confidence,
         language=found.language,
+        boxes=boxes,
+        line_boxes=line_boxes(lines, document.rows, document.pages),
     )
 
 

@@ -208,20 +208,27 @@ def merge_readings(first: FieldReading, second: FieldReading) -> FieldReading:
     """
     values = first.fields.model_dump()
     confidence = dict(first.confidence)
+    boxes = dict(first.boxes)
     for name, value in second.fields.model_dump().items():
         if value is None:
             continue
         if values.get(name) is None or name in AMOUNT_FIELDS or name in DATE_FIELDS:
             values[name] = value
+            # Its confidence and box come with it, or none where the second has none.
+            confidence.pop(name, None)
+            boxes.pop(name, None)
             if name in second.confidence:
                 confidence[name] = second.confidence[name]
-            else:
-                confidence.pop(name, None)
+            if name in second.boxes:
+                boxes[name] = second.boxes[name]
+    lines_from = first if first.lines else second
     return FieldReading(
         fields=InvoiceFields.model_validate(values),
-        lines=first.lines or second.lines,
+        lines=lines_from.lines,
         confidence=confidence,
         language=first.language or second.language,
+        boxes=boxes,
+        line_boxes=lines_from.line_boxes,
     )
 
 

@@ -237,7 +237,10 @@ def split_extraction(
             for number, page in enumerate(pages[segment.first - 1 : segment.last], start=1)
         ]
         reading = read_invoice(chosen)
+        # The pages were numbered from 1 for the reading: the boxes keep the file's pages.
+        boxes = reading.read_boxes(method).shifted(segment.first - 1)
         part = reading.to_extraction(document, method=method, pages=len(chosen), page_words=chosen)
+        part = part.model_copy(update={"boxes": boxes}).with_page_words(chosen)
         results.append(_with_range(part, settled(segment, part)))
     return results
 

@@ -596,8 +596,16 @@ def apply_templates(
     values = extraction.fields.model_dump()
     values.update(found.fields)
     confidence = {**extraction.confidence, **found.confidence}
+    # A template reads text patterns, not positions: its fields have no box.
+    boxes = extraction.boxes and extraction.boxes.without(
+        sorted(found.fields), f"read by the supplier template {found.template.template_name}"
+    )
     return extraction.model_copy(
-        update={"fields": InvoiceFields.model_validate(values), "confidence": confidence}
+        update={
+            "fields": InvoiceFields.model_validate(values),
+            "confidence": confidence,
+            "boxes": boxes,
+        }
     )
 
 

@@ -45,6 +45,7 @@ from pydantic import Field, create_model
 from sqlmodel import Session
 
 from invoicebot.model import FIELD_NAMES
+from invoicebot.pageview import LinkSigner
 from invoicebot.privacy import install_log_masking, mask_text, mask_values
 from invoicebot.review import (
     DecisionName,
@@ -126,7 +127,8 @@ class TakeForm(RunInput):
 
 def take_form_for(case: StoredCase) -> type[TakeForm]:
     """Return the take form of a case, with the case in a few lines as its description."""
-    return TakeForm.with_initial_data(description=take_markdown(case))
+    signer = LinkSigner.from_settings(Settings())
+    return TakeForm.with_initial_data(description=take_markdown(case, signer=signer))
 
 
 class ReviewForm(RunInput):
@@ -168,7 +170,9 @@ def form_for(case: StoredCase) -> type[ReviewForm]:
     # The decision form shows a bank-detail exception's IBANs in full (the operator
     # confirms them with the supplier); scrub_form_inputs removes them once decided.
     return form.with_initial_data(
-        description=review_markdown(case, reveal_bank_details=True),
+        description=review_markdown(
+            case, reveal_bank_details=True, signer=LinkSigner.from_settings(Settings())
+        ),
         decision=suggested_decision(case).value,
     )
 

@@ -586,22 +586,46 @@ def review_list(
 
 
 @review_app.command("show")
-def review_show(invoice_id: Annotated[int, typer.Argument(help="id from `review list`")]) -> None:
+def review_show(
+    invoice_id: Annotated[int, typer.Argument(help="id from `review list`")],
+    page_image: Annotated[
+        Path | None,
+        typer.Option(
+            help="also write the invoice's page as a PNG, outlined where the values were "
+            "read (the failed rules' fields in red), as the review form shows it"
+        ),
+    ] = None,
+    page: Annotated[
+        int | None, typer.Option(min=1, help="page of the file for --page-image (default: first)")
+    ] = None,
+) -> None:
     """Print what the review form shows for an invoice: why it waits, the fields, the lines."""
     from sqlmodel import Session
 
+    from invoicebot.pageview import PageViewError
     from invoicebot.review import review_markdown
+    from invoicebot.review_page import write_page_image
     from invoicebot.store.engine import shared_engine
     from invoicebot.store.review import UnknownInvoiceError, load_case
 
-    with Session(shared_engine(Settings().resolved_database_url)) as session:
+    settings = Settings()
+    with Session(shared_engine(settings.resolved_database_url)) as session:
         try:
             case = load_case(session, invoice_id=invoice_id)
         except UnknownInvoiceError as error:
             console.print(f"[red]{error}[/]")
             raise typer.Exit(1) from error
+        written = None
+        if page_image is not None:
+            try:
+                written = write_page_image(session, settings, case, page_image, page)
+            except PageViewError as error:
+                console.print(f"[red]no page image: {error}[/]")
+                raise typer.Exit(1) from error
     # As the decision form: a bank-detail exception's IBANs in full, to confirm them.
     typer.echo(review_markdown(case, reveal_bank_details=True), nl=False)
+    if written is not None:
+        typer.echo(f"page {written} written to {page_image}", err=True)
 
 
 @review_app.command("start")

@@ -243,6 +243,67 @@ class InvoiceExtras:
     einvoice_xml: bytes | None = Field(default=None, repr=False)
 
 
+class BoxSource(StrEnum):
+    """What the boxes of an extraction were measured on: the PDF's text layer, OCR'd
+    pixels, or nothing (an e-invoice's XML has no positions)."""
+
+    TEXT = "text"
+    OCR = "ocr"
+    NONE = "none"
+
+
+class Box(BaseModel):
+    """Where a value is printed: its page of the file (1-based) and the rectangle of the
+    words it was read from, as fractions (0-1) of the page's width and height from the top
+    left, so that text-layer points and OCR pixels both map onto any rendering of the page."""
+
+    page: int = Field(ge=1)
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    def shifted(self, pages: int) -> Box:
+        """Return this box ``pages`` pages further into the file."""
+        return self.model_copy(update={"page": self.page + pages})
+
+
+class ReadBoxes(BaseModel):
+    """Where each field and line of an extraction was read from (``Extraction.boxes``).
+
+    ``fields`` holds a box per field read from positioned words; a field read otherwise
+    (a supplier template's pattern, the currency guessed from symbols) is in ``unboxed``
+    with the reason. ``lines`` has one entry per line, None where its row was not found.
+    With ``source`` ``none`` there is no box at all, and ``reason`` says why."""
+
+    source: BoxSource
+    reason: str | None = None
+    fields: dict[str, Box] = Field(default_factory=dict)
+    lines: list[Box | None] = Field(default_factory=list)
+    unboxed: dict[str, str] = Field(default_factory=dict)
+
+    def shifted(self, pages: int) -> ReadBoxes:
+        """Return the boxes ``pages`` pages further into the file (an invoice cut from it)."""
+        return self.model_copy(
+            update={
+                "fields": {name: box.shifted(pages) for name, box in self.fields.items()},
+                "lines": [None if box is None else box.shifted(pages) for box in self.lines],
+            }
+        )
+
+    def without(self, names: Sequence[str], reason: str) -> ReadBoxes:
+        """Return the boxes with ``names`` moved to ``unboxed`` for ``reason``."""
+        return self.model_copy(
+            update={
+                "fields": {n: box for n, box in self.fields.items() if n not in names},
+                "unboxed": {**self.unboxed, **dict.fromkeys(names, reason)},
+            }
+        )
+
+
+EINVOICE_BOXES_REASON = "an e-invoice's values come from its XML, which has no positions"
+
+
 class ExtractionError(BaseModel):
     """Why a document could not be read."""
 
@@ -271,6 +332,9 @@ class Extraction(BaseModel):
     # Why the cut into invoices is unsure (``extractors.splitting``), for the SPLIT-PAGES
     # rule's message; not part of the contract either.
     split_doubts: list[str] = Field(default_factory=list)
+    # Where each field and line was read on the pages (``ReadBoxes``), for the review form's
+    # outlined page; not part of the contract's extraction result.
+    boxes: ReadBoxes | None = None
     # The words the extractor read on each page, for the supplier templates to lay out instead
     # of OCR'ing a scan again. Private, so never dumped; the extraction cascade drops them
     # before it returns.
@@ -279,7 +343,7 @@ class Extraction(BaseModel):
     def to_contract(self) -> dict[str, Any]:
         """Return the contract's JSON-ready dict (every field key present, nulls kept;
         ``page_range`` only for a file that holds, or may hold, several invoices)."""
-        excluded = {"extras", "split_doubts"} | (
+        excluded = {"extras", "split_doubts", "boxes"} | (
             {"page_range"} if self.page_range is None else set()
         )
         return self.model_dump(mode="json", exclude=excluded)

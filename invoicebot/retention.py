@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from invoicebot.model import InvoiceError
+from invoicebot.pageview import clear_page_cache
 from invoicebot.settings import Settings
 from invoicebot.store.retention import (
     PrivacyAction,
@@ -80,6 +81,7 @@ def purge(
     side = prefect(selection.review_runs + selection.batch_runs, [])
     counts = dict(side.counts)
     counts["files"] = _delete_files(selection.files)
+    counts["page_images"] = clear_page_cache(settings, selection.sha256s)
     counts["duplicate_files"] = _delete_old_duplicates(settings, before=cutoff)
     counts |= delete_documents(session, selection)
     audit = record_action(
@@ -111,6 +113,7 @@ def erase(
     side = prefect(selection.review_runs, selection.touched_batch_runs)
     counts = dict(side.counts)
     counts["files"] = _delete_files(selection.files)
+    counts["page_images"] = clear_page_cache(settings, selection.sha256s)
     counts["duplicate_files"] = _delete_duplicates_of(settings, set(selection.sha256s))
     counts |= erase_supplier_rows(session, supplier, selection)
     audit = record_action(

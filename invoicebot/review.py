@@ -20,6 +20,7 @@ from sqlmodel import Session
 from extractors.einvoice import read_stated_extras
 from invoicebot.model import (
     FIELD_NAMES,
+    BoxSource,
     ExceptionCategory,
     Extraction,
     InvoiceError,
@@ -28,6 +29,7 @@ from invoicebot.model import (
     Resolution,
     RuleResult,
 )
+from invoicebot.pageview import LinkSigner, file_path, page_path
 from invoicebot.privacy import mask_iban, mask_text
 from invoicebot.settings import Settings
 from invoicebot.store.labels import record_label
@@ -554,13 +556,51 @@ def escape_markdown(text: str) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(visible.split()))
 
 
-def document_link(case: StoredCase) -> str:
-    """Return a link to the archived document, or its name when it was not archived."""
+# The label of the link to a document's original file in the forms.
+ORIGINAL_LINK = "open the original"
+
+
+def document_link(case: StoredCase, signer: LinkSigner | None = None) -> str:
+    """Return the document's name with a signed link to its original in the page view, or
+    its name alone when it was not archived or no page view is served (no ``signer``)."""
     name = escape_markdown(case.file_name)
-    if not case.archived_path:
+    if signer is None or not case.archived_path:
         return name
-    # as_uri() percent-encodes the path (spaces, brackets): nothing in it can end the link.
-    return f"[{name}]({Path(case.archived_path).resolve().as_uri()})"
+    # The UI shows a link's label unrendered (backslashes and all): a plain label, the
+    # escaped name beside it. The address is ids and hex digits only: it cannot end the link.
+    return f"{name} ([{ORIGINAL_LINK}]({signer.link(file_path(case.document_id))}))"
+
+
+def page_view_lines(case: StoredCase, signer: LinkSigner | None) -> list[str]:
+    """Return the form's view of the document: its first page as an image outlined where
+    the values were read (the failed rules' fields in red) and links to its other pages
+    (``document_link`` gives the original); nothing without a page view (no ``signer``)
+    or for an XML e-invoice, which has no page."""
+    if signer is None or not case.archived_path or case.pages == 0:
+        return []
+    first, last = case.page_range or (1, case.pages)
+    image = signer.link(page_path(case.document_id, first), case.invoice_id)
+    others = " · ".join(
+        f"[page {page}]({signer.link(page_path(case.document_id, page), case.invoice_id)})"
+        for page in range(first + 1, last + 1)
+    )
+    return [
+        "### The document",
+        f"![page {first}, outlined where the values were read]({image})",
+        _outline_legend(case),
+        *([f"Other pages: {others}"] if others else []),
+    ]
+
+
+def _outline_legend(case: StoredCase) -> str:
+    if case.boxes is None:
+        return "Nothing is outlined: this invoice was stored before the places were kept."
+    if case.boxes.source is BoxSource.NONE:
+        return f"Nothing is outlined: {escape_markdown(case.boxes.reason or 'no positions')}."
+    return (
+        "Outlined in **red**: the fields the failed rules concern; in **green**: the other "
+        "fields read; in **blue**: the line items."
+    )
 
 
 def pages_note(case: StoredCase) -> str:
@@ -575,20 +615,25 @@ def pages_note(case: StoredCase) -> str:
     return f", {pages} of a file of {case.invoices_in_file} invoices{sure}"
 
 
-def review_markdown(case: StoredCase, *, reveal_bank_details: bool = False) -> str:
+def review_markdown(
+    case: StoredCase, *, reveal_bank_details: bool = False, signer: LinkSigner | None = None
+) -> str:
     """Return the form's description: why the invoice waits, what was read, the lines.
 
     Every text from the document or typed by an operator is escaped. Bank details are masked
     (``FR76…6071``); with ``reveal_bank_details`` (the decision form and the terminal) an
     invoice with a bank-detail exception also lists the IBANs in full, for the operator to
-    confirm them with the supplier."""
+    confirm them with the supplier. With ``signer`` (a served page view) the document's
+    first page shows, outlined where the values were read."""
     parts = [
         f"## {escape_markdown(review_run_name(case))}",
-        f"Document: {document_link(case)}{pages_note(case)} (read by {case.method or 'nothing'})",
+        f"Document: {document_link(case, signer)}{pages_note(case)} "
+        f"(read by {case.method or 'nothing'})",
         *_provenance_lines(case),
         *_notice(case),
         "### Why it waits",
         *_why_lines(case),
+        *page_view_lines(case, signer),
         *(_bank_detail_lines(case) if reveal_bank_details else []),
         *_suggestion_lines(case),
         "### What was read",
@@ -609,15 +654,17 @@ def review_markdown(case: StoredCase, *, reveal_bank_details: bool = False) -> s
     return "\n\n".join(_join_tables(parts)) + "\n"
 
 
-def take_markdown(case: StoredCase) -> str:
-    """Return the take form's description: the case in a few lines and what taking does."""
+def take_markdown(case: StoredCase, *, signer: LinkSigner | None = None) -> str:
+    """Return the take form's description: the case in a few lines, the outlined first
+    page (with ``signer``), and what taking does."""
     parts = [
         f"## {escape_markdown(review_run_name(case))}",
-        f"Document: {document_link(case)}{pages_note(case)}",
+        f"Document: {document_link(case, signer)}{pages_note(case)}",
         *_provenance_lines(case),
         "### Why it waits",
         *_why_lines(case),
         *_escalation_notice(case),
+        *page_view_lines(case, signer),
         "### Take this case",
         "Type your name and submit: the case is yours (nobody else can take it) and the "
         "decision form opens on this run in a few seconds (press **Resume** again). Your "

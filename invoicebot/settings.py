@@ -126,6 +126,36 @@ class Settings(BaseSettings):
         "empty: no four-eyes rule",
     )
 
+    page_view_port: int = Field(
+        default=4280,
+        ge=1,
+        le=65535,
+        description="port of the page view (`make serve`): each archived document's pages as "
+        "PNG, outlined where the values were read, and the original file",
+    )
+    page_view_host: str = Field(
+        default="127.0.0.1", description="address the page view listens on (loopback only)"
+    )
+    page_view_url: str | None = Field(
+        default=None,
+        description="address the review forms link the page view at, as the operators' "
+        "browsers reach it; default http://<page_view_host>:<page_view_port>",
+    )
+    page_view_secret: SecretStr | None = Field(
+        default=None,
+        description="key of the page view's signed links; default: the file page-view-secret "
+        "in the data dir (`make serve` creates it)",
+    )
+    page_view_link_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="how long a signed page link in a review form stays valid (a case may "
+        "wait over a weekend; the decision form is signed again at each pause)",
+    )
+    page_view_width: int = Field(
+        default=1000, ge=200, le=3000, description="width in pixels of a rendered page"
+    )
+
     mailbox_host: str | None = Field(
         default=None, description="IMAP server of the mailbox channel (`fetch-mailbox`)"
     )
@@ -180,6 +210,33 @@ class Settings(BaseSettings):
     def mailbox_quarantine_dir(self) -> Path:
         """Return where rejected attachments and messages without any usable one are kept."""
         return self.archive_dir / "quarantine" / "mail"
+
+    @property
+    def page_view_base_url(self) -> str:
+        """Return the address review forms link the page view at."""
+        if self.page_view_url:
+            return self.page_view_url.rstrip("/")
+        return f"http://{self.page_view_host}:{self.page_view_port}"
+
+    @property
+    def page_view_secret_file(self) -> Path:
+        """Return the file holding the page view's link key when no setting gives it."""
+        return self.data_dir / "page-view-secret"
+
+    def page_view_key(self) -> bytes | None:
+        """Return the key that signs page links, None when there is none (no served stack)."""
+        if self.page_view_secret is not None:
+            return self.page_view_secret.get_secret_value().encode()
+        try:
+            key = self.page_view_secret_file.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return key.encode() or None
+
+    @property
+    def page_cache_dir(self) -> Path:
+        """Return where rendered pages are cached (by file digest, page, size, outline)."""
+        return self.data_dir / "cache" / "pages"
 
     @property
     def archive_dir(self) -> Path:

@@ -11,11 +11,17 @@
 #   INVOICEBOT_BATCH_RUNS                   process-inbox runs at once (default WORKERS)
 #   INVOICEBOT_DATA_DIR                     store, archive, run files (default .invoicebot)
 #   INVOICEBOT_INBOX                        folder the scheduled batch reads (default: data dir/inbox)
+#   INVOICEBOT_PAGE_VIEW_PORT               port of the page view (default 4280)
 #
 # The server asks for basic authentication: the credential (user:password) is generated once
 # into $INVOICEBOT_DATA_DIR/prefect-auth (mode 0600, outside the repository) and given to the
 # server (PREFECT_SERVER_API_AUTH_STRING) and to the CLI, the worker and its flow runs
 # (PREFECT_API_AUTH_STRING). The UI asks for it once per browser.
+#
+# The page view (invoicebot.docserver) serves the archived documents' pages, outlined where
+# the values were read, to the review forms: on 127.0.0.1, to the same credential, or to
+# the links the forms carry, signed with a key generated once into
+# $INVOICEBOT_DATA_DIR/page-view-secret (mode 0600).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +58,15 @@ export PREFECT_SERVER_API_AUTH_STRING="$auth_string"
 export PREFECT_API_AUTH_STRING="$auth_string"
 
 prefect_bin="$(uv run --frozen python -c 'import shutil; print(shutil.which("prefect"))')"
+python_bin="$(uv run --frozen python -c 'import sys; print(sys.executable)')"
+
+page_view_port="${INVOICEBOT_PAGE_VIEW_PORT:-4280}"
+export INVOICEBOT_PAGE_VIEW_PORT="$page_view_port"
+page_view_secret="$data_dir/page-view-secret"
+if [[ ! -s "$page_view_secret" ]]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$page_view_secret")
+fi
+chmod 600 "$page_view_secret"
 
 # Task events of several workers lock an SQLite server database: with the store on
 # PostgreSQL, the server's database goes on the same PostgreSQL server.
@@ -87,6 +102,19 @@ for _ in $(seq 1 180); do
 done
 curl -fsS "$PREFECT_API_URL/health" >/dev/null || { echo "No server after 180 s" >&2; exit 1; }
 
+start pageview "$python_bin" -m invoicebot.docserver
+for _ in $(seq 1 60); do
+    if curl -fsS "http://127.0.0.1:$page_view_port/health" >/dev/null 2>&1; then break; fi
+    if ! running "$run_dir/pageview.pid"; then
+        echo "The page view stopped; see $run_dir/pageview.log" >&2
+        tail -20 "$run_dir/pageview.log" >&2
+        exit 1
+    fi
+    sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$page_view_port/health" >/dev/null \
+    || { echo "No page view after 30 s; see $run_dir/pageview.log" >&2; exit 1; }
+
 "$prefect_bin" work-pool inspect process >/dev/null 2>&1 \
     || "$prefect_bin" work-pool create process --type process >/dev/null
 "$prefect_bin" --no-prompt deploy --all >"$run_dir/deploy.log" 2>&1 \
@@ -113,11 +141,12 @@ invoicebot's Prefect stack is up:
   UI:       http://127.0.0.1:$port  (reviews: Runs, tag "review", state Suspended)
   login:    the UI asks for a password: paste the line of $auth_file (user:password)
   API:      $PREFECT_API_URL
+  pages:    http://127.0.0.1:$page_view_port (the page view: the review forms' outlined pages)
   inbox:    $INVOICEBOT_INBOX (processed on the process-inbox schedule)
   workers:  $workers on the process pool, up to $INVOICEBOT_BATCH_RUNS batch runs at once
   server database: $server_database
   logs:     $run_dir/*.log
 To use it from a shell: export PREFECT_API_URL=$PREFECT_API_URL INVOICEBOT_DATA_DIR=$data_dir \
-    PREFECT_API_AUTH_STRING="\$(cat $auth_file)"
+    PREFECT_API_AUTH_STRING="\$(cat $auth_file)" INVOICEBOT_PAGE_VIEW_PORT=$page_view_port
 Stop it with: make stop
 MSG

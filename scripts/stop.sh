@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stop what serve.sh started (worker first, then server), by the pids it recorded.
+# Stop what serve.sh started (workers first, then the page view and the server), by the
+# pids it recorded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +27,5 @@ stop() {  # stop NAME: end its process group, politely first
 for pid_file in "$run_dir"/worker*.pid; do
     [[ -e "$pid_file" ]] && stop "$(basename "$pid_file" .pid)"
 done
+stop pageview
 stop server

@@ -146,6 +146,7 @@ def add_invoice(
         confidence=extraction.confidence,
         first_page=first_page,
         last_page=last_page,
+        boxes=extraction.boxes.model_dump(mode="json") if extraction.boxes else None,
         **fields.model_dump(),
     )
     session.add(invoice)

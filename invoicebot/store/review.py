@@ -22,6 +22,7 @@ from invoicebot.model import (
     InvoiceError,
     InvoiceFields,
     Line,
+    ReadBoxes,
     RuleResult,
     Suggestion,
 )
@@ -150,6 +151,8 @@ class StoredCase(SQLModel):
     page_range: list[int] | None = None
     # How many invoices the file was cut into (1: a file read as one invoice).
     invoices_in_file: int = 1
+    # Where each field and line was read (None: stored before boxes were kept).
+    boxes: ReadBoxes | None = None
 
 
 class ReviewTakenError(InvoiceError):
@@ -238,6 +241,7 @@ def load_case(session: Session, *, invoice_id: int) -> StoredCase:
         language=invoice.language,
         pages=invoice.pages,
         page_range=invoice.page_range,
+        boxes=ReadBoxes.model_validate(invoice.boxes) if invoice.boxes else None,
         invoices_in_file=session.exec(
             select(func.count())
             .select_from(Invoice)

@@ -104,6 +104,9 @@ class Invoice(SQLModel, table=True):
     # file holds several invoices; None for a file read as one invoice.
     first_page: int | None = None
     last_page: int | None = None
+    # Where each field and line was read on the pages (``invoicebot.model.ReadBoxes`` as
+    # JSON), for the review form's outlined page; None for invoices stored before 0007.
+    boxes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
     @property
     def page_range(self) -> list[int] | None:

@@ -4,27 +4,36 @@
 runs on an inbox with one invoice whose totals do not add up; the test opens the review run
 in the UI, takes the case (the first Resume form: the operator's name), waits for the
 decision form on the same run, corrects the gross in it, submits it, and reads the store:
-the decision, and the start that times the operator's handling.
+the decision, and the start that times the operator's handling. In both forms the
+invoice's page image must load from the page view, with a red outline around the place
+the gross total is printed (found in the PDF's text layer, apart from what was read).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pdfplumber
 import pytest
+from PIL import Image
 from playwright.sync_api import Locator, Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlmodel import Session, select
 
+from extractors.normalize import parse_amount
+from invoicebot.review import ORIGINAL_LINK
 from invoicebot.store.engine import make_engine
 from invoicebot.store.review import ReviewDecision, ReviewStart
 from invoicebot.store.tables import Invoice
-from tests.e2e.test_serve import Stack, served_stack
+from tests.e2e.test_serve import Stack
 from tests.inbox import pick_samples
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -40,16 +49,14 @@ CHROMIUM_FLAGS = [
 # In ``screenshot_dir`` (tests/e2e/conftest.py): docs/img only through `make docs-images`.
 SCREENSHOT = "review-form.png"
 TAKE_SCREENSHOT = "review-take.png"
+PAGE_SCREENSHOT = "review-page.png"
+# The page image the form's markdown renders (prefect-design's markdown renderer).
+PAGE_IMAGE = "img.markdown-renderer__image"
+FAILED_RED = (220, 20, 60)  # invoicebot.pageview.FAILED_COLOUR
 # A flow run's process imports the whole stack: on a busy 2-core machine it takes a while.
 RUN_TIMEOUT_S = 300
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 FAULTY = pick_samples(lambda t: t["faults"] == ["BR-CO-15"] and t["kind"] == "text-pdf", 1)
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with served_stack(tmp_path_factory.mktemp("stack")) as served:
-        yield served
 
 
 @pytest.fixture
@@ -161,6 +168,8 @@ def test_an_operator_corrects_an_exception_in_the_review_form(
     page.get_by_role("button", name="Resume").click(timeout=60_000)
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("Take this case").wait_for()
+    # The form shows the invoice's page, outlined where the values were read.
+    check_page_image(stack, dialog, source)
     form_property(dialog, "Your name").locator("textarea").fill("Camille Martin")
     page.screenshot(path=str(screenshot_dir / TAKE_SCREENSHOT))
     submit(dialog)
@@ -177,6 +186,7 @@ def test_an_operator_corrects_an_exception_in_the_review_form(
     page.get_by_role("button", name="Resume").click(timeout=60_000)
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("Why it waits").wait_for()
+    check_page_image(stack, dialog, source, keep=screenshot_dir / PAGE_SCREENSHOT)
     assert "Taken by Camille Martin" in dialog.inner_text()
     assert "BR-CO-15" in dialog.inner_text()
     choose(page, form_property(dialog, "Decision"), "approve_with_corrections")
@@ -222,6 +232,63 @@ def test_an_operator_corrects_an_exception_in_the_review_form(
     print(
         f"\ntake -> decision form {form_after_s:.0f} s; decision -> applied "
         f"{applied_after_s:.0f} s; handling time recorded {handled_s:.1f} s"
+    )
+
+
+def check_page_image(stack: Stack, dialog: Locator, source: Path, keep: Path | None = None) -> None:
+    """Check that the form's page image loaded in the browser from the page view, and that
+    a red outline encloses where the printed gross total is on the page; keep the image
+    served in ``keep`` when given."""
+    image = dialog.locator(PAGE_IMAGE).first
+    image.wait_for(timeout=60_000)
+    src = str(image.get_attribute("src"))
+    assert src.startswith(f"{stack.page_view_url}/documents/"), src
+    loaded = image.evaluate(
+        "img => img.complete ? img.naturalWidth : new Promise(done => "
+        "{ img.onload = () => done(img.naturalWidth); img.onerror = () => done(0); })"
+    )
+    assert loaded > 0, f"the page image did not load: {src}"
+    link = dialog.get_by_role("link", name=ORIGINAL_LINK).first
+    assert str(link.get_attribute("href")).startswith(f"{stack.page_view_url}/documents/")
+    # The same signed link works outside the UI (an <img> sends no credential).
+    png = httpx.get(src, timeout=60)
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    if keep is not None:
+        keep.write_bytes(png.content)
+    drawn = Image.open(io.BytesIO(png.content)).convert("RGB")
+    x, y = printed_gross_at(source)
+    assert enclosed_by(drawn, round(x * drawn.width), round(y * drawn.height), FAILED_RED), (
+        f"no red outline around the printed total at {x:.3f}, {y:.3f} of the page"
+    )
+
+
+def printed_gross_at(source: Path) -> tuple[float, float]:
+    """Return the centre of the printed gross total on the PDF's first page, as fractions
+    of the page: the words of the text layer, found apart from anything invoicebot read."""
+    truth = next(truth for path, truth in FAULTY if path == source)
+    gross = Decimal(truth["fields"]["total_gross"])
+    with pdfplumber.open(source) as pdf:
+        first = pdf.pages[0]
+        for word in reversed(first.extract_words()):
+            if parse_amount(word["text"]) == gross:
+                return (
+                    (word["x0"] + word["x1"]) / 2 / first.width,
+                    (word["top"] + word["bottom"]) / 2 / first.height,
+                )
+    raise AssertionError(f"the gross {gross} is not printed on {source.name}")
+
+
+def enclosed_by(image: Image.Image, x: int, y: int, colour: tuple[int, int, int]) -> bool:
+    """Return True when a line of ``colour`` lies left, right, above and below (x, y)."""
+
+    def hits(points: Iterator[tuple[int, int]]) -> bool:
+        return any(image.getpixel(point) == colour for point in points)
+
+    return (
+        hits((i, y) for i in range(x, -1, -1))
+        and hits((i, y) for i in range(x, image.width))
+        and hits((x, j) for j in range(y, -1, -1))
+        and hits((x, j) for j in range(y, image.height))
     )
 
 

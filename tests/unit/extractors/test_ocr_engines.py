@@ -28,7 +28,7 @@ from extractors.ocr import (
     needs_second_reading,
 )
 from extractors.ocr_engines import RapidOcrEngine, _line_words
-from invoicebot.model import InvoiceFields
+from invoicebot.model import Box, InvoiceFields
 from tests.unit.extractors.test_text_layer import make_pdf, render_page
 
 FAST_OCR = ExtractOptions(ocr_languages="eng", ocr_dpi=150)
@@ -84,6 +84,25 @@ def test_the_second_reading_gives_amounts_and_dates_and_fills_the_rest() -> None
     assert merged.confidence["total_gross"] == 0.9
     assert merged.fields.invoice_date == date(2017, 12, 22)
     assert merged.fields.currency == "MYR"
+
+
+def test_a_value_taken_from_the_second_reading_comes_with_its_box() -> None:
+    first = reading(seller_name="HOME MASTER", total_gross="45.90", invoice_date="2017-12-21")
+    first.boxes.update(
+        seller_name=Box(page=1, x0=0.1, top=0.1, x1=0.3, bottom=0.12),
+        total_gross=Box(page=1, x0=0.7, top=0.8, x1=0.8, bottom=0.82),
+        invoice_date=Box(page=1, x0=0.7, top=0.2, x1=0.8, bottom=0.22),
+    )
+    second = reading(total_gross="15.90", invoice_date="2017-12-22")
+    gross = Box(page=1, x0=0.71, top=0.8, x1=0.79, bottom=0.82)
+    second.boxes["total_gross"] = gross
+
+    merged = merge_readings(first, second)
+
+    assert merged.boxes["seller_name"] == first.boxes["seller_name"]
+    assert merged.boxes["total_gross"] == gross
+    # The second reading's date has no box: the first reading's box is not the date's.
+    assert "invoice_date" not in merged.boxes
 
 
 def page_of(confidence: float) -> PageWords:

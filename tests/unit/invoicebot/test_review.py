@@ -103,7 +103,9 @@ def test_the_markdown_says_why_the_invoice_waits(engine: Engine) -> None:
     with Session(engine) as session:
         text = review_markdown(load_case(session, invoice_id=1))
     assert "**BR-CO-15**: the amounts do not add up." in text
-    assert f"]({FAULTY_PDF.resolve().as_uri()})" in text
+    # No page view served here: the document's name, not a file:// link no browser opens
+    # (test_pageview.py checks the signed links of a served one).
+    assert f"Document: {escape_markdown(FAULTY_PDF.name)}" in text and "file://" not in text
     assert "| total_gross |" in text and "### Lines" in text
 
 

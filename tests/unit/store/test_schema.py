@@ -228,3 +228,27 @@ def test_a_store_at_0005_with_invoices_is_upgraded_to_several_invoices_per_file(
     if empty_engine.dialect.name == "sqlite":  # the foreign keys are on again
         with empty_engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_a_store_at_0006_is_upgraded_to_keep_read_boxes(empty_engine: Engine) -> None:
+    with empty_engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0006")
+        connection.execute(
+            text(
+                "INSERT INTO document (id, sha256, source, file_name, size_bytes, status,"
+                " claimed_at) VALUES (1, 'ab', 'inbox/a.pdf', 'a.pdf', 10, 'exception',"
+                " '2026-11-26 10:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO invoice (id, document_id, status, pages, confidence, created_at)"
+                " VALUES (7, 1, 'exception', 1, '{}', '2026-11-26 10:00:01')"
+            )
+        )
+
+    assert upgrade_store(empty_engine).after == head_revision()
+
+    with empty_engine.begin() as connection:
+        # An invoice stored before keeps no boxes: the form says so rather than guess.
+        assert connection.execute(text("SELECT boxes FROM invoice")).all() == [(None,)]
