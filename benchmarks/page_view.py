@@ -244,7 +244,7 @@ def _in_ocr_of_crop(page: Image.Image, box: Box, expected: Decimal) -> tuple[boo
         )
     )
     gray = crop.convert("L")
-    if statistics.median(gray.getdata()) < DARK:
+    if statistics.median(gray.get_flattened_data()) < DARK:
         # White print on a dark band: tesseract wants dark print on a light ground.
         gray = ImageOps.invert(gray).point(lambda level: 255 if level > DARK else 0)
     # A white border: tesseract reads a word touching the image's edge poorly.

@@ -7,6 +7,7 @@ of any rendering of the page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -14,6 +15,8 @@ from extractors.base import PageWords, Word
 from extractors.labels import TextRow
 from extractors.normalize import parse_amount
 from invoicebot.model import Box, Line
+
+_HAS_DIGIT = re.compile(r"\d")
 
 
 def box_of_words(page: PageWords, words: Sequence[Word]) -> Box | None:
@@ -46,11 +49,12 @@ def line_boxes(
     """Return, for each line, the box of the row its net amount is printed on: the first
     row after the previous line's holding a word that reads as that amount (None where no
     row does, or the line has no net amount)."""
-    amounts = [[parse_amount(word.text) for word in row.words] for row in rows]
+    # Rows are parsed as the search reaches them: the table's, not the whole document's.
+    amounts: dict[int, list[Decimal | None]] = {}
     boxes: list[Box | None] = []
     start = 0
     for line in lines:
-        found = _row_with(amounts, line.net_amount, start)
+        found = _row_with(rows, amounts, line.net_amount, start)
         if found is None:
             boxes.append(None)
             continue
@@ -60,11 +64,19 @@ def line_boxes(
 
 
 def _row_with(
-    amounts: Sequence[Sequence[Decimal | None]], net: Decimal | None, start: int
+    rows: Sequence[TextRow],
+    amounts: dict[int, list[Decimal | None]],
+    net: Decimal | None,
+    start: int,
 ) -> int | None:
     if net is None:
         return None
-    for index in range(start, len(amounts)):
+    for index in range(start, len(rows)):
+        if index not in amounts:
+            amounts[index] = [
+                parse_amount(word.text) if _HAS_DIGIT.search(word.text) else None
+                for word in rows[index].words
+            ]
         if net in amounts[index]:
             return index
     return None
