@@ -276,22 +276,27 @@ def test_a_bare_amount_that_sums_the_lines_above_is_a_subtotal_not_a_line() -> N
     assert [entry.description for entry in lines] == ["Article un", "Article deux", "Article trois"]
 
 
+# "Stückzahl" names no column: its 6,00 falls in the rate cell beside "19 %".
+GERMAN_TABLE = (
+    (40, 300, "Beschreibung"),
+    (250, 300, "E-Preis"),
+    (330, 300, "Stückzahl"),
+    (400, 300, "Steuersatz"),
+    (490, 300, "Gesamt"),
+    (40, 320, "Cloud-Backup (Monat)"),
+    (255, 320, "40,66"),
+    (360, 320, "6,00"),
+    (410, 320, "19 %"),
+    (490, 320, "243,96"),
+)
+
+
 def test_a_number_run_into_the_rate_cell_is_not_glued_onto_the_rate() -> None:
-    # "Stückzahl" names no column: the quantity 6,00 falls in the rate cell beside
-    # "19 %". The rate is the number the percent sign ends, not "6,0019 %".
+    # The rate is the number the percent sign ends, not "6,0019 %".
     lines = read_lines(
         [
             page(
-                (40, 300, "Beschreibung"),
-                (250, 300, "E-Preis"),
-                (330, 300, "Stückzahl"),
-                (400, 300, "Steuersatz"),
-                (490, 300, "Gesamt"),
-                (40, 320, "Cloud-Backup (Monat)"),
-                (255, 320, "40,66"),
-                (360, 320, "6,00"),
-                (410, 320, "19 %"),
-                (490, 320, "243,96"),
+                *GERMAN_TABLE,
             )
         ],
         "de",
@@ -306,16 +311,7 @@ def test_the_header_column_tells_the_price_from_the_quantity_of_the_arithmetic()
     reading = read_invoice(
         [
             page(
-                (40, 300, "Beschreibung"),
-                (250, 300, "E-Preis"),
-                (330, 300, "Stückzahl"),
-                (400, 300, "Steuersatz"),
-                (490, 300, "Gesamt"),
-                (40, 320, "Cloud-Backup (Monat)"),
-                (255, 320, "40,66"),
-                (360, 320, "6,00"),
-                (410, 320, "19 %"),
-                (490, 320, "243,96"),
+                *GERMAN_TABLE,
                 (330, 400, "Nettobetrag: 243,96 €"),
                 (330, 415, "MwSt. 19 %: 46,35 €"),
                 (330, 430, "Gesamtbetrag: 290,31 €"),

@@ -7,7 +7,6 @@ import io
 import shutil
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from extractors import extract_document
 from extractors.base import ExtractOptions
 from invoicebot.cli import app as cli
 from invoicebot.docserver import create_app
-from invoicebot.model import Box, InvoiceStatus
+from invoicebot.model import Box
 from invoicebot.pageview import (
     FAILED_COLOUR,
     READ_COLOUR,
@@ -32,13 +31,11 @@ from invoicebot.pageview import (
 )
 from invoicebot.review import review_markdown, take_markdown
 from invoicebot.settings import Settings
-from invoicebot.store.claims import claim_document
 from invoicebot.store.engine import init_store, make_engine
-from invoicebot.store.repository import StoreHistory, record_invoice
 from invoicebot.store.review import load_case
 from invoicebot.store.tables import Document
 from tests.inbox import pick_samples
-from validation import validate
+from tests.processing import store_exception
 
 [(FAULTY_PDF, _)] = pick_samples(lambda t: t["faults"] == ["BR-CO-15"], 1)
 KEY = b"a-key-for-the-tests"
@@ -60,25 +57,7 @@ def engine(settings: Settings) -> Engine:
     extraction = extract_document(archived, ExtractOptions())
     store = make_engine(settings.resolved_database_url)
     init_store(store)
-    with Session(store) as session:
-        claim = claim_document(
-            session,
-            sha256=extraction.sha256,
-            source=str(FAULTY_PDF),
-            file_name=FAULTY_PDF.name,
-            size_bytes=FAULTY_PDF.stat().st_size,
-            batch_id=None,
-            stale_after=timedelta(hours=1),
-        )
-        record_invoice(
-            session,
-            document_id=claim.document_id,
-            extraction=extraction,
-            status=InvoiceStatus.EXCEPTION,
-            results=validate(extraction, history=StoreHistory(session)),
-            archived_path=str(archived),
-            seconds=0.1,
-        )
+    store_exception(store, extraction, FAULTY_PDF, archived)
     return store
 
 

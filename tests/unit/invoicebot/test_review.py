@@ -55,6 +55,7 @@ from invoicebot.store.review import (
 from invoicebot.store.tables import Invoice
 from tests.conftest import SAMPLES
 from tests.inbox import pick_samples
+from tests.processing import store_exception
 from validation import validate
 
 [(FAULTY_PDF, FAULTY_TRUTH)] = pick_samples(lambda t: t["faults"] == ["BR-CO-15"], 1)
@@ -69,26 +70,7 @@ def engine(data_dir: Path) -> Engine:
     extraction = Extraction.model_validate(
         {key: value for key, value in FAULTY_TRUTH.items() if key in CONTRACT_KEYS}
     )
-    with Session(store) as session:
-        claim = claim_document(
-            session,
-            sha256=extraction.sha256,
-            source=str(FAULTY_PDF),
-            file_name=FAULTY_PDF.name,
-            size_bytes=FAULTY_PDF.stat().st_size,
-            batch_id=None,
-            stale_after=timedelta(hours=1),
-        )
-        results = validate(extraction, history=StoreHistory(session))
-        record_invoice(
-            session,
-            document_id=claim.document_id,
-            extraction=extraction,
-            status=InvoiceStatus.EXCEPTION,
-            results=results,
-            archived_path=str(FAULTY_PDF),
-            seconds=0.1,
-        )
+    store_exception(store, extraction, FAULTY_PDF, FAULTY_PDF)
     return store
 
 
