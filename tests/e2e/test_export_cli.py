@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+from sqlmodel import Session
 
 from invoicebot.books.fec import FEC_COLUMNS
+from invoicebot.store import init_store, make_engine
 from tests.e2e.test_cli import invoicebot, isolated_env
 from tests.inbox import copy_into, pick_samples
+from tests.unit.store.test_books import store_invoice
 
 
 def read_fec(path: Path) -> list[dict[str, str]]:
@@ -83,3 +87,23 @@ def test_export_after_a_batch_writes_balanced_entries(tmp_path: Path) -> None:
     )  # fmt: skip
     assert named.returncode == 0, named.stderr
     assert (folder / "732829320FEC20261231.txt").read_bytes() == out.read_bytes()
+
+
+def test_an_invoice_that_cannot_be_posted_is_listed_and_strict_says_so(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path)
+    engine = make_engine(f"sqlite:///{(tmp_path / 'data' / 'invoicebot.db').resolve()}")
+    init_store(engine)
+    with Session(engine) as session:
+        store_invoice(session, "F-1", "approved", invoice_date=date(2026, 11, 2))
+        store_invoice(session, "F-2", "approved", invoice_date=None)
+        session.commit()
+    engine.dispose()
+    out = tmp_path / "journal.txt"
+    done = invoicebot("export", "fec", "--out", str(out), "--json", "--strict", env=env)
+    assert done.returncode == 1
+    assert "F-2" in done.stderr and "no invoice date (BT-2)" in done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["entries"] == 1
+    assert [s["invoice_number"] for s in summary["skipped"]] == ["F-2"]
+    assert {record["PieceRef"] for record in read_fec(out)} == {"F-1"}
+    assert invoicebot("export", "fec", "--out", str(out), env=env).returncode == 0
