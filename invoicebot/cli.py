@@ -486,7 +486,7 @@ MasterFile = Annotated[
 @vendors_app.command("import")
 def import_vendors(file: MasterFile) -> None:
     """Add or update suppliers from a CSV: name, vendor_id, vat_id, siret, iban, bic,
-    currency, payment_terms_days, po_required (only name is required)."""
+    currency, payment_terms_days, po_required, expense_account (only name is required)."""
     _import_master("vendors", file)
 
 

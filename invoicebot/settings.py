@@ -145,7 +145,8 @@ class Settings(BaseSettings):
     )
     fec_expense_accounts: dict[str, str] = Field(
         default_factory=dict,
-        description="expense account by vendor id of the vendor master (a JSON object)",
+        description="expense account by vendor id (a JSON object), for suppliers whose "
+        "vendor-master row gives no expense_account",
     )
     fec_vat_account: str = Field(
         default="44566", description="account debited with the deductible VAT, one line a rate"

@@ -59,6 +59,8 @@ class PurchaseInvoice(BaseModel):
     # The supplier of the vendor master it was matched to, None when none matched.
     vendor_id: str | None = None
     vendor_name: str | None = None
+    # The vendor master's expense account of that supplier, None when it gives none.
+    expense_account: str | None = None
     # When it was approved (straight through, or by an operator's last decision).
     approved_on: date | None = None
 
@@ -77,7 +79,7 @@ class BookAccounts(BaseModel):
     vat_account: str = "44566"
     vat_label: str = "TVA déductible sur autres biens et services"
     currency: str = "EUR"
-    # Expense account by vendor id of the vendor master, over ``expense_account``.
+    # Expense account by vendor id, for suppliers whose vendor-master row gives none.
     expense_accounts: Mapping[str, str] = Field(default_factory=dict)
 
 
@@ -222,7 +224,9 @@ def build_entry(invoice: PurchaseInvoice, accounts: BookAccounts, *, number: str
         "label": clean_text(f"{auxiliary_label} {invoice.invoice_number}"),
         "valid_date": max(invoice.approved_on or entry_date, entry_date),
     }
-    expense = accounts.expense_accounts.get(invoice.vendor_id or "", accounts.expense_account)
+    expense = invoice.expense_account or accounts.expense_accounts.get(
+        invoice.vendor_id or "", accounts.expense_account
+    )
     # Signed amounts, debit positive: the supplier is owed the gross, the rest is debited.
     postings: list[tuple[str, str, str, str, Decimal]] = [
         (accounts.supplier_account, accounts.supplier_label, auxiliary, auxiliary_label, -gross)

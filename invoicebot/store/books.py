@@ -16,9 +16,9 @@ from sqlmodel import Session, col, select
 from invoicebot.books.entries import BookLine, PurchaseInvoice
 from invoicebot.model import InvoiceStatus
 from invoicebot.store import master
+from invoicebot.store.master import Vendor
 from invoicebot.store.review import ReviewDecision
 from invoicebot.store.tables import Document, Invoice, InvoiceLine
-from validation.context import VendorRecord
 from validation.identity import fold_company_name
 
 
@@ -46,12 +46,11 @@ def approved_for_books(
     ids = [invoice.id for invoice, _ in rows if invoice.id is not None]
     lines = _lines_by_invoice(session, ids)
     approvals = _approval_times(session, ids)
-    names = {key: vendor_id for vendor_id, key in master.vendor_names(session).items()}
-    vendors: dict[str, VendorRecord] = {}
+    names = _vendor_ids_by_name(session)
     books = []
     for invoice, processed_at in rows:
         assert invoice.id is not None  # a stored row
-        vendor = _vendor_of(session, invoice, names, vendors)
+        vendor = _vendor_of(session, invoice, names)
         approved_at = approvals.get(invoice.id, processed_at)
         books.append(
             PurchaseInvoice(
@@ -68,6 +67,7 @@ def approved_for_books(
                 lines=tuple(lines.get(invoice.id, ())),
                 vendor_id=vendor.vendor_id if vendor else None,
                 vendor_name=vendor.name if vendor else None,
+                expense_account=vendor.expense_account if vendor else None,
                 approved_on=approved_at.date() if approved_at else None,
             )
         )
@@ -105,24 +105,24 @@ def _approval_times(session: Session, ids: list[int]) -> dict[int, datetime]:
     return dict(session.exec(statement).all())
 
 
-def _vendor_of(
-    session: Session,
-    invoice: Invoice,
-    names: dict[str, str],
-    cache: dict[str, VendorRecord],
-) -> VendorRecord | None:
+def _vendor_of(session: Session, invoice: Invoice, names: dict[str, str | None]) -> Vendor | None:
     """Return the vendor-master supplier of an invoice: by VAT number or SIREN, else by its
-    folded name; None when the master holds none (or several with its identifiers)."""
+    folded name; None when the master holds none (or several that fit)."""
     siren = invoice.seller_siret[:9] if invoice.seller_siret else None
     found = master.vendors_by_identifier(session, vat_id=invoice.seller_vat_id, siren=siren)
-    if len(found) == 1:
-        return found[0]
-    vendor_id = names.get(fold_company_name(invoice.seller_name or "")) if not found else None
+    if len(found) > 1:
+        return None
+    vendor_id = (
+        found[0].vendor_id if found else names.get(fold_company_name(invoice.seller_name or ""))
+    )
     if vendor_id is None:
         return None
-    if vendor_id not in cache:
-        record = master.vendor_by_id(session, vendor_id=vendor_id)
-        if record is None:
-            return None
-        cache[vendor_id] = record
-    return cache[vendor_id]
+    return session.exec(select(Vendor).where(col(Vendor.vendor_id) == vendor_id)).first()
+
+
+def _vendor_ids_by_name(session: Session) -> dict[str, str | None]:
+    """Return the vendor id of each folded supplier name, None for a name several share."""
+    by_name: dict[str, str | None] = {}
+    for vendor_id, name_key in sorted(master.vendor_names(session).items()):
+        by_name[name_key] = None if name_key in by_name else vendor_id
+    return by_name

@@ -65,6 +65,11 @@ def test_the_vendor_master_gives_the_auxiliary_account_and_the_expense_account()
     entry = build_entry(invoice(vendor_id="V042", vendor_name="ACME"), accounts, number="HA000001")
     assert (entry.lines[0].auxiliary_account, entry.lines[0].auxiliary_label) == ("V042", "ACME")
     assert entry.lines[1].account == "6061"
+    # The vendor master's own expense account comes first.
+    entry = build_entry(
+        invoice(vendor_id="V042", expense_account="6063"), accounts, number="HA000001"
+    )
+    assert entry.lines[1].account == "6063"
 
 
 def test_lines_at_several_rates_split_expense_and_vat_by_rate() -> None:

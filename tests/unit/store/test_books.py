@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -49,7 +50,11 @@ def test_approved_invoices_come_with_lines_corrections_and_approval_date(
     engine: Engine, tmp_path: Path
 ) -> None:
     vendors = tmp_path / "vendors.csv"
-    vendors.write_text("vendor_id,name,vat_id\nSUP-001,ACME Fournitures SAS,FR44732829320\n")
+    vendors.write_text(
+        "vendor_id,name,vat_id,expense_account\n"
+        "SUP-001,ACME Fournitures SAS,FR44732829320,6061\n"
+        "SUP-002,Northgate Systems Ltd,GB159972802,\n"
+    )
     with Session(engine) as session:
         master.import_vendors(session, path=vendors)
         straight = store_invoice(
@@ -95,4 +100,15 @@ def test_approved_invoices_come_with_lines_corrections_and_approval_date(
     assert second.approved_on == date(2026, 11, 25)
     # Matched by VAT number, and by folded name when the invoice gives none.
     assert (first.vendor_id, second.vendor_id) == ("SUP-001", "SUP-001")
+    assert first.expense_account == "6061"
     assert third.invoice_id == undated and third.invoice_date is None
+
+
+def test_a_wrong_expense_account_in_the_vendor_master_is_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    vendors = tmp_path / "vendors.csv"
+    vendors.write_text("name,expense_account\nACME,achats\n")
+    with Session(engine) as session, pytest.raises(master.MasterDataError) as raised:
+        master.import_vendors(session, path=vendors)
+    assert "not an account number" in raised.value.problems[0]
