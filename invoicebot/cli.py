@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from invoicebot.export_cli import export_app
 from invoicebot.model import BatchSummary, InvoiceStatus
 from invoicebot.settings import Settings
 
@@ -475,6 +476,7 @@ receipts_app = typer.Typer(help="Goods receipts against purchase-order lines (3-
 app.add_typer(vendors_app, name="vendors")
 app.add_typer(orders_app, name="orders")
 app.add_typer(receipts_app, name="receipts")
+app.add_typer(export_app, name="export")
 
 MasterFile = Annotated[
     Path, typer.Argument(help="CSV file with a header row", exists=True, dir_okay=False)
@@ -484,7 +486,7 @@ MasterFile = Annotated[
 @vendors_app.command("import")
 def import_vendors(file: MasterFile) -> None:
     """Add or update suppliers from a CSV: name, vendor_id, vat_id, siret, iban, bic,
-    currency, payment_terms_days, po_required (only name is required)."""
+    currency, payment_terms_days, po_required, expense_account (only name is required)."""
     _import_master("vendors", file)
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from invoicebot.books.entries import BookAccounts
 
 
 class Settings(BaseSettings):
@@ -126,6 +129,29 @@ class Settings(BaseSettings):
         "empty: no four-eyes rule",
     )
 
+    company_siren: str | None = Field(
+        default=None,
+        pattern=r"^\d{9}$",
+        description="SIREN of the buying company: names the FEC file (<SIREN>FEC<AAAAMMJJ>.txt) "
+        "when `invoicebot export fec --out` is a folder",
+    )
+    fec_journal_code: str = Field(default="HA", min_length=1, description="purchase journal code")
+    fec_journal_label: str = Field(default="Journal des achats", description="its label")
+    fec_supplier_account: str = Field(
+        default="401", description="general account credited with the gross (suppliers)"
+    )
+    fec_expense_account: str = Field(
+        default="607", description="account debited with the net when no vendor has its own"
+    )
+    fec_expense_accounts: dict[str, str] = Field(
+        default_factory=dict,
+        description="expense account by vendor id (a JSON object), for suppliers whose "
+        "vendor-master row gives no expense_account",
+    )
+    fec_vat_account: str = Field(
+        default="44566", description="account debited with the deductible VAT, one line a rate"
+    )
+
     page_view_port: int = Field(
         default=4280,
         ge=1,
@@ -182,6 +208,19 @@ class Settings(BaseSettings):
         description="fetched messages are moved there (created if missing); default: they stay "
         "and carry the $InvoicebotFetched keyword",
     )
+
+    def book_accounts(self) -> BookAccounts:
+        """Return the journal and accounts the FEC export posts to."""
+        from invoicebot.books.entries import BookAccounts
+
+        return BookAccounts(
+            journal_code=self.fec_journal_code,
+            journal_label=self.fec_journal_label,
+            supplier_account=self.fec_supplier_account,
+            expense_account=self.fec_expense_account,
+            expense_accounts=self.fec_expense_accounts,
+            vat_account=self.fec_vat_account,
+        )
 
     @property
     def lease_renew_every_s(self) -> float:

@@ -13,6 +13,7 @@ Amounts and quantities take a dot or a decimal comma; dates are ``YYYY-MM-DD`` o
 from __future__ import annotations
 
 import csv
+import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,8 @@ class Vendor(SQLModel, table=True):
     currency: str | None = Field(default=None, max_length=3)
     payment_terms_days: int | None = None
     po_required: bool = False
+    # The account its invoices' net is posted to in the FEC export (PCG: 3 digits first).
+    expense_account: str | None = Field(default=None, max_length=20)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -263,6 +266,17 @@ def parse_flag(value: str | None) -> bool:
     raise ValueError(f"{value!r} is not yes or no")
 
 
+def parse_account(value: str | None) -> str | None:
+    """Return an account number of the French chart of accounts (its first three characters
+    digits, at most 20), None for none; raise ``ValueError`` for anything else."""
+    if value is None:
+        return None
+    account = compact(value)
+    if not re.fullmatch(r"[0-9]{3}[0-9A-Z]{0,17}", account):
+        raise ValueError(f"expense account {value!r} is not an account number (e.g. 6061)")
+    return account
+
+
 def parse_currency(value: str) -> str:
     """Return an ISO 4217 currency code, upper-cased."""
     code = value.strip().upper()
@@ -298,6 +312,7 @@ VENDOR_OPTIONAL = {
     "currency",
     "payment_terms_days",
     "po_required",
+    "expense_account",
 }
 
 
@@ -333,6 +348,7 @@ def parse_vendor(row: CsvRow, problems: RowProblems) -> Vendor | None:
         problems.add(row, f"BIC {bic}: {reason}")
     currency = terms = None
     po_required = False
+    expense_account = None
     try:
         currency = parse_currency(row.text("currency") or "") if row.text("currency") else None
         terms_text = row.text("payment_terms_days")
@@ -340,6 +356,7 @@ def parse_vendor(row: CsvRow, problems: RowProblems) -> Vendor | None:
         if terms is not None and not 0 <= terms <= 365:
             raise ValueError(f"payment terms of {terms} days are not plausible")
         po_required = parse_flag(row.text("po_required"))
+        expense_account = parse_account(row.text("expense_account"))
     except ValueError as error:
         problems.add(row, str(error))
     if len(problems.items) > found or name is None:
@@ -357,6 +374,7 @@ def parse_vendor(row: CsvRow, problems: RowProblems) -> Vendor | None:
         currency=currency,
         payment_terms_days=terms,
         po_required=po_required,
+        expense_account=expense_account,
     )
 
 
@@ -406,6 +424,7 @@ VENDOR_FIELDS = (
     "currency",
     "payment_terms_days",
     "po_required",
+    "expense_account",
 )
 
 

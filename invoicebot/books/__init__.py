@@ -1,0 +1,1 @@
+"""The books: purchase-journal entries of approved invoices, the FEC file and its tables."""

@@ -1,0 +1,173 @@
+"""``invoicebot export fec|csv|parquet``: approved invoices' purchase-journal entries."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from invoicebot.settings import Settings
+
+if TYPE_CHECKING:
+    from invoicebot.books.entries import Journal
+
+export_app = typer.Typer(
+    help="Approved invoices for the books: the FEC purchase journal, or its lines as tables.",
+    no_args_is_help=True,
+)
+
+# Exit codes: 0 written; 1 written, but --strict and some invoices were left out; 2 bad usage.
+EXIT_SKIPPED = 1
+EXIT_USAGE = 2
+
+
+class TableFormat(StrEnum):
+    """How the entry lines are written: the legal FEC text, or a table."""
+
+    FEC = "fec"
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+OutOption = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        help="file to write; a folder: <SIREN>FEC<AAAAMMJJ>.<ext> in it "
+        "(needs INVOICEBOT_COMPANY_SIREN)",
+    ),
+]
+SinceOption = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="first invoice date to export (inclusive)"),
+]
+UntilOption = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="last invoice date to export (inclusive)"),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="print what was written and what was left out as JSON")
+]
+StrictOption = Annotated[
+    bool, typer.Option("--strict", help="exit 1 when an approved invoice could not be exported")
+]
+
+
+@export_app.command("fec")
+def export_fec(
+    out: OutOption,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+    strict: StrictOption = False,
+) -> None:
+    """Write the FEC purchase journal (article A47 A-1 LPF): one balanced entry per approved
+    invoice, 18 tab-separated columns."""
+    _export(TableFormat.FEC, out, since, until, as_json=as_json, strict=strict)
+
+
+@export_app.command("csv")
+def export_csv(
+    out: OutOption,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+    strict: StrictOption = False,
+) -> None:
+    """Write the same entry lines as a CSV table (ISO dates, dot decimals)."""
+    _export(TableFormat.CSV, out, since, until, as_json=as_json, strict=strict)
+
+
+@export_app.command("parquet")
+def export_parquet(
+    out: OutOption,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+    strict: StrictOption = False,
+) -> None:
+    """Write the same entry lines as a Parquet table (date and decimal columns)."""
+    _export(TableFormat.PARQUET, out, since, until, as_json=as_json, strict=strict)
+
+
+def _export(
+    kind: TableFormat,
+    out: Path,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    as_json: bool,
+    strict: bool,
+) -> None:
+    from sqlmodel import Session
+
+    from invoicebot.books.entries import build_journal
+    from invoicebot.books.fec import entry_table, write_fec
+    from invoicebot.store.books import approved_for_books
+    from invoicebot.store.engine import shared_engine
+
+    settings = Settings()
+    first = since.date() if since else None
+    last = until.date() if until else None
+    if first and last and first > last:
+        raise typer.BadParameter("--since is after --until", param_hint="--since")
+    if out.is_dir() and settings.company_siren is None:
+        typer.echo(
+            f"{out} is a folder: set INVOICEBOT_COMPANY_SIREN to name the file "
+            "<SIREN>FEC<AAAAMMJJ>, or give --out FILE",
+            err=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
+    with Session(shared_engine(settings.resolved_database_url)) as session:
+        invoices = approved_for_books(session, since=first, until=last)
+    journal = build_journal(invoices, settings.book_accounts())
+    path = _target(out, kind, settings.company_siren, journal, last)
+    if kind is TableFormat.FEC:
+        write_fec(path, journal.lines)
+    elif kind is TableFormat.CSV:
+        entry_table(journal.lines).to_csv(path, index=False)
+    else:
+        entry_table(journal.lines).to_parquet(path, index=False)
+    for skipped in journal.skipped:
+        typer.echo(
+            f"not exported: invoice {skipped.invoice_id} ({skipped.invoice_number or 'no number'})"
+            f": {'; '.join(skipped.reasons)}",
+            err=True,
+        )
+    if as_json:
+        summary = {
+            "path": str(path),
+            "format": kind.value,
+            "entries": len(journal.entries),
+            "lines": len(journal.lines),
+            "skipped": [skipped.model_dump(mode="json") for skipped in journal.skipped],
+        }
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        typer.echo(
+            f"Wrote {len(journal.entries)} entries ({len(journal.lines)} lines) to {path}; "
+            f"{len(journal.skipped)} approved invoice(s) not exported."
+        )
+    if strict and journal.skipped:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+def _target(
+    out: Path, kind: TableFormat, siren: str | None, journal: Journal, until: date | None
+) -> Path:
+    """Return the file to write: ``out``, or in the folder ``out`` the legal name, dated the
+    period's last day (``--until``, else the last entry's date, else today)."""
+    from invoicebot.books.fec import fec_file_name
+
+    if not out.is_dir():
+        return out
+    assert siren is not None  # refused before
+    dates = [line.entry_date for line in journal.lines]
+    closing = until or (max(dates) if dates else date.today())
+    name = fec_file_name(siren, closing)
+    suffix = {TableFormat.FEC: ".txt", TableFormat.CSV: ".csv", TableFormat.PARQUET: ".parquet"}
+    return out / Path(name).with_suffix(suffix[kind]).name

@@ -1,0 +1,128 @@
+"""The store's side of the books: approved invoices, corrections applied, for the FEC export.
+
+An operator's corrections are written on the invoice row itself when the decision is applied
+(``review.apply_review``), so the row holds the values to post; the decision's time is the
+entry's validation date, the document's processing time for a straight-through invoice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from invoicebot.books.entries import BookLine, PurchaseInvoice
+from invoicebot.model import InvoiceStatus
+from invoicebot.store import master
+from invoicebot.store.master import Vendor
+from invoicebot.store.review import ReviewDecision
+from invoicebot.store.tables import Document, Invoice, InvoiceLine
+from validation.identity import fold_company_name
+
+
+def approved_for_books(
+    session: Session, *, since: date | None = None, until: date | None = None
+) -> list[PurchaseInvoice]:
+    """Return the approved invoices dated from ``since`` to ``until`` (inclusive), in id
+    order, with their lines and the vendor-master supplier each matches. Invoices without a
+    date are always returned, for the export to list them as not exportable."""
+    statement = (
+        select(Invoice, Document.processed_at)
+        .join(Document, col(Document.id) == col(Invoice.document_id))
+        .where(col(Invoice.status) == InvoiceStatus.APPROVED.value)
+        .order_by(col(Invoice.id))
+    )
+    if since is not None:
+        statement = statement.where(
+            or_(col(Invoice.invoice_date).is_(None), col(Invoice.invoice_date) >= since)
+        )
+    if until is not None:
+        statement = statement.where(
+            or_(col(Invoice.invoice_date).is_(None), col(Invoice.invoice_date) <= until)
+        )
+    rows = session.exec(statement).all()
+    ids = [invoice.id for invoice, _ in rows if invoice.id is not None]
+    lines = _lines_by_invoice(session, ids)
+    approvals = _approval_times(session, ids)
+    names = _vendor_ids_by_name(session)
+    books = []
+    for invoice, processed_at in rows:
+        assert invoice.id is not None  # a stored row
+        vendor = _vendor_of(session, invoice, names)
+        approved_at = approvals.get(invoice.id, processed_at)
+        books.append(
+            PurchaseInvoice(
+                invoice_id=invoice.id,
+                invoice_number=invoice.invoice_number,
+                invoice_date=invoice.invoice_date,
+                currency=invoice.currency,
+                seller_name=invoice.seller_name,
+                seller_vat_id=invoice.seller_vat_id,
+                seller_siret=invoice.seller_siret,
+                total_net=invoice.total_net,
+                total_tax=invoice.total_tax,
+                total_gross=invoice.total_gross,
+                lines=tuple(lines.get(invoice.id, ())),
+                vendor_id=vendor.vendor_id if vendor else None,
+                vendor_name=vendor.name if vendor else None,
+                expense_account=vendor.expense_account if vendor else None,
+                approved_on=approved_at.date() if approved_at else None,
+            )
+        )
+    return books
+
+
+def _lines_by_invoice(session: Session, ids: list[int]) -> dict[int, list[BookLine]]:
+    """Return the lines of these invoices in printed order, by invoice id."""
+    lines: dict[int, list[BookLine]] = {}
+    if not ids:
+        return lines
+    statement = (
+        select(InvoiceLine)
+        .where(col(InvoiceLine.invoice_id).in_(ids))
+        .order_by(col(InvoiceLine.invoice_id), col(InvoiceLine.position))
+    )
+    for line in session.exec(statement):
+        lines.setdefault(line.invoice_id, []).append(
+            BookLine(net_amount=line.net_amount, tax_rate=line.tax_rate)
+        )
+    return lines
+
+
+def _approval_times(session: Session, ids: list[int]) -> dict[int, datetime]:
+    """Return when an operator last approved each of these invoices (those reviewed)."""
+    if not ids:
+        return {}
+    statement: Any = (
+        select(ReviewDecision.invoice_id, func.max(ReviewDecision.decided_at))
+        .where(col(ReviewDecision.invoice_id).in_(ids))
+        .where(col(ReviewDecision.status_after) == InvoiceStatus.APPROVED.value)
+        .where(col(ReviewDecision.refused_reason).is_(None))
+        .group_by(col(ReviewDecision.invoice_id))
+    )
+    return dict(session.exec(statement).all())
+
+
+def _vendor_of(session: Session, invoice: Invoice, names: dict[str, str | None]) -> Vendor | None:
+    """Return the vendor-master supplier of an invoice: by VAT number or SIREN, else by its
+    folded name; None when the master holds none (or several that fit)."""
+    siren = invoice.seller_siret[:9] if invoice.seller_siret else None
+    found = master.vendors_by_identifier(session, vat_id=invoice.seller_vat_id, siren=siren)
+    if len(found) > 1:
+        return None
+    vendor_id = (
+        found[0].vendor_id if found else names.get(fold_company_name(invoice.seller_name or ""))
+    )
+    if vendor_id is None:
+        return None
+    return session.exec(select(Vendor).where(col(Vendor.vendor_id) == vendor_id)).first()
+
+
+def _vendor_ids_by_name(session: Session) -> dict[str, str | None]:
+    """Return the vendor id of each folded supplier name, None for a name several share."""
+    by_name: dict[str, str | None] = {}
+    for vendor_id, name_key in sorted(master.vendor_names(session).items()):
+        by_name[name_key] = None if name_key in by_name else vendor_id
+    return by_name
