@@ -47,10 +47,11 @@ def approved_for_books(
     lines = _lines_by_invoice(session, ids)
     approvals = _approval_times(session, ids)
     names = _vendor_ids_by_name(session)
+    vendors = {vendor.vendor_id: vendor for vendor in session.exec(select(Vendor))}
     books = []
     for invoice, processed_at in rows:
         assert invoice.id is not None  # a stored row
-        vendor = _vendor_of(session, invoice, names)
+        vendor = vendors.get(_vendor_id_of(session, invoice, names) or "")
         approved_at = approvals.get(invoice.id, processed_at)
         books.append(
             PurchaseInvoice(
@@ -105,19 +106,16 @@ def _approval_times(session: Session, ids: list[int]) -> dict[int, datetime]:
     return dict(session.exec(statement).all())
 
 
-def _vendor_of(session: Session, invoice: Invoice, names: dict[str, str | None]) -> Vendor | None:
-    """Return the vendor-master supplier of an invoice: by VAT number or SIREN, else by its
-    folded name; None when the master holds none (or several that fit)."""
+def _vendor_id_of(session: Session, invoice: Invoice, names: dict[str, str | None]) -> str | None:
+    """Return the vendor-master id of an invoice's supplier: by VAT number or SIREN, else by
+    its folded name; None when the master holds none (or several that fit)."""
     siren = invoice.seller_siret[:9] if invoice.seller_siret else None
     found = master.vendors_by_identifier(session, vat_id=invoice.seller_vat_id, siren=siren)
     if len(found) > 1:
         return None
-    vendor_id = (
-        found[0].vendor_id if found else names.get(fold_company_name(invoice.seller_name or ""))
-    )
-    if vendor_id is None:
-        return None
-    return session.exec(select(Vendor).where(col(Vendor.vendor_id) == vendor_id)).first()
+    if found:
+        return found[0].vendor_id
+    return names.get(fold_company_name(invoice.seller_name or ""))
 
 
 def _vendor_ids_by_name(session: Session) -> dict[str, str | None]:
