@@ -20,7 +20,7 @@ import threading
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -29,8 +29,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, Field
 from scipy import sparse
+from scipy.special import expit
 from skops.io import dump, get_untrusted_types, load
-from threadpoolctl import ThreadpoolController
 
 from extractors.reader.candidates import FIELDS_OF_KIND, CandidateKind
 from extractors.reader.features import DENSE_NAMES, TEXT_FEATURES, Features
@@ -95,16 +95,89 @@ class KindModel:
         if features.text.shape[0] == 0:
             return np.zeros((0, len(self.fields)))
         scores = text_scores(self.text_models, features.text)
-        stacked = np.hstack([scores, features.dense])
-        # A document has a few hundred candidates: OpenMP threads cost more than they save.
-        with _threads().limit(limits=1, user_api="openmp"):
-            columns = [tree.predict_proba(stacked)[:, 1] for tree in self.tree_models]
-        return np.column_stack(columns)
+        return self.forest.probabilities(np.hstack([scores, features.dense]))
+
+    @cached_property
+    def forest(self) -> Forest:
+        return Forest.of(self.tree_models)
 
 
-@lru_cache(maxsize=1)
-def _threads() -> ThreadpoolController:
-    return ThreadpoolController()
+@dataclass(frozen=True)
+class Forest:
+    """The boosted trees of every field of a kind, flattened into arrays and walked for all
+    candidates and trees at once.
+
+    The same sums as ``HistGradientBoostingClassifier.predict_proba``: a document's kind
+    has a few dozen candidates, so sklearn's call per field and per tree (validation, then
+    one Cython walk of a hundred rows at most) cost four times the walk itself. A leaf
+    points to itself, so a walk that reached it stays there while deeper ones go on.
+    """
+
+    feature: npt.NDArray[np.intp]
+    threshold: npt.NDArray[np.float64]
+    missing_go_left: npt.NDArray[np.bool_]
+    left: npt.NDArray[np.intp]
+    right: npt.NDArray[np.intp]
+    leaf_value: npt.NDArray[np.float64]
+    roots: npt.NDArray[np.intp]
+    baselines: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, models: list[Any]) -> Forest:
+        """Flatten fitted binary ``HistGradientBoostingClassifier`` models, one per field."""
+        parts: dict[str, list[npt.NDArray[Any]]] = {
+            name: [] for name in ("feature", "threshold", "missing", "left", "right", "value")
+        }
+        roots: list[int] = []
+        offset = 0
+        for model in models:
+            for predictors in model._predictors:
+                if len(predictors) != 1:
+                    raise ValueError("the reader's trees are binary: one tree per iteration")
+                nodes = predictors[0].nodes
+                if nodes["is_categorical"].any():
+                    raise ValueError("the reader's trees split on no categorical feature")
+                leaf = nodes["is_leaf"].astype(bool)
+                itself = np.arange(len(nodes)) + offset
+                left = np.where(leaf, itself, nodes["left"].astype(np.intp) + offset)
+                right = np.where(leaf, itself, nodes["right"].astype(np.intp) + offset)
+                parts["feature"].append(nodes["feature_idx"].astype(np.intp))
+                parts["threshold"].append(nodes["num_threshold"].astype(np.float64))
+                parts["missing"].append(nodes["missing_go_to_left"].astype(bool))
+                parts["left"].append(left)
+                parts["right"].append(right)
+                parts["value"].append(np.where(leaf, nodes["value"], 0.0))
+                roots.append(offset)
+                offset += len(nodes)
+        return cls(
+            feature=np.concatenate(parts["feature"]),
+            threshold=np.concatenate(parts["threshold"]),
+            missing_go_left=np.concatenate(parts["missing"]),
+            left=np.concatenate(parts["left"]),
+            right=np.concatenate(parts["right"]),
+            leaf_value=np.concatenate(parts["value"]),
+            roots=np.asarray(roots, dtype=np.intp),
+            baselines=np.asarray([float(model._baseline_prediction[0, 0]) for model in models]),
+        )
+
+    def probabilities(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Return one column per field: the probability each row is that field's value."""
+        count, trees = rows.shape[0], len(self.roots)
+        node = np.tile(self.roots, count)
+        # Where each (row, tree) pair reads its row's features in the flattened rows.
+        row_start = np.repeat(np.arange(count, dtype=np.intp) * rows.shape[1], trees)
+        values = np.ascontiguousarray(rows, dtype=np.float64).ravel()
+        walking = np.arange(count * trees)
+        while walking.size:
+            at = node[walking]
+            x = values[row_start[walking] + self.feature[at]]
+            go_left = (x <= self.threshold[at]) | (np.isnan(x) & self.missing_go_left[at])
+            following = np.where(go_left, self.left[at], self.right[at])
+            node[walking] = following
+            walking = walking[following != at]
+        fields = len(self.baselines)
+        raw = self.leaf_value[node].reshape(count, fields, trees // fields).sum(axis=2)
+        return np.asarray(expit(raw + self.baselines), dtype=np.float64)
 
 
 def text_scores(models: list[Any], text: sparse.csr_matrix) -> npt.NDArray[np.float64]:
@@ -162,6 +235,11 @@ def load_reader(folder: Path) -> ReaderModel:
         )
         for kind, parts in payload.items()
     }
+    for kind_model in kinds.values():
+        try:
+            kind_model.forest  # noqa: B018 - flattened once, at load, where a refusal belongs
+        except ValueError as error:
+            raise ReaderModelError(folder, str(error)) from error
     return ReaderModel(kinds, metadata)
 
 

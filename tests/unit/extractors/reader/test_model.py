@@ -8,12 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from extractors.base import PageWords
 from extractors.fields import apply_reader, find_fields
 from extractors.reader.model import (
     METADATA_FILE,
     MODEL_FILE,
+    Forest,
     ReaderMetadata,
     ReaderModel,
     ReaderModelError,
@@ -124,3 +126,28 @@ def test_a_model_built_for_other_features_is_refused(saved: Path, tmp_path: Path
 def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ReaderModelError, match=r"no reader\.json"):
         load_reader(tmp_path)
+
+
+def test_the_flattened_forest_gives_sklearns_probabilities_missing_values_included() -> None:
+    rng = np.random.default_rng(3)
+    rows = rng.normal(size=(400, 6))
+    rows[rng.random(rows.shape) < 0.1] = np.nan
+    labels = (np.nan_to_num(rows[:, 0]) + np.nan_to_num(rows[:, 1]) ** 2 > 0.5).astype(int)
+    models = [
+        HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=15, random_state=seed).fit(
+            rows, labels if seed == 0 else 1 - labels
+        )
+        for seed in (0, 1)
+    ]
+    unseen = rng.normal(size=(50, 6))
+    unseen[::7, 1] = np.nan
+    expected = np.column_stack([model.predict_proba(unseen)[:, 1] for model in models])
+    assert np.allclose(Forest.of(models).probabilities(unseen), expected, rtol=0, atol=1e-12)
+
+
+def test_a_forest_of_categorical_splits_is_refused() -> None:
+    rows = np.column_stack([np.arange(200) % 4, np.arange(200) % 3]).astype(float)
+    model = HistGradientBoostingClassifier(max_iter=3, categorical_features=[0])
+    model.fit(rows, (rows[:, 0] == 2).astype(int))
+    with pytest.raises(ValueError, match="categorical"):
+        Forest.of([model])
