@@ -17,8 +17,10 @@ follows from it, each derivation said here and in the README:
   net amount divided by the quantity. A negative line (a discount) is a negative quantity at
   a positive price (BR-27). When no line was read, one line per VAT rate carries the net
   base at that rate, its name saying it is the invoice's total at that rate; the rate is then
-  the one the totals give (VAT / net), so an invoice without lines and with several rates
-  cannot be exported.
+  the one rate in force in the seller's country (``validation.config.DEFAULT_VAT_RATES``)
+  that turns the net total into the VAT total to the cent, so an invoice without lines and
+  with several rates cannot be exported (BT-152 is listed). Lines read without any rate take
+  that rate too.
 - **VAT breakdown** (BG-23): the lines' net amounts summed per rate; the VAT of each rate is
   its base times its rate, rounded to the cent, and the cents by which those miss the stated
   VAT total go to the rate of the largest base (BR-CO-14 wants the stated total, BR-CO-17
@@ -36,12 +38,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
 from invoicebot.model import InvoiceError
+from validation.config import DEFAULT_VAT_RATES
 
 GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -201,6 +204,12 @@ def country_of_vat_id(vat_id: str | None) -> str | None:
     return VAT_PREFIX_COUNTRY.get(prefix, prefix)
 
 
+def term_order(term: str) -> int:
+    """Return the number of a business term, to list BT-9 before BT-27."""
+    digits = term.rsplit("-", 1)[-1]
+    return int(digits) if digits.isdigit() else 0
+
+
 # --- what the XML states ---------------------------------------------------------------------
 
 
@@ -240,13 +249,15 @@ def _plan(invoice: ExportInvoice, buyer_country: str | None) -> _Plan:
     net = sign * (invoice.total_net or ZERO)
     tax = sign * (invoice.total_tax or ZERO)
     due = sign * (invoice.amount_due if invoice.amount_due is not None else gross)
-    lines = _lines(invoice, sign, net, tax, lack)
+    lines = _lines(invoice, sign, net, tax, seller_country, lack)
     rates = sorted({line.rate for line in lines})
     categories = _categories(invoice, rates, lack)
     if due > 0 and invoice.due_date is None:
         lack("BT-9", "no due date, and no payment terms (BT-20) were read (BR-CO-25)")
     if missing:
-        raise MissingTermsError(invoice, missing)
+        raise MissingTermsError(
+            invoice, sorted(missing, key=lambda lacking: term_order(lacking.term))
+        )
     assert seller_country is not None and customer_country is not None
     return _Plan(
         type_code=CREDIT_NOTE_TYPE if sign < 0 else INVOICE_TYPE,
@@ -264,11 +275,16 @@ def _plan(invoice: ExportInvoice, buyer_country: str | None) -> _Plan:
 
 
 def _lines(
-    invoice: ExportInvoice, sign: Decimal, net: Decimal, tax: Decimal, lack: _Lack
+    invoice: ExportInvoice,
+    sign: Decimal,
+    net: Decimal,
+    tax: Decimal,
+    country: str | None,
+    lack: _Lack,
 ) -> list[_Line]:
     """Return the lines to write: those read, or one per VAT rate when none was read."""
     if not invoice.lines:
-        rate = _rate_of_totals(net, tax)
+        rate = _rate_of_totals(net, tax, country)
         if rate is None:
             if invoice.total_net is not None and invoice.total_tax is not None:
                 lack("BT-152", "no line was read and the totals give no single VAT rate")
@@ -280,7 +296,7 @@ def _lines(
         )
         return [_Line(name=name, quantity=Decimal(1), price=abs(net), net=net, rate=rate)]
     read_rates = {line.tax_rate for line in invoice.lines if line.tax_rate is not None}
-    default_rate = _rate_of_totals(net, tax) if not read_rates else None
+    default_rate = _rate_of_totals(net, tax, country) if not read_rates else None
     lines = []
     for position, line in enumerate(invoice.lines, start=1):
         if not line.description or not line.description.strip():
@@ -324,18 +340,21 @@ def _quantity_and_price(line: ExportLine, amount: Decimal) -> tuple[Decimal, Dec
     return quantity, price, note
 
 
-def _rate_of_totals(net: Decimal, tax: Decimal) -> Decimal | None:
-    """Return the one VAT rate (percent, to a tenth) the net and VAT totals agree with to the
-    cent, None when none does (several rates, or no net)."""
+def _rate_of_totals(net: Decimal, tax: Decimal, country: str | None) -> Decimal | None:
+    """Return the one VAT rate in force in the seller's country (any listed country's when
+    its own is not listed) that turns the net total into the VAT total to the cent; None
+    when no rate or several do (an invoice with several rates)."""
     if net == 0:
         return ZERO if tax == 0 else None
-    try:
-        rate = (tax * 100 / net).quantize(Decimal("0.1"), ROUND_HALF_UP)
-    except InvalidOperation:
-        return None
-    if rate < 0 or (net * rate / 100).quantize(CENT, ROUND_HALF_UP) != tax.quantize(CENT):
-        return None
-    return rate.normalize() if rate != 0 else ZERO
+    rates = DEFAULT_VAT_RATES.get(country or "") or tuple(
+        {rate for listed in DEFAULT_VAT_RATES.values() for rate in listed}
+    )
+    fitting = {
+        rate.normalize() if rate else ZERO
+        for rate in rates
+        if (net * rate / 100).quantize(CENT, ROUND_HALF_UP) == tax.quantize(CENT)
+    }
+    return fitting.pop() if len(fitting) == 1 else None
 
 
 def _categories(invoice: ExportInvoice, rates: list[Decimal], lack: _Lack) -> dict[Decimal, str]:
