@@ -109,6 +109,18 @@ class ExportInvoice(BaseModel):
     lines: tuple[ExportLine, ...] = ()
 
 
+class ExportSource(BaseModel):
+    """An approved invoice and the archived file it was read from (the store gives it)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    invoice: ExportInvoice
+    archived_path: str | None = None
+    # Pages first..last (1-based) of the file, when it holds several invoices.
+    first_page: int | None = None
+    last_page: int | None = None
+
+
 class MissingTerm(BaseModel):
     """A business term of EN 16931 the invoice lacks: its BT id and why it is needed."""
 

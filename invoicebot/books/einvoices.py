@@ -28,11 +28,17 @@ from pathlib import Path
 
 import facturx
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from pypdf import PdfReader, PdfWriter
 
 from extractors.einvoice import find_embedded_xml
-from invoicebot.books.cii import ExportInvoice, MissingTermsError, build_cii, term_order
+from invoicebot.books.cii import (
+    ExportInvoice,
+    ExportSource,
+    MissingTermsError,
+    build_cii,
+    term_order,
+)
 from invoicebot.model import InvoiceError
 from validation.official import CII_FR_CTC, Flag, NotAnEInvoiceError, Report, validate_document
 
@@ -49,18 +55,6 @@ class EInvoiceFormat(StrEnum):
 
     CII = "cii"
     FACTURX = "facturx"
-
-
-class ExportSource(BaseModel):
-    """An approved invoice and the archived file it was read from (the store gives it)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    invoice: ExportInvoice
-    archived_path: str | None = None
-    # Pages first..last (1-based) of the file, when it holds several invoices.
-    first_page: int | None = None
-    last_page: int | None = None
 
 
 class WrittenFile(BaseModel):

@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from invoicebot.books.cii import ExportInvoice, ExportLine
-from invoicebot.books.einvoices import ExportSource
+from invoicebot.books.cii import ExportInvoice, ExportLine, ExportSource
 from invoicebot.books.entries import BookLine, PurchaseInvoice
 from invoicebot.model import InvoiceStatus
 from invoicebot.store import master

@@ -10,10 +10,9 @@ from pathlib import Path
 import pypdfium2
 
 from extractors import extract_document
-from invoicebot.books.cii import ExportInvoice, ExportLine
+from invoicebot.books.cii import ExportInvoice, ExportLine, ExportSource
 from invoicebot.books.einvoices import (
     EInvoiceFormat,
-    ExportSource,
     NotExported,
     WrittenFile,
     export_einvoices,
