@@ -36,6 +36,7 @@ rules is ``validation.official``'s job. No Prefect, no store.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -65,6 +66,9 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0")
 # A unit price worked out from a net amount and a quantity keeps this many decimals.
 PRICE_PLACES = Decimal("0.0001")
+
+# Characters XML 1.0 does not allow in text.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 # Records a missing business term: its BT id and why.
 _Lack = Callable[[str, str], None]
@@ -179,6 +183,7 @@ def build_cii(invoice: ExportInvoice, *, buyer_country: str | None = None) -> by
     the invoice states no buyer VAT number. The same invoice gives the same bytes.
     Raises ``MissingTermsError`` listing the mandatory business terms the invoice lacks.
     """
+    invoice = xml_safe(invoice)
     plan = _plan(invoice, buyer_country)
     root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=dict(NAMESPACES))
     context = _sub(root, "rsm:ExchangedDocumentContext")
@@ -202,10 +207,32 @@ def build_cii(invoice: ExportInvoice, *, buyer_country: str | None = None) -> by
 def missing_terms(invoice: ExportInvoice, *, buyer_country: str | None = None) -> list[MissingTerm]:
     """Return the mandatory business terms ``invoice`` lacks (empty when it can be built)."""
     try:
-        _plan(invoice, buyer_country)
+        _plan(xml_safe(invoice), buyer_country)
     except MissingTermsError as error:
         return list(error.missing)
     return []
+
+
+def xml_safe(invoice: ExportInvoice) -> ExportInvoice:
+    """Return ``invoice`` with its texts as XML 1.0 can carry them: characters it forbids
+    (control characters an OCR may leave) removed, runs of white space made one space; a
+    text left empty is None."""
+    texts = {
+        name: _clean_text(value)
+        for name, value in invoice
+        if isinstance(value, str) and value != _clean_text(value)
+    }
+    lines = tuple(
+        line.model_copy(update={"description": _clean_text(line.description)})
+        for line in invoice.lines
+    )
+    return invoice.model_copy(update={**texts, "lines": lines})
+
+
+def _clean_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return " ".join(_NOT_XML.sub(" ", value).split()) or None
 
 
 def country_of_vat_id(vat_id: str | None) -> str | None:
@@ -311,7 +338,7 @@ def _lines(
     default_rate = _rate_of_totals(net, tax, country) if not read_rates else None
     lines = []
     for position, line in enumerate(invoice.lines, start=1):
-        if not line.description or not line.description.strip():
+        if not line.description:
             lack("BT-153", f"line {position} has no item name")
         if line.net_amount is None:
             lack("BT-131", f"line {position} has no net amount")
@@ -324,7 +351,7 @@ def _lines(
         quantity, price, note = _quantity_and_price(line, amount)
         lines.append(
             _Line(
-                name=" ".join((line.description or "").split()),
+                name=line.description or "",
                 quantity=quantity,
                 price=price,
                 net=amount,

@@ -318,3 +318,21 @@ def test_lines_that_do_not_add_up_fail_the_official_rules() -> None:
     report = validate_xml(build_cii(wrong, buyer_country="FR"))
     blocking, _french = split_failures(report)
     assert "BR-CO-13" in blocking
+
+
+def test_characters_xml_forbids_are_dropped_from_what_was_read() -> None:
+    # An OCR may leave a form feed or a NUL in a name: lxml refuses them in XML text.
+    read = invoice(
+        seller_name="Traiteur\x0c Les Saveurs\x00 SARL",
+        lines=(
+            line("Livraison\x0binstallation", "12", "95.82", "1149.84", "20"),
+            line("Café en grains 1 kg", "12", "14.58", "174.96", "5.5"),
+        ),
+    )
+    xml = build_cii(read, buyer_country="FR")
+    assert text(xml, "//ram:SellerTradeParty/ram:Name") == ["Traiteur Les Saveurs SARL"]
+    assert text(xml, LINE_NAME)[0] == "Livraison installation"
+    assert_passes_en16931(xml)
+    assert [t.term for t in missing_terms(invoice(buyer_name="\x0c "), buyer_country="FR")] == [
+        "BT-44"
+    ]
