@@ -1,4 +1,5 @@
-"""``invoicebot export fec|csv|parquet``: approved invoices' purchase-journal entries."""
+"""``invoicebot export fec|csv|parquet|cii|facturx``: approved invoices for the books (the
+purchase-journal entries) and as EN 16931 e-invoices (CII XML, Factur-X PDF/A-3)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ import typer
 from invoicebot.settings import Settings
 
 if TYPE_CHECKING:
+    from invoicebot.books.einvoices import EInvoiceExport, EInvoiceFormat
     from invoicebot.books.entries import Journal
 
 export_app = typer.Typer(
-    help="Approved invoices for the books: the FEC purchase journal, or its lines as tables.",
+    help="Approved invoices for the books: the FEC purchase journal, or its lines as tables; "
+    "or as EN 16931 e-invoices: CII XML, Factur-X PDF/A-3.",
     no_args_is_help=True,
 )
 
@@ -94,6 +97,105 @@ def export_parquet(
     _export(TableFormat.PARQUET, out, since, until, as_json=as_json, strict=strict)
 
 
+FolderOption = Annotated[
+    Path, typer.Option("--out", help="folder to write one file per invoice into (made if missing)")
+]
+
+
+@export_app.command("cii")
+def export_cii(
+    out: FolderOption,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+    strict: StrictOption = False,
+) -> None:
+    """Write one UN/CEFACT CII XML (EN 16931, Factur-X EN16931 profile) per approved invoice,
+    each checked with the official rules first; invoices lacking a mandatory business term
+    are listed with the missing BT ids instead."""
+    from invoicebot.books.einvoices import EInvoiceFormat
+
+    _export_einvoices(EInvoiceFormat.CII, out, since, until, as_json=as_json, strict=strict)
+
+
+@export_app.command("facturx")
+def export_facturx(
+    out: FolderOption,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    as_json: JsonOption = False,
+    strict: StrictOption = False,
+) -> None:
+    """Write each approved invoice's archived PDF (a photo made a PDF) with its CII XML
+    embedded, as a Factur-X PDF/A-3 (EN16931 profile), checked with the official rules."""
+    from invoicebot.books.einvoices import EInvoiceFormat
+
+    _export_einvoices(EInvoiceFormat.FACTURX, out, since, until, as_json=as_json, strict=strict)
+
+
+def _export_einvoices(
+    kind: EInvoiceFormat,
+    out: Path,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    as_json: bool,
+    strict: bool,
+) -> None:
+    from sqlmodel import Session
+
+    from invoicebot.books.einvoices import export_einvoices
+    from invoicebot.store.books import approved_for_einvoices
+    from invoicebot.store.engine import shared_engine
+
+    settings = Settings()
+    first, last = _period(since, until)
+    if out.exists() and not out.is_dir():
+        typer.echo(f"{out} is a file: --out is the folder the e-invoices go into", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    with Session(shared_engine(settings.resolved_database_url)) as session:
+        sources = approved_for_einvoices(session, since=first, until=last)
+    export = export_einvoices(sources, out, kind, buyer_country=settings.buyer_country())
+    _report_einvoices(export, as_json=as_json)
+    if strict and export.not_exported:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+def _report_einvoices(export: EInvoiceExport, *, as_json: bool) -> None:
+    """Print the invoices left out on stderr, then the summary (JSON with ``--json``)."""
+    for left in export.not_exported:
+        terms = f" [missing {', '.join(left.missing_terms)}]" if left.missing_terms else ""
+        rules = f" [fails {', '.join(left.failed_rules)}]" if left.failed_rules else ""
+        typer.echo(
+            f"not exported: invoice {left.invoice_id} ({left.invoice_number or 'no number'})"
+            f"{terms}{rules}: {'; '.join(left.reasons)}",
+            err=True,
+        )
+    if as_json:
+        typer.echo(export.model_dump_json())
+        return
+    unchanged = sum(1 for written in export.written if written.unchanged)
+    french = sum(1 for written in export.written if written.french_ctc_rules)
+    typer.echo(
+        f"Wrote {len(export.written)} {export.format.value} file(s) to {export.out} "
+        f"({unchanged} unchanged); {len(export.not_exported)} approved invoice(s) not exported."
+        + (
+            f" {french} file(s) lack what the French CTC rules (BR-FR) ask for: see --json."
+            if french
+            else ""
+        )
+    )
+
+
+def _period(since: datetime | None, until: datetime | None) -> tuple[date | None, date | None]:
+    """Return the export's first and last invoice dates; refuse a period that ends first."""
+    first = since.date() if since else None
+    last = until.date() if until else None
+    if first and last and first > last:
+        raise typer.BadParameter("--since is after --until", param_hint="--since")
+    return first, last
+
+
 def _export(
     kind: TableFormat,
     out: Path,
@@ -111,10 +213,7 @@ def _export(
     from invoicebot.store.engine import shared_engine
 
     settings = Settings()
-    first = since.date() if since else None
-    last = until.date() if until else None
-    if first and last and first > last:
-        raise typer.BadParameter("--since is after --until", param_hint="--since")
+    first, last = _period(since, until)
     if out.is_dir() and settings.company_siren is None:
         typer.echo(
             f"{out} is a folder: set INVOICEBOT_COMPANY_SIREN to name the file "

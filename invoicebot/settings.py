@@ -135,6 +135,13 @@ class Settings(BaseSettings):
         description="SIREN of the buying company: names the FEC file (<SIREN>FEC<AAAAMMJJ>.txt) "
         "when `invoicebot export fec --out` is a folder",
     )
+    company_country: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{2}$",
+        description="ISO 3166 country of the buying company: the buyer's country (BT-55) of "
+        "the e-invoices `invoicebot export cii|facturx` writes, for invoices that state no "
+        "buyer VAT number; default FR when INVOICEBOT_COMPANY_SIREN is set, else none",
+    )
     fec_journal_code: str = Field(default="HA", min_length=1, description="purchase journal code")
     fec_journal_label: str = Field(default="Journal des achats", description="its label")
     fec_supplier_account: str = Field(
@@ -208,6 +215,13 @@ class Settings(BaseSettings):
         description="fetched messages are moved there (created if missing); default: they stay "
         "and carry the $InvoicebotFetched keyword",
     )
+
+    def buyer_country(self) -> str | None:
+        """Return the buying company's country for the e-invoice export: the one set, FR
+        for a company with a SIREN (a French register), else None."""
+        if self.company_country is not None:
+            return self.company_country
+        return "FR" if self.company_siren is not None else None
 
     def book_accounts(self) -> BookAccounts:
         """Return the journal and accounts the FEC export posts to."""

@@ -1,4 +1,5 @@
-"""The store's side of the books: approved invoices, corrections applied, for the FEC export.
+"""The store's side of the books: approved invoices, corrections applied, for the FEC export
+and the CII / Factur-X export.
 
 An operator's corrections are written on the invoice row itself when the decision is applied
 (``review.apply_review``), so the row holds the values to post; the decision's time is the
@@ -13,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from invoicebot.books.cii import ExportInvoice, ExportLine, ExportSource
 from invoicebot.books.entries import BookLine, PurchaseInvoice
 from invoicebot.model import InvoiceStatus
 from invoicebot.store import master
@@ -28,21 +30,7 @@ def approved_for_books(
     """Return the approved invoices dated from ``since`` to ``until`` (inclusive), in id
     order, with their lines and the vendor-master supplier each matches. Invoices without a
     date are always returned, for the export to list them as not exportable."""
-    statement = (
-        select(Invoice, Document.processed_at)
-        .join(Document, col(Document.id) == col(Invoice.document_id))
-        .where(col(Invoice.status) == InvoiceStatus.APPROVED.value)
-        .order_by(col(Invoice.id))
-    )
-    if since is not None:
-        statement = statement.where(
-            or_(col(Invoice.invoice_date).is_(None), col(Invoice.invoice_date) >= since)
-        )
-    if until is not None:
-        statement = statement.where(
-            or_(col(Invoice.invoice_date).is_(None), col(Invoice.invoice_date) <= until)
-        )
-    rows = session.exec(statement).all()
+    rows = _approved_rows(session, since=since, until=until)
     ids = [invoice.id for invoice, _ in rows if invoice.id is not None]
     lines = _lines_by_invoice(session, ids)
     approvals = _approval_times(session, ids)
@@ -73,6 +61,100 @@ def approved_for_books(
             )
         )
     return books
+
+
+def approved_for_einvoices(
+    session: Session, *, since: date | None = None, until: date | None = None
+) -> list[ExportSource]:
+    """Return the approved invoices dated from ``since`` to ``until`` (inclusive), in id
+    order, selected as ``approved_for_books`` selects them, with their lines and the
+    archived file each was read from (for the CII and Factur-X export)."""
+    rows = _approved_rows(session, since=since, until=until)
+    ids = [invoice.id for invoice, _ in rows if invoice.id is not None]
+    lines: dict[int, list[ExportLine]] = {}
+    if ids:
+        statement = (
+            select(InvoiceLine)
+            .where(col(InvoiceLine.invoice_id).in_(ids))
+            .order_by(col(InvoiceLine.invoice_id), col(InvoiceLine.position))
+        )
+        for line in session.exec(statement):
+            lines.setdefault(line.invoice_id, []).append(
+                ExportLine(
+                    description=line.description,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    net_amount=line.net_amount,
+                    tax_rate=line.tax_rate,
+                )
+            )
+    archived = _archived_paths(session, [invoice.document_id for invoice, _ in rows])
+    sources = []
+    for invoice, _processed_at in rows:
+        assert invoice.id is not None  # a stored row
+        sources.append(
+            ExportSource(
+                invoice=ExportInvoice(
+                    invoice_id=invoice.id,
+                    invoice_number=invoice.invoice_number,
+                    invoice_date=invoice.invoice_date,
+                    due_date=invoice.due_date,
+                    currency=invoice.currency,
+                    seller_name=invoice.seller_name,
+                    seller_vat_id=invoice.seller_vat_id,
+                    seller_siret=invoice.seller_siret,
+                    seller_iban=invoice.seller_iban,
+                    buyer_name=invoice.buyer_name,
+                    buyer_vat_id=invoice.buyer_vat_id,
+                    po_number=invoice.po_number,
+                    total_net=invoice.total_net,
+                    total_tax=invoice.total_tax,
+                    total_gross=invoice.total_gross,
+                    amount_due=invoice.amount_due,
+                    lines=tuple(lines.get(invoice.id, ())),
+                ),
+                archived_path=archived.get(invoice.document_id),
+                first_page=invoice.first_page,
+                last_page=invoice.last_page,
+            )
+        )
+    return sources
+
+
+def _approved_rows(
+    session: Session, *, since: date | None, until: date | None
+) -> list[tuple[Invoice, datetime | None]]:
+    """Return the approved invoices (with their document's processing time) dated from
+    ``since`` to ``until``, undated ones always, in id order."""
+    statement = (
+        select(Invoice, Document.processed_at)
+        .join(Document, col(Document.id) == col(Invoice.document_id))
+        .where(col(Invoice.status) == InvoiceStatus.APPROVED.value)
+        .order_by(col(Invoice.id))
+    )
+    if since is not None:
+        statement = statement.where(
+            or_(col(Invoice.invoice_date).is_(None), col(Invoice.invoice_date) >= since)
+        )
+    if until is not None:
+        statement = statement.where(
+            or_(col(Invoice.invoice_date).is_(None), col(Invoice.invoice_date) <= until)
+        )
+    return list(session.exec(statement).all())
+
+
+def _archived_paths(session: Session, document_ids: list[int]) -> dict[int, str]:
+    """Return where each of these documents' file is archived, by document id."""
+    if not document_ids:
+        return {}
+    statement = select(Document.id, Document.archived_path).where(
+        col(Document.id).in_(document_ids)
+    )
+    return {
+        document_id: path
+        for document_id, path in session.exec(statement)
+        if document_id is not None and path is not None
+    }
 
 
 def _lines_by_invoice(session: Session, ids: list[int]) -> dict[int, list[BookLine]]:

@@ -1,4 +1,6 @@
-"""`invoicebot export fec|csv|parquet` after a real batch: every entry balances."""
+"""`invoicebot export fec|csv|parquet` after a real batch: every entry balances; `export
+cii|facturx` after a real batch of paper and e-invoices: every file passes the official rules
+and reads back; an invoice lacking a mandatory business term is listed, not written."""
 
 from __future__ import annotations
 
@@ -9,13 +11,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from extractors import extract_document
+from extractors.einvoice import read_einvoice
+from invoicebot.books.einvoices import split_failures
 from invoicebot.books.fec import FEC_COLUMNS
+from invoicebot.model import Method
 from invoicebot.store import init_store, make_engine
+from invoicebot.store.tables import Invoice
+from tests.conftest import sample_truths
 from tests.e2e.test_cli import invoicebot, isolated_env
 from tests.inbox import copy_into, pick_samples
 from tests.unit.store.test_books import store_invoice
+from validation.official import validate_file
 
 
 def read_fec(path: Path) -> list[dict[str, str]]:
@@ -107,3 +116,129 @@ def test_an_invoice_that_cannot_be_posted_is_listed_and_strict_says_so(tmp_path:
     assert [s["invoice_number"] for s in summary["skipped"]] == ["F-2"]
     assert {record["PieceRef"] for record in read_fec(out)} == {"F-1"}
     assert invoicebot("export", "fec", "--out", str(out), env=env).returncode == 0
+
+
+# --- export cii / facturx ---------------------------------------------------------------------
+
+# One of each kind the batch approves straight through: text PDF, scan, photo, Factur-X.
+EINVOICE_SAMPLES = (
+    "fr-classic-0001.pdf",
+    "fr-classic-0008-scan.pdf",
+    "fr-boxed-0030.jpg",
+    "fr-classic-0004-facturx.pdf",
+)
+
+
+def stored_invoices(tmp_path: Path) -> dict[int, Invoice]:
+    engine = make_engine(f"sqlite:///{(tmp_path / 'data' / 'invoicebot.db').resolve()}")
+    with Session(engine) as session:
+        invoices = {i.id: i for i in session.exec(select(Invoice)) if i.id is not None}
+    engine.dispose()
+    return invoices
+
+
+def test_export_cii_and_facturx_after_a_batch_of_paper_and_einvoices(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    chosen = [(path, truth) for path, truth in sample_truths() if path.name in EINVOICE_SAMPLES]
+    copy_into(inbox, chosen)
+    env = isolated_env(tmp_path) | {"INVOICEBOT_COMPANY_COUNTRY": "FR"}
+    done = invoicebot("run", "--inbox", str(inbox), "--json", env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    statuses = {Path(i["source"]).name: i["status"] for i in json.loads(done.stdout)["invoices"]}
+    assert statuses == dict.fromkeys(EINVOICE_SAMPLES, "approved")
+    stored = stored_invoices(tmp_path)
+
+    out = tmp_path / "cii"
+    done = invoicebot("export", "cii", "--out", str(out), "--json", "--strict", env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert (summary["format"], summary["not_exported"]) == ("cii", [])
+    assert len(summary["written"]) == len(EINVOICE_SAMPLES)
+    for written in summary["written"]:
+        path = Path(written["path"])
+        assert path.parent == out and path.suffix == ".xml"
+        blocking, _french = split_failures(validate_file(path))
+        assert blocking == [], path.name
+        invoice = stored[written["invoice_id"]]
+        assert path.name.startswith(f"{invoice.id:06d}_")
+        fields = read_einvoice(path.read_bytes()).reading.fields
+        assert (fields.invoice_number, fields.total_gross) == (
+            invoice.invoice_number,
+            invoice.total_gross,
+        )
+    files = {path.name: path.read_bytes() for path in out.iterdir()}
+    # Re-running writes the same files, byte for byte.
+    again = invoicebot("export", "cii", "--out", str(out), "--json", env=env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert all(written["unchanged"] for written in json.loads(again.stdout)["written"])
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == files
+
+    out = tmp_path / "facturx"
+    done = invoicebot("export", "facturx", "--out", str(out), "--json", env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert summary["not_exported"] == [] and len(summary["written"]) == len(EINVOICE_SAMPLES)
+    for written in summary["written"]:
+        path = Path(written["path"])
+        blocking, _french = split_failures(validate_file(path))
+        assert blocking == [], path.name
+        # Our own e-invoice reader reads the embedded XML: the stored invoice comes back.
+        extraction = extract_document(path)
+        assert extraction.method is Method.EINVOICE
+        invoice = stored[written["invoice_id"]]
+        fields = extraction.fields
+        assert (
+            fields.invoice_number,
+            fields.seller_name,
+            fields.seller_vat_id,
+            fields.total_net,
+            fields.total_tax,
+            fields.total_gross,
+        ) == (
+            invoice.invoice_number,
+            invoice.seller_name,
+            invoice.seller_vat_id,
+            invoice.total_net,
+            invoice.total_tax,
+            invoice.total_gross,
+        )
+
+
+def test_an_invoice_without_buyer_is_listed_with_bt_44_and_no_file_is_written(
+    tmp_path: Path,
+) -> None:
+    env = isolated_env(tmp_path) | {"INVOICEBOT_COMPANY_COUNTRY": "FR"}
+    engine = make_engine(f"sqlite:///{(tmp_path / 'data' / 'invoicebot.db').resolve()}")
+    init_store(engine)
+    complete = {
+        "invoice_date": date(2026, 11, 2),
+        "due_date": date(2026, 12, 2),
+        "currency": "EUR",
+        "seller_vat_id": "FR44732829320",
+        "amount_due": Decimal("120"),
+    }
+    with Session(engine) as session:
+        store_invoice(session, "F-1", "approved", buyer_name="Aurora Tech SAS", **complete)
+        store_invoice(session, "F-2", "approved", buyer_name=None, **complete)
+        session.commit()
+    engine.dispose()
+    out = tmp_path / "cii"
+    done = invoicebot("export", "cii", "--out", str(out), "--json", "--strict", env=env)
+    assert done.returncode == 1, done.stderr
+    assert "F-2" in done.stderr and "no buyer name (BT-44)" in done.stderr
+    summary = json.loads(done.stdout)
+    (left,) = summary["not_exported"]
+    assert (left["invoice_number"], left["missing_terms"], left["failed_rules"]) == (
+        "F-2",
+        ["BT-44"],
+        [],
+    )
+    # F-1 has no line: one line carries its net at the rate of its totals (20 %).
+    assert [Path(w["path"]).name for w in summary["written"]] == ["000001_F-1.xml"]
+    assert sorted(path.name for path in out.iterdir()) == ["000001_F-1.xml"]
+    without_strict = invoicebot("export", "cii", "--out", str(out), env=env)
+    assert without_strict.returncode == 0
+    assert "Wrote 1 cii file(s)" in without_strict.stdout
+    # --out must be a folder.
+    refused = invoicebot("export", "cii", "--out", str(out / "000001_F-1.xml"), env=env)
+    assert refused.returncode == 2

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from invoicebot.store import master
-from invoicebot.store.books import approved_for_books
+from invoicebot.store.books import approved_for_books, approved_for_einvoices
 from invoicebot.store.review import ReviewDecision
 from invoicebot.store.tables import Document, Invoice, InvoiceLine
 
@@ -112,3 +112,66 @@ def test_a_wrong_expense_account_in_the_vendor_master_is_refused(
     with Session(engine) as session, pytest.raises(master.MasterDataError) as raised:
         master.import_vendors(session, path=vendors)
     assert "not an account number" in raised.value.problems[0]
+
+
+def test_approved_invoices_for_einvoices_come_with_lines_and_archived_file(
+    engine: Engine,
+) -> None:
+    with Session(engine) as session:
+        first = store_invoice(
+            session,
+            "F-1",
+            "approved",
+            invoice_date=date(2026, 11, 2),
+            buyer_name="Aurora Tech SAS",
+            seller_iban="FR7630004730664096567606071",
+            first_page=3,
+            last_page=4,
+        )
+        session.add(
+            InvoiceLine(
+                invoice_id=first,
+                position=1,
+                description="Ramette papier A4",
+                quantity=Decimal("3"),
+                unit_price=Decimal("33.3333"),
+                net_amount=Decimal("100"),
+                tax_rate=Decimal("20"),
+            )
+        )
+        stored = session.get(Invoice, first)
+        assert stored is not None
+        document = session.get(Document, stored.document_id)
+        assert document is not None
+        document.archived_path = "/archive/approved/F-1.pdf"
+        session.add(document)
+        store_invoice(session, "F-2", "exception", invoice_date=date(2026, 11, 4))
+        store_invoice(session, "F-3", "approved", invoice_date=date(2026, 10, 30))
+        session.commit()
+
+        sources = approved_for_einvoices(session, since=date(2026, 11, 1))
+
+    (source,) = sources
+    invoice = source.invoice
+    assert (invoice.invoice_id, invoice.invoice_number, invoice.buyer_name) == (
+        first,
+        "F-1",
+        "Aurora Tech SAS",
+    )
+    assert invoice.seller_iban == "FR7630004730664096567606071"
+    assert (source.archived_path, source.first_page, source.last_page) == (
+        "/archive/approved/F-1.pdf",
+        3,
+        4,
+    )
+    ((description, quantity, price, net, rate),) = [
+        (line.description, line.quantity, line.unit_price, line.net_amount, line.tax_rate)
+        for line in invoice.lines
+    ]
+    assert (description, quantity, price, net, rate) == (
+        "Ramette papier A4",
+        Decimal("3"),
+        Decimal("33.3333"),
+        Decimal("100"),
+        Decimal("20"),
+    )
