@@ -196,7 +196,7 @@ _CATEGORY_REASONS: Final[dict[str, tuple[str, ...]]] = {
     "arithmetic": ("CALCUL_ERR",),
     "purchase_order": ("CMD_ERR",),
     "invalid_identifier": ("SIRET_ERR", "NON_CONFORME"),
-    "vendor": ("EMMET_INC", "NON_CONFORME"),
+    "vendor": ("NON_CONFORME",),
     "missing_field": ("NON_CONFORME",),
     "einvoice_rules": ("NON_CONFORME",),
     "date": ("NON_CONFORME",),
