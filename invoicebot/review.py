@@ -466,8 +466,9 @@ def resolve_exception(
         decided_by=audit.reviewer,
         comment=comment,
     )
-    session.refresh(audit)
+    # The messages of e-invoices, once committed (this commits too: refresh after it).
     write_messages(session, settings)
+    session.refresh(audit)
     return audit
 
 

@@ -192,10 +192,11 @@ def message_of(
 
 
 def message_file_name(event: LifecycleEvent, invoice: Invoice) -> str:
-    """Return the file name of a status's message: when, which invoice, which status."""
+    """Return the file name of a status's message: when (UTC), its number in the store
+    (statuses of one second sort in the order they were issued), the invoice, the status."""
     moment = message_id("x", LifecycleStatus(event.status_code), event.occurred_at)
     stamp = moment.rsplit("_", 1)[1]
-    return f"{stamp}-invoice-{invoice.id}-{event.status_code}.xml"
+    return f"{stamp}-{event.id or 0:08d}-invoice-{invoice.id}-{event.status_code}.xml"
 
 
 def _add(
