@@ -133,7 +133,8 @@ class Settings(BaseSettings):
         default=None,
         pattern=r"^\d{9}$",
         description="SIREN of the buying company: names the FEC file (<SIREN>FEC<AAAAMMJJ>.txt) "
-        "when `invoicebot export fec --out` is a folder",
+        "when `invoicebot export fec --out` is a folder, and identifies the buyer on the "
+        "lifecycle messages",
     )
     fec_journal_code: str = Field(default="HA", min_length=1, description="purchase journal code")
     fec_journal_label: str = Field(default="Journal des achats", description="its label")
