@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from invoicebot.lifecycle.cdar import (
@@ -147,24 +149,30 @@ def record_payment(
 
 def write_messages(session: Session, settings: Settings) -> list[Path]:
     """Write the CDAR message of every e-invoice status not written yet, each committed as
-    written; return the files written. A file that cannot be written is logged and left
-    for the next call (its status stays recorded)."""
+    written; return the files written. A file that cannot be written, or a store that fails
+    meanwhile, is logged and left for the next call (the statuses stay recorded)."""
     folder = outbox_dir(settings)
     buyer = _buyer(settings)
     written: list[Path] = []
-    for event, invoice in unwritten_messages(session):
-        message = message_of(event, invoice, buyer=buyer)
-        name = message_file_name(event, invoice)
-        try:
-            path = _write_atomically(folder / name, build_cdar(message))
-        except OSError as error:
-            logger.error("lifecycle message %s not written, kept for later: %s", name, error)
-            continue
-        event.message_id = message.message_id
-        event.message_file = name
-        session.add(event)
-        session.commit()
-        written.append(path)
+    try:
+        for event, invoice in unwritten_messages(session):
+            message = message_of(event, invoice, buyer=buyer)
+            name = message_file_name(event, invoice)
+            try:
+                path = _write_atomically(folder / name, build_cdar(message))
+            except OSError as error:
+                logger.error("lifecycle message %s not written, kept for later: %s", name, error)
+                continue
+            event.message_id = message.message_id
+            event.message_file = name
+            session.add(event)
+            session.commit()
+            written.append(path)
+    except SQLAlchemyError as error:
+        # What caused the statuses is committed: a store failure here must not undo it in
+        # the caller's eyes. The next publication writes what is left (the same files).
+        session.rollback()
+        logger.error("lifecycle messages left for the next publication: %s", error)
     return written
 
 
@@ -255,7 +263,9 @@ def _approved_amount(session: Session, invoice_id: int) -> Decimal | None:
 def _write_atomically(target: Path, data: bytes) -> Path:
     """Write ``data`` to ``target`` through a temporary file renamed into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.part")
+    # One temporary name per writer: two writers of one message (two documents of a batch
+    # publishing at once) each rename a whole file, the same bytes, into place.
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.part")
     with temporary.open("wb") as handle:
         handle.write(data)
         handle.flush()

@@ -23,11 +23,12 @@ from invoicebot.model import InvoiceStatus
 from invoicebot.pipeline import PipelineContext
 from invoicebot.review import ReviewNotPendingError, resolve_exception
 from invoicebot.store import master
-from invoicebot.store.lifecycle import statuses
+from invoicebot.store.lifecycle import add_status, statuses
 from invoicebot.store.review import UnknownInvoiceError
 from tests.conftest import SAMPLES
 from tests.einvoices import EN16931_SAMPLE, altered, embedded_xml
 from tests.processing import process_document
+from tests.unit.store.test_books import store_invoice
 
 PAPER_SAMPLE = SAMPLES / "fr-classic-0001.pdf"
 # The vendor master holds another IBAN for the Factur-X sample's seller (SUP-001).
@@ -262,3 +263,26 @@ def test_payment_sent_is_one_message_for_an_approved_einvoice_and_refused_otherw
         with pytest.raises(UnknownInvoiceError):
             record_payment(session, invoice_id=99)
     assert len(outbox_files(context)) == 3  # 205 and 211 of the first, 204 of the second
+
+
+def test_a_message_left_unwritten_is_written_by_the_next_publication_once(
+    context: PipelineContext,
+) -> None:
+    with Session(context.engine) as session:
+        invoice_id = store_invoice(session, "F-9", "approved", method="einvoice",
+                                   seller_siret="25881399700099")  # fmt: skip
+        add_status(session, invoice_id=invoice_id, status_code="205", cause="batch",
+                   einvoice=True)  # fmt: skip
+        session.commit()
+        # The outbox cannot be written (a file stands where its folder should be).
+        blocker = outbox_dir(context.settings)
+        blocker.parent.mkdir(parents=True)
+        blocker.write_text("not a folder")
+        assert write_messages(session, context.settings) == []
+        assert statuses(session)[0].message_file is None
+        blocker.unlink()
+        (written,) = write_messages(session, context.settings)
+        assert write_messages(session, context.settings) == []
+    assert outbox_files(context) == [written]
+    assert status_of(written) == ("205", None)
+    assert not list(written.parent.glob(".*.part"))
