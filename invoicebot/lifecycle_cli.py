@@ -16,7 +16,8 @@ import typer
 from invoicebot.settings import Settings
 
 lifecycle_app = typer.Typer(
-    help="Lifecycle statuses sent to suppliers (CDAR messages in the outbox).",
+    help="List the lifecycle statuses issued to suppliers (CDAR messages in the outbox); "
+    "`paid` records that an approved invoice's payment was sent.",
     invoke_without_command=True,
 )
 
@@ -57,8 +58,9 @@ def paid(
         typer.Option(formats=["%Y-%m-%d"], help="the day the payment was sent (default: now)"),
     ] = None,
 ) -> None:
-    """Record that the payment of an approved invoice was sent: status 211, "Paiement
-    transmis", sent to the supplier for an e-invoice. Recording it again changes nothing."""
+    """Record that the payment of an approved invoice was sent (status 211).
+
+    An e-invoice's supplier gets the message; recording it again changes nothing."""
     from sqlmodel import Session
 
     from invoicebot.lifecycle.outbox import NotPayableError, record_payment, write_messages
