@@ -2,9 +2,10 @@
 
     uv run python benchmarks/lifecycle.py [--dataset ../shared/datasets/zugferd] [--limit N]
 
-Runs the committed Factur-X samples and the dataset's PDFs (real Factur-X / ZUGFeRD /
-XRechnung hybrids) through the pipeline into a fresh store (no Prefect; official rules on,
-the four-eyes rule off so that one person's approval applies), then decides every
+Runs the committed Factur-X samples, four committed paper invoices and the dataset's PDFs
+(real Factur-X / ZUGFeRD / XRechnung hybrids) through the pipeline into a fresh store (no
+Prefect; official rules on, the four-eyes rule off so that one person's approval applies),
+then decides every
 exception invoice, cycling through the operator's decisions (``approve_with_corrections``
 lowers the amount due by a tenth: a partial approval where the rules then pass). It counts,
 per status, the statuses the store holds and the CDAR files the outbox received, then runs
@@ -27,6 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DATASET = ROOT.parent / "shared" / "datasets" / "zugferd"
 SAMPLES = [ROOT / "samples" / "invoices" / name
            for name in ("fr-classic-0004-facturx.pdf", "fr-boxed-0035-facturx.pdf")]  # fmt: skip
+# Paper invoices (text PDFs and a scan, two with a fault): statuses, never a message.
+PAPER = [ROOT / "samples" / "invoices" / name
+         for name in ("fr-classic-0001.pdf", "en-ledger-0013.pdf", "fr-classic-0026.pdf",
+                      "fr-classic-0008-scan.pdf")]  # fmt: skip
 DECISIONS = (
     "approve",
     "approve_with_corrections",
@@ -64,7 +69,8 @@ def run(dataset: Path, limit: int | None, work: Path) -> None:
     from invoicebot.store.lifecycle import statuses
     from invoicebot.store.review import load_case, waiting_invoice_ids
 
-    documents = [*SAMPLES, *sorted(dataset.glob("*.pdf"))[:limit]] if dataset.is_dir() else SAMPLES
+    found = sorted(dataset.glob("*.pdf"))[:limit] if dataset.is_dir() else []
+    documents = [*SAMPLES, *PAPER, *found]
     settings = Settings()
     engine = make_engine(settings.resolved_database_url)
     init_store(engine)
@@ -126,7 +132,8 @@ def run(dataset: Path, limit: int | None, work: Path) -> None:
         rewritten = write_messages(session, settings)
     added = outbox_codes() - messages
 
-    print(f"documents: {len(documents)} ({len(SAMPLES)} committed samples + dataset)")
+    print(f"documents: {len(documents)} ({len(SAMPLES)} committed Factur-X samples, "
+          f"{len(PAPER)} committed paper samples, {len(found)} of {dataset})")  # fmt: skip
     print(f"first pass, batch: {dict(first)}")
     print(f"decisions on the {len(waiting)} exception invoices: {dict(made)}")
     print("status | e-invoice statuses in the store | paper statuses | CDAR messages written")
