@@ -131,6 +131,8 @@ def run(dataset: Path, limit: int | None, work: Path) -> None:
     with Session(engine) as session:
         rewritten = write_messages(session, settings)
     added = outbox_codes() - messages
+    einvoice_after, paper_after = store_codes()
+    statuses_added = (einvoice_after - einvoice_statuses) + (paper_after - paper_statuses)
 
     print(f"documents: {len(documents)} ({len(SAMPLES)} committed Factur-X samples, "
           f"{len(PAPER)} committed paper samples, {len(found)} of {dataset})")  # fmt: skip
@@ -141,6 +143,7 @@ def run(dataset: Path, limit: int | None, work: Path) -> None:
         print(f"{code} | {einvoice_statuses[code]} | {paper_statuses[code]} | {messages[code]}")
     print(f"second pass, batch: {dict(second)}")
     print(f"second pass, decisions: {dict(again)}")
+    print(f"second pass, statuses added: {sum(statuses_added.values())}")
     print(f"second pass, messages added: {sum(added.values())} {dict(added)}; "
           f"rewritten by a new publication: {len(rewritten)}")  # fmt: skip
 
