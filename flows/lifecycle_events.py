@@ -8,8 +8,11 @@ An automation can start a deployment on them (``expect: ["invoice.lifecycle.210"
 
 from __future__ import annotations
 
+import logging
+
 from prefect.events import Event, emit_event
 from prefect.settings import PREFECT_API_URL
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from invoicebot.lifecycle.statuses import NAMES, LifecycleStatus
@@ -19,6 +22,8 @@ from invoicebot.store.lifecycle import LifecycleEvent, unemitted_events
 from invoicebot.store.tables import Invoice, utcnow
 
 EVENT_PREFIX = "invoice.lifecycle."
+
+logger = logging.getLogger(__name__)
 
 
 def lifecycle_event(status: LifecycleEvent, invoice: Invoice) -> dict[str, object]:
@@ -54,12 +59,17 @@ def emit_lifecycle_events(*, configured_server_only: bool = False) -> list[Event
         return []
     sent: list[Event] = []
     with Session(shared_engine(Settings().resolved_database_url)) as session:
-        for status, invoice in unemitted_events(session):
-            event = emit_event(**lifecycle_event(status, invoice))  # type: ignore[arg-type]
-            if event is None:
-                break
-            status.event_emitted_at = utcnow()
-            session.add(status)
-            session.commit()
-            sent.append(event)
+        try:
+            for status, invoice in unemitted_events(session):
+                event = emit_event(**lifecycle_event(status, invoice))  # type: ignore[arg-type]
+                if event is None:
+                    break
+                status.event_emitted_at = utcnow()
+                session.add(status)
+                session.commit()
+                sent.append(event)
+        except SQLAlchemyError as error:
+            # The batch or the decision is done; the events left wait for the next call.
+            session.rollback()
+            logger.warning("lifecycle events left for the next run: %s", error)
     return sent
