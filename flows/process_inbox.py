@@ -22,6 +22,7 @@ from prefect.runtime import flow_run
 from sqlmodel import Session
 
 from extractors.base import ExtractOptions
+from flows.lifecycle_events import emit_lifecycle_events
 from flows.review import start_review_runs
 from flows.runners import batch_parallelism, batch_task_runner
 from invoicebot.kpis import batch_kpis, status_counts
@@ -116,6 +117,8 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
             documents=len({outcome.source for outcome in outcomes}),
         )
     _publish_artifacts(outcomes, kpis, machine_seconds, settings)
+    # The lifecycle statuses of this batch (and any left by a run without a server).
+    emit_lifecycle_events()
     # After storing: one review run per exception invoice (none without a deployment).
     start_review_runs()
     return BatchSummary(

@@ -44,6 +44,7 @@ from prefect.utilities.engine import propose_state_sync
 from pydantic import Field, create_model
 from sqlmodel import Session
 
+from flows.lifecycle_events import emit_lifecycle_events
 from invoicebot.model import FIELD_NAMES
 from invoicebot.pageview import LinkSigner
 from invoicebot.privacy import install_log_masking, mask_text, mask_values
@@ -288,6 +289,7 @@ def review_exception(invoice_id: int, hold_seconds: int = HOLD_SECONDS) -> str:
             form_for(case), key=decision_key, hold_seconds=hold_seconds
         )
         audit = _apply(invoice_id, form, decided_at=decided_at)
+        emit_lifecycle_events()
         scrub_form_inputs(_run_id(), decision_key)
         logger.info("%s by %s: now %s", audit.decision, audit.reviewer, audit.status_after)
     _publish_summary(invoice_id)

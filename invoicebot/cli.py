@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from invoicebot.export_cli import export_app
+from invoicebot.lifecycle_cli import lifecycle_app
 from invoicebot.model import BatchSummary, InvoiceStatus
 from invoicebot.settings import Settings
 
@@ -477,6 +478,7 @@ app.add_typer(vendors_app, name="vendors")
 app.add_typer(orders_app, name="orders")
 app.add_typer(receipts_app, name="receipts")
 app.add_typer(export_app, name="export")
+app.add_typer(lifecycle_app, name="lifecycle")
 
 MasterFile = Annotated[
     Path, typer.Argument(help="CSV file with a header row", exists=True, dir_okay=False)
@@ -727,12 +729,21 @@ def review_resolve(
             console.print(f"[red]Refused (audited): {error}[/]")
             raise typer.Exit(1) from error
     typer.echo(f"Invoice {invoice_id}: {audit.decision} -> {audit.status_after}")
+    _emit_lifecycle_events()
     if taken is not None and audit.status_after != "exception":
         operator, started_at = taken
         handled = (audit.decided_at - started_at).total_seconds()
         typer.echo(f"Handled by {operator} in {handled / 60:.1f} min (from review start)")
     if audit.rules_after:
         typer.echo(f"Still failing after the corrections: {', '.join(audit.rules_after)}")
+
+
+def _emit_lifecycle_events() -> None:
+    """Emit the decision's lifecycle event where a Prefect API answers (else the next run
+    does)."""
+    from flows.lifecycle_events import emit_lifecycle_events
+
+    emit_lifecycle_events(configured_server_only=True)
 
 
 @app.command()

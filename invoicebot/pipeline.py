@@ -33,6 +33,7 @@ from invoicebot.inbox import (
     stable_files,
 )
 from invoicebot.leases import LeaseKeeper
+from invoicebot.lifecycle.outbox import record_stored, write_messages
 from invoicebot.model import (
     DocumentError,
     ErrorCode,
@@ -471,6 +472,8 @@ def _store_invoices(
                 # A file read as one invoice keeps none, even when its cut was doubted.
                 page_range=extraction.page_range if len(fitted) > 1 else None,
             )
+            # Its lifecycle status (204 or 205) commits with it; the message follows.
+            record_stored(session, invoice_id=invoice_id, status=status, method=extraction.method)
             if case is not None:
                 store_exception_case(
                     session,
@@ -499,6 +502,8 @@ def _store_invoices(
         )
         session.commit()
     _archive(file, target, context)
+    with Session(context.engine) as session:
+        write_messages(session, context.settings)
     share = seconds / len(stored)
     return [
         InvoiceOutcome(

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from extractors.einvoice import read_stated_extras
+from invoicebot.lifecycle.outbox import record_decision, write_messages
 from invoicebot.model import (
     FIELD_NAMES,
     BoxSource,
@@ -453,6 +454,9 @@ def resolve_exception(
         results=results,
         audit=audit,
     )
+    # The lifecycle status the decision issues (if any) commits with it.
+    record_decision(session, case=case, decision=chosen.value, status_after=status_after,
+                    corrected=corrected, decided_at=audit.decided_at)  # fmt: skip
     # record_label commits: the status, the audit record and the label land together.
     record_label(
         session,
@@ -462,6 +466,8 @@ def resolve_exception(
         decided_by=audit.reviewer,
         comment=comment,
     )
+    # The messages of e-invoices, once committed (this commits too: refresh after it).
+    write_messages(session, settings)
     session.refresh(audit)
     return audit
 

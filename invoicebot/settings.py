@@ -133,7 +133,8 @@ class Settings(BaseSettings):
         default=None,
         pattern=r"^\d{9}$",
         description="SIREN of the buying company: names the FEC file (<SIREN>FEC<AAAAMMJJ>.txt) "
-        "when `invoicebot export fec --out` is a folder",
+        "when `invoicebot export fec --out` is a folder, and identifies the buyer on the "
+        "lifecycle messages",
     )
     company_country: str | None = Field(
         default=None,

@@ -11,7 +11,16 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import create_engine
 
 # Imported to register their tables on SQLModel.metadata.
-from invoicebot.store import labels, mail, master, retention, retries, review, tables  # noqa: F401
+from invoicebot.store import (  # noqa: F401
+    labels,
+    lifecycle,
+    mail,
+    master,
+    retention,
+    retries,
+    review,
+    tables,
+)
 from invoicebot.store.schema import ensure_schema
 
 
