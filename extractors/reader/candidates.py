@@ -400,18 +400,26 @@ def may_fill(field: str, candidate: Candidate) -> bool:
 
 def same_value(kind: CandidateKind, value: Value, truth: object) -> bool:
     """Return True when a candidate's ``value`` is the expected ``truth`` of a field."""
-    if truth is None:
+    if truth is None or (kind is CandidateKind.AMOUNT and not isinstance(value, Decimal)):
         return False
+    key = value_key(kind, truth)
+    return key is not None and value_key(kind, value) == key
+
+
+def value_key(kind: CandidateKind, value: object) -> object:
+    """Return what two values of ``kind`` compare by: the amount, the date as written in
+    ISO, the identifier's letters and digits, the name's folded letters and digits (None
+    for an amount that is no number)."""
     if kind is CandidateKind.AMOUNT:
         try:
-            return isinstance(value, Decimal) and value == Decimal(str(truth))
+            return Decimal(str(value))
         except ArithmeticError:
-            return False
+            return None
     if kind is CandidateKind.DATE:
-        return str(value) == str(truth)
+        return str(value)
     if kind in (CandidateKind.REFERENCE, CandidateKind.IDENTIFIER):
-        return compact_identifier(str(value)) == compact_identifier(str(truth))
-    return name_key(str(value)) == name_key(str(truth))
+        return compact_identifier(str(value))
+    return name_key(str(value))
 
 
 def name_key(text: str) -> str:

@@ -28,7 +28,7 @@ from extractors.base import PageWords
 from extractors.identifiers import IdentifierType
 from extractors.labels import LEGAL_FORMS, LabelHit, TextRow
 from extractors.normalize import fold_text
-from extractors.reader.candidates import FIELDS_OF_KIND, Candidate, CandidateKind, same_value
+from extractors.reader.candidates import FIELDS_OF_KIND, Candidate, CandidateKind, value_key
 
 CONTEXT_NAMESPACES = ("left", "above", "column", "below", "right", "row")
 HASH_FEATURES = 2**14
@@ -187,6 +187,12 @@ DENSE_NAMES = (
     "known_above_1",
     "known_above_2",
     "known_above_3",
+    "known_below_0",
+    "known_below_1",
+    "known_below_2",
+    "known_below_3",
+    "labels_under_values",
+    "stacked_labels",
 )
 
 
@@ -221,50 +227,63 @@ def dense_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> l
     ]
     features.extend(_value_features(candidate, stats))
     fields = FIELDS_OF_KIND[candidate.kind]
+    key = value_key(candidate.kind, candidate.value)
+    own, other = stats.finder_keys(view, candidate)
     # The finder's confidence in this value for each field of its kind: a label it knows
     # well makes it sure, a fallback reading does not.
     agreement = [
-        view.finder_confidence.get(name, 0.0)
-        if same_value(candidate.kind, candidate.value, view.finder.get(name))
-        else 0.0
+        view.finder_confidence.get(name, 0.0) if key is not None and own.get(name) == key else 0.0
         for name in fields
     ]
     agreement += [0.0] * (4 - len(agreement))
-    others = [
-        name
-        for kind, names in FIELDS_OF_KIND.items()
-        if kind is not candidate.kind
-        for name in names
-    ]
-    other = any(
-        isinstance(view.finder.get(name), type(candidate.value))
-        and same_value(candidate.kind, candidate.value, view.finder.get(name))
-        for name in others
-    )
-    left, above = known_labels(view, candidate)
     known = [
         weights.get(name, 0.0) if weights is not None else 0.0
-        for weights in (left, above)
+        for weights in known_labels(view, candidate)
         for name in (*fields, *[""] * (4 - len(fields)))
     ]
-    return [*features, *agreement, float(other), *known]
+    # The share of the stacked labels of its kind printed under their values (a half where
+    # none tell), and how many tell.
+    values_over, values_under = stats.label_sides.get(candidate.kind, (0, 0))
+    stacking = [
+        (values_over + 0.5) / (values_over + values_under + 1.0),
+        float(min(values_over + values_under, 6)),
+    ]
+    return [*features, *agreement, float(key is not None and key in other), *known, *stacking]
+
+
+Weights = Mapping[str, float]
 
 
 def known_labels(
     view: DocumentView, candidate: Candidate
-) -> tuple[Mapping[str, float] | None, Mapping[str, float] | None]:
+) -> tuple[Weights | None, Weights | None, Weights | None]:
     """Return the field weights of the dictionary label nearest left of ``candidate`` on
-    its row, and of the one nearest above it in its column: what the finder's hand-written
-    multilingual vocabulary says of the words the model may not have seen in training."""
+    its row, of the one nearest above it in its column and of the one nearest below it:
+    what the finder's hand-written multilingual vocabulary says of the words the model may
+    not have seen in training."""
     row = candidate.row
     slack = row.height
     left = [hit for hit in view.label_hits.get(id(row), ()) if hit.x1 <= candidate.x0 + slack / 2]
     left_weights = max(left, key=lambda hit: hit.x1).weights if left else None
-    above_weights = None
-    index = candidate.row_index - 1
-    while index >= 0:
+    return (
+        left_weights,
+        _label_in_column(view, candidate, step=-1, reach=ABOVE_REACH),
+        _label_in_column(view, candidate, step=1, reach=BELOW_REACH),
+    )
+
+
+def _label_in_column(
+    view: DocumentView, candidate: Candidate, *, step: int, reach: float
+) -> Weights | None:
+    """Return the weights of the nearest dictionary label over (``step`` -1) or under (1)
+    ``candidate`` in its column, within ``reach`` row heights."""
+    row = candidate.row
+    slack = row.height
+    index = candidate.row_index + step
+    while 0 <= index < len(view.rows):
         other = view.rows[index]
-        if other.page != row.page or row.top - other.bottom > ABOVE_REACH * row.height:
+        distance = (row.top - other.bottom) if step < 0 else (other.top - row.bottom)
+        if other.page != row.page or distance > reach * row.height:
             break
         over = [
             hit
@@ -272,10 +291,69 @@ def known_labels(
             if hit.x1 >= candidate.x0 - slack and hit.x0 <= candidate.x1 + slack
         ]
         if over:
-            above_weights = over[0].weights
-            break
-        index -= 1
-    return left_weights, above_weights
+            return over[0].weights
+        index += step
+    return None
+
+
+_KIND_OF_FIELD = {name: kind for kind, names in FIELDS_OF_KIND.items() for name in names}
+
+
+def stacked_label_sides(view: DocumentView) -> dict[CandidateKind, tuple[int, int]]:
+    """Return, for each kind of value, how many of the document's labels of that kind that
+    stand alone in their column have a value of the kind right over them and none under
+    them, and how many the reverse.
+
+    Whether a layout prints its labels over or under their values is a property of the
+    whole document that no candidate shows alone: in a stack of dates and labels, each
+    inner date has a date label on both sides, and only the stack's ends tell the reading
+    direction (an "Invoice date" label with a date under it and none over it).
+    """
+    by_row: dict[tuple[int, CandidateKind], list[Candidate]] = {}
+    for candidate in view.candidates:
+        by_row.setdefault((candidate.row_index, candidate.kind), []).append(candidate)
+    sides: dict[CandidateKind, tuple[int, int]] = {}
+    for index, row in enumerate(view.rows):
+        for hit in view.label_hits.get(id(row), ()):
+            named = [name for name in hit.weights if name in _KIND_OF_FIELD]
+            if not named:
+                continue
+            kind = _KIND_OF_FIELD[max(named, key=lambda name: hit.weights[name])]
+            if any(c.x0 >= hit.x0 for c in by_row.get((index, kind), ())):
+                continue
+            above = _value_in_column(view, by_row, index, hit, kind, step=-1)
+            below = _value_in_column(view, by_row, index, hit, kind, step=1)
+            over, under = sides.get(kind, (0, 0))
+            sides[kind] = (over + (above and not below), under + (below and not above))
+    return sides
+
+
+def _value_in_column(
+    view: DocumentView,
+    by_row: Mapping[tuple[int, CandidateKind], Sequence[Candidate]],
+    index: int,
+    hit: LabelHit,
+    kind: CandidateKind,
+    *,
+    step: int,
+) -> bool:
+    """Return True when the nearest row over or under ``hit`` with words in its column
+    holds a candidate of ``kind`` there."""
+    row = hit.row
+    x0, x1, slack = hit.x0, hit.x1, row.height
+    other_index = index + step
+    while 0 <= other_index < len(view.rows):
+        other = view.rows[other_index]
+        distance = (row.top - other.bottom) if step < 0 else (other.top - row.bottom)
+        if other.page != row.page or distance > BELOW_REACH * row.height:
+            return False
+        if _overlapping(other, x0, x1, slack):
+            return any(
+                c.x1 >= x0 - slack and c.x0 <= x1 + slack
+                for c in by_row.get((other_index, kind), ())
+            )
+        other_index += step
+    return False
 
 
 def _value_features(candidate: Candidate, stats: _Stats) -> list[float]:
@@ -371,10 +449,37 @@ class _Stats:
         for index, row in enumerate(rows):
             self.row_rank[index] = rank_on_page[row.page]
             rank_on_page[row.page] += 1
+        self.label_sides = stacked_label_sides(view)
+        self._finder_keys: dict[
+            tuple[CandidateKind, type], tuple[Mapping[str, object], frozenset[object]]
+        ] = {}
         self._amount_columns: dict[int, list[Candidate]] = {}
         for candidate in view.candidates:
             if candidate.kind is CandidateKind.AMOUNT:
                 self._amount_columns.setdefault(candidate.row.page, []).append(candidate)
+
+    def finder_keys(
+        self, view: DocumentView, candidate: Candidate
+    ) -> tuple[Mapping[str, object], frozenset[object]]:
+        """Return the keys (``value_key``) of what the finder read for each field of the
+        candidate's kind, and those of its other fields' values of the candidate's type."""
+        kind, value_type = candidate.kind, type(candidate.value)
+        found = self._finder_keys.get((kind, value_type))
+        if found is None:
+            own = {
+                name: value_key(kind, view.finder[name])
+                for name in FIELDS_OF_KIND[kind]
+                if view.finder.get(name) is not None
+            }
+            other = frozenset(
+                value_key(kind, value)
+                for other_kind, names in FIELDS_OF_KIND.items()
+                if other_kind is not kind
+                for name in names
+                if isinstance(value := view.finder.get(name), value_type)
+            )
+            found = self._finder_keys[(kind, value_type)] = (own, other - {None})
+        return found
 
     def amounts_below(self, candidate: Candidate) -> int:
         """Return how many amounts stand under ``candidate`` in its column, on its page."""

@@ -39,7 +39,7 @@ MODEL_FILE = "reader.skops"
 METADATA_FILE = "reader.json"
 SHIPPED_MODEL_DIR = Path(__file__).parent / "trained"
 # Bump when the candidates or features change meaning: a model built before is refused.
-FEATURE_VERSION = 3
+FEATURE_VERSION = 4
 VERSIONED_LIBRARIES = ("scikit-learn", "skops", "numpy", "scipy")
 TRUSTED_MODULE_PREFIXES = ("sklearn.", "numpy.", "scipy.")
 
