@@ -37,7 +37,13 @@ from extractors.reader.candidates import (
     same_value,
 )
 from extractors.reader.features import DocumentView, Features, featurize
-from extractors.reader.model import KindModel, ReaderMetadata, ReaderModel, text_scores
+from extractors.reader.model import (
+    KindModel,
+    ReaderMetadata,
+    ReaderModel,
+    rival_margins,
+    text_scores,
+)
 from extractors.text_layer import TextLayerExtractor
 
 logger = logging.getLogger(__name__)
@@ -204,9 +210,30 @@ def fit_reader(
                 for doc_index, (features, _) in parts
             ]
         )
-        kinds[kind] = _fit_kind(fields, text, dense, labels, groups, weights, seed, tree_iterations)
+        of_document = np.concatenate(
+            [np.full(features.text.shape[0], doc_index) for doc_index, (features, _) in parts]
+        )
+        kinds[kind] = _fit_kind(
+            fields,
+            text,
+            dense,
+            labels,
+            Rows(groups, weights, of_document),
+            seed,
+            tree_iterations,
+        )
         logger.info("reader: %s fitted on %d candidates", kind.value, text.shape[0])
     return ReaderModel(kinds, metadata)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What each row of a kind's training candidates belongs to: its layout (the folds'
+    group), its weight, and its document (whose other candidates are its rivals)."""
+
+    layouts: npt.NDArray[np.int_]
+    weights: npt.NDArray[np.float64]
+    documents: npt.NDArray[np.int_]
 
 
 def _fit_kind(
@@ -214,27 +241,28 @@ def _fit_kind(
     text: sparse.csr_matrix,
     dense: npt.NDArray[np.float64],
     labels: npt.NDArray[np.bool_],
-    groups: npt.NDArray[np.int_],
-    weights: npt.NDArray[np.float64],
+    rows: Rows,
     seed: int,
     tree_iterations: int,
 ) -> KindModel:
     """Fit the text regressions, their out-of-fold scores, then the trees on those.
 
-    The folds hold whole layouts out (``groups``), so the trees learn how far the text
+    The folds hold whole layouts out (``rows.layouts``), so the trees learn how far the text
     can be trusted on a layout, and its wording, that the regressions never saw: the case
     of every new supplier. Folds of single documents would let a family's own labels
     vouch for themselves.
     """
+    weights = rows.weights
     out_of_fold = np.zeros((text.shape[0], len(fields)))
-    for train, held_out in GroupKFold(n_splits=FOLDS).split(text, groups=groups):
+    for train, held_out in GroupKFold(n_splits=FOLDS).split(text, groups=rows.layouts):
         fold_models = [
             _text_model(text[train], labels[train, i], weights[train], seed)
             for i in range(len(fields))
         ]
         out_of_fold[held_out] = text_scores(fold_models, text[held_out])
     text_models = [_text_model(text, labels[:, i], weights, seed) for i in range(len(fields))]
-    stacked = np.hstack([out_of_fold, dense])
+    margins = rival_margins(out_of_fold, rows.documents.astype(np.intp))
+    stacked = np.hstack([out_of_fold, margins, dense])
     trees = []
     for index in range(len(fields)):
         tree = HistGradientBoostingClassifier(

@@ -15,6 +15,7 @@ from extractors.fields import apply_reader, find_fields
 from extractors.reader.model import (
     METADATA_FILE,
     MODEL_FILE,
+    NO_RIVAL,
     Forest,
     ReaderMetadata,
     ReaderModel,
@@ -22,6 +23,7 @@ from extractors.reader.model import (
     current_layout,
     library_versions,
     load_reader,
+    rival_margins,
 )
 from extractors.reader.training import fit_reader, label_document
 from tests.unit.extractors.pages import page
@@ -151,3 +153,13 @@ def test_a_forest_of_categorical_splits_is_refused() -> None:
     model.fit(rows, (rows[:, 0] == 2).astype(int))
     with pytest.raises(ValueError, match="categorical"):
         Forest.of([model])
+
+
+def test_a_candidate_s_margin_is_over_the_best_other_candidate_of_its_document() -> None:
+    scores = np.array([[3.0, -1.0], [1.0, 2.0], [0.5, 0.0], [4.0, 4.0]])
+    documents = np.array([0, 0, 0, 1], dtype=np.intp)
+    margins = rival_margins(scores, documents)
+    # The best is measured against the second; the others against the best.
+    assert margins[:3].tolist() == [[2.0, -3.0], [-2.0, 2.0], [-2.5, -2.0]]
+    # Alone in its document, a candidate has no rival.
+    assert margins[3].tolist() == [NO_RIVAL, NO_RIVAL]
