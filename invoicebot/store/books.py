@@ -72,22 +72,16 @@ def approved_for_einvoices(
     rows = _approved_rows(session, since=since, until=until)
     ids = [invoice.id for invoice, _ in rows if invoice.id is not None]
     lines: dict[int, list[ExportLine]] = {}
-    if ids:
-        statement = (
-            select(InvoiceLine)
-            .where(col(InvoiceLine.invoice_id).in_(ids))
-            .order_by(col(InvoiceLine.invoice_id), col(InvoiceLine.position))
-        )
-        for line in session.exec(statement):
-            lines.setdefault(line.invoice_id, []).append(
-                ExportLine(
-                    description=line.description,
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    net_amount=line.net_amount,
-                    tax_rate=line.tax_rate,
-                )
+    for line in _invoice_lines(session, ids):
+        lines.setdefault(line.invoice_id, []).append(
+            ExportLine(
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                net_amount=line.net_amount,
+                tax_rate=line.tax_rate,
             )
+        )
     archived = _archived_paths(session, [invoice.document_id for invoice, _ in rows])
     sources = []
     for invoice, _processed_at in rows:
@@ -160,18 +154,23 @@ def _archived_paths(session: Session, document_ids: list[int]) -> dict[int, str]
 def _lines_by_invoice(session: Session, ids: list[int]) -> dict[int, list[BookLine]]:
     """Return the lines of these invoices in printed order, by invoice id."""
     lines: dict[int, list[BookLine]] = {}
+    for line in _invoice_lines(session, ids):
+        lines.setdefault(line.invoice_id, []).append(
+            BookLine(net_amount=line.net_amount, tax_rate=line.tax_rate)
+        )
+    return lines
+
+
+def _invoice_lines(session: Session, ids: list[int]) -> list[InvoiceLine]:
+    """Return the stored lines of these invoices, invoice by invoice in printed order."""
     if not ids:
-        return lines
+        return []
     statement = (
         select(InvoiceLine)
         .where(col(InvoiceLine.invoice_id).in_(ids))
         .order_by(col(InvoiceLine.invoice_id), col(InvoiceLine.position))
     )
-    for line in session.exec(statement):
-        lines.setdefault(line.invoice_id, []).append(
-            BookLine(net_amount=line.net_amount, tax_rate=line.tax_rate)
-        )
-    return lines
+    return list(session.exec(statement))
 
 
 def _approval_times(session: Session, ids: list[int]) -> dict[int, datetime]:
