@@ -77,10 +77,10 @@ def buyer_siren(context: RuleContext) -> Verdict | None:
 
     The buyer's SIREN is one of the mentions the reform added. The official rule BR-FR-11
     asks for it (9 digits) on invoices marked B2B (the BAR note); this rule asks for it on
-    every domestic B2B e-invoice, checks its Luhn key, and checks it is the SIREN inside the
-    buyer's French VAT number. Where BR-FR-11 reports the same fault, this rule's result is
-    information. Ask the supplier for a corrected invoice: the platforms route e-invoices by
-    the buyer's SIREN.
+    every domestic B2B e-invoice, checks its Luhn key (a 14-digit SIRET given in its place is
+    a fault too), and checks it is the SIREN inside the buyer's French VAT number. Where
+    BR-FR-11 reports the same fault, this rule's result is information. Ask the supplier for
+    a corrected invoice: the platforms route e-invoices by the buyer's SIREN.
     """
     mentions = domestic_einvoice(context)
     if mentions is None:
