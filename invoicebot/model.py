@@ -259,7 +259,8 @@ class ReformMentions:
     (BT-23) whose first letter is the category of operation, the VAT point date code (BT-8:
     5 in CII, 3 in UBL for VAT on debits), the notes stating an option for debits, and the
     B2B/B2C treatment note (BAR). Found in a paper invoice's page text (``printed`` True):
-    what the page says of each, where it says it.
+    the buyer's SIREN, the category, whether a delivery address and the debits option are
+    printed.
     """
 
     printed: bool = False
