@@ -18,6 +18,7 @@ from pathlib import Path
 from extractors.base import DocumentKind, ExtractOptions, Extractor, SourceDocument
 from extractors.einvoice import EInvoiceExtractor
 from extractors.ocr import OcrExtractor
+from extractors.printed_mentions import with_printed_mentions
 from extractors.splitting import held_whole, split_extraction
 from extractors.templates import apply_templates
 from extractors.text_layer import TextLayerExtractor
@@ -224,11 +225,10 @@ def _run_extractors(
             invoices = split_extraction(document, extraction, extraction.page_words)
             if not split and len(invoices) > 1:
                 invoices = [held_whole(extraction, invoices)]
-            # The words were kept for the templates only: they do not leave the cascade.
-            return [
-                apply_templates(document, invoice, options).with_page_words(())
-                for invoice in invoices
-            ]
+            # The words were kept for the templates and the printed mentions only: they do
+            # not leave the cascade.
+            read = [apply_templates(document, invoice, options) for invoice in invoices]
+            return [with_printed_mentions(invoice).with_page_words(()) for invoice in read]
     raise DocumentError(
         document.source, ErrorCode.UNSUPPORTED_FORMAT, "no extractor could read this document"
     )

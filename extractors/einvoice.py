@@ -29,6 +29,7 @@ from lxml import etree
 from pypdf.errors import PyPdfError
 
 from extractors.base import PDFIUM_LOCK, DocumentKind, ExtractOptions, FieldReading, SourceDocument
+from extractors.einvoice_mentions import cii_mentions, ubl_mentions
 from extractors.normalize import compact_identifier
 from invoicebot.model import (
     DocumentError,
@@ -501,6 +502,8 @@ def _read_cii(root: Element, syntax: CiiSyntax, xml: _XmlReader) -> _Parsed:
                 for tax in xml.findall(settlement, "ram:ApplicableTradeTax")
             ]
         ),
+        # ZUGFeRD 1.0 predates the French reform: its mentions are not read.
+        mentions=cii_mentions(root) if syntax is CII_D16B else None,
     )
     return _Parsed(fields, lines, language, extras)
 
@@ -596,6 +599,7 @@ def _read_ubl(root: Element, xml: _XmlReader) -> _Parsed:
                 for subtotal in _ubl_vat_subtotals(root, currency, xml)
             ]
         ),
+        mentions=ubl_mentions(root),
     )
     return _Parsed(fields, lines, _language(None, country), extras)
 

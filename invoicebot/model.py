@@ -224,6 +224,60 @@ class VatSubtotal:
     tax: Money
 
 
+class OperationCategory(StrEnum):
+    """What an invoice bills, as the French reform's mention "catégorie de l'opération" says
+    it: the first letter of the billing framework (BT-23: B1, S1, M1...) on e-invoices."""
+
+    GOODS = "goods"
+    SERVICES = "services"
+    MIXED = "mixed"
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class PostalAddress:
+    """A postal address as an e-invoice states it (BT-50..55 for the buyer, BT-75..80 for
+    the place of delivery)."""
+
+    lines: tuple[str, ...] = ()
+    city: str | None = None
+    postcode: str | None = None
+    country: str | None = None
+
+    def key(self) -> str:
+        """Return the address folded for comparison (case, spacing and punctuation)."""
+        parts = (*self.lines, self.postcode or "", self.city or "", self.country or "")
+        return "".join(ch for ch in " ".join(parts).casefold() if ch.isalnum())
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class ReformMentions:
+    """The mentions the French e-invoicing reform added to invoices (CGI annexe II art. 242
+    nonies A as amended), as the document states them, for the FR-* mention rules.
+
+    Read from an e-invoice's XML (``printed`` False): the buyer's SIREN (BT-47, scheme
+    0002), its address, the place of delivery (BT-70/BT-71 and BG-15), the billing framework
+    (BT-23) whose first letter is the category of operation, the VAT point date code (BT-8:
+    5 in CII, 3 in UBL for VAT on debits), the notes stating an option for debits, and the
+    B2B/B2C treatment note (BAR). Found in a paper invoice's page text (``printed`` True):
+    the buyer's SIREN, the category, whether a delivery address and the debits option are
+    printed.
+    """
+
+    printed: bool = False
+    buyer_siren: str | None = None
+    buyer_country: str | None = None
+    buyer_address: PostalAddress | None = None
+    delivery_place: str | None = None
+    delivery_address: PostalAddress | None = None
+    delivery_address_printed: bool = False
+    business_process: str | None = None
+    operation_category: OperationCategory | None = None
+    vat_point_code: str | None = None
+    vat_on_debits: bool | None = None
+    debits_statement: str | None = None
+    treatment: str | None = None
+
+
 @dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class InvoiceExtras:
     """What some documents state beyond the contract's fields (an e-invoice XML states all
@@ -241,6 +295,8 @@ class InvoiceExtras:
     rounding_amount: Money | None = None
     vat_breakdown: tuple[VatSubtotal, ...] = ()
     einvoice_xml: bytes | None = Field(default=None, repr=False)
+    # The French reform's mentions (``ReformMentions``), on paper invoices too.
+    mentions: ReformMentions | None = None
 
 
 class BoxSource(StrEnum):

@@ -76,6 +76,9 @@ class RuleSpec:
     explanation: str = ""
     family: str = ""
     fields: tuple[str, ...] = ()
+    # The official rules (``BR-FR-11_BT-47``) that report the same fault on an e-invoice:
+    # where one of them fails, this rule's failure is kept as information (``without_repeats``).
+    official: tuple[str, ...] = ()
 
 
 class RuleRegistry:
@@ -108,12 +111,15 @@ def rule(
     category: ExceptionCategory,
     severity: Severity = Severity.ERROR,
     fields: tuple[str, ...] | None = None,
+    official: tuple[str, ...] = (),
 ) -> Callable[[Check], Check]:
     """Register the decorated check under ``id``.
 
     The docstring's first line is the rule's one-line description; the paragraphs after it
     explain the rule to operators (both go into ``docs/rules.md``). ``fields`` are the
-    fields the check reads (default: those of its category).
+    fields the check reads (default: those of its category). ``official`` names the
+    official e-invoice rules that check the same fault under another id: an assertion
+    (``BR-FR-11_BT-47``), or a rule whose every assertion does (``BR-FR-11``).
     """
 
     def register(check: Check) -> Check:
@@ -130,6 +136,7 @@ def rule(
                 " ".join(explanation.split()),
                 family,
                 FIELDS_OF_CATEGORY.get(category, ()) if fields is None else fields,
+                official,
             )
         )
         return check
@@ -198,7 +205,8 @@ def run_rules(context: RuleContext, registry: RuleRegistry = RULES) -> list[Rule
 def without_repeats(results: list[RuleResult], registry: RuleRegistry = RULES) -> list[RuleResult]:
     """Return ``results`` where a failed rule of ours whose fault an official rule of the
     e-invoice's rule set reports too (same id: ``BR-CO-10``; or the family: our ``BR-DEC``
-    and the official ``BR-DEC-09``) is kept as information, not as a second exception.
+    and the official ``BR-DEC-09``; or an official rule ours names: our ``FR-BUYER-SIREN``
+    and the official ``BR-FR-11_BT-47``) is kept as information, not as a second exception.
 
     The official result stands: it carries the norm's id, text and the XML location, and
     an e-invoice's amounts are read exactly, so ours adds nothing there. Ours still fails
@@ -209,11 +217,13 @@ def without_repeats(results: list[RuleResult], registry: RuleRegistry = RULES) -
     official = [r.rule for r in results if r.is_exception and r.category is official_category]
     if not official:
         return results
-    registered = {spec.id for spec in registry.all()}
+    registered = {spec.id: spec for spec in registry.all()}
     kept: list[RuleResult] = []
     for result in results:
-        ours = result.rule in registered and result.category is not official_category
-        covering = next((o for o in official if _same_fault(result.rule, o)), None)
+        spec = registered.get(result.rule)
+        ours = spec is not None and result.category is not official_category
+        named = spec.official if spec is not None else ()
+        covering = next((o for o in official if _same_fault(result.rule, o, named)), None)
         if covering is None or not ours or not result.is_exception:
             kept.append(result)
             continue
@@ -229,8 +239,11 @@ def without_repeats(results: list[RuleResult], registry: RuleRegistry = RULES) -
     return kept
 
 
-def _same_fault(ours: str, official: str) -> bool:
-    return official == ours or official.startswith(f"{ours}-")
+def _same_fault(ours: str, official: str, named: tuple[str, ...] = ()) -> bool:
+    if official == ours or official.startswith(f"{ours}-"):
+        return True
+    # The French rules name each assertion after its rule and business term: BR-FR-11_BT-47.
+    return any(official == rule or official.startswith((f"{rule}_", f"{rule}-")) for rule in named)
 
 
 def doubtful_fields(context: RuleContext, names: tuple[str, ...]) -> list[tuple[str, float]]:

@@ -8,6 +8,7 @@ from validation.rules import (
     arithmetic,
     dates,
     duplicates,
+    french_mentions,
     hybrid,
     identifiers,
     official,
@@ -20,6 +21,7 @@ from validation.rules import (
 # Family (module name) -> heading, in the order an operator meets the checks.
 FAMILIES: dict[str, str] = {
     "required": "Required fields and mandatory mentions",
+    "french_mentions": "Mentions of the French e-invoicing reform",
     "arithmetic": "Arithmetic (EN 16931)",
     "identifiers": "Identifiers",
     "dates": "Dates",
@@ -36,6 +38,7 @@ __all__ = [
     "arithmetic",
     "dates",
     "duplicates",
+    "french_mentions",
     "hybrid",
     "identifiers",
     "official",

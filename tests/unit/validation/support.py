@@ -8,7 +8,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from invoicebot.model import Extraction, InvoiceFields, Line, RuleResult, invoice_number_key
+from invoicebot.model import (
+    Extraction,
+    InvoiceExtras,
+    InvoiceFields,
+    Line,
+    Method,
+    OperationCategory,
+    PostalAddress,
+    ReformMentions,
+    RuleResult,
+    invoice_number_key,
+)
 from validation import (
     OrderLineRecord,
     PriorInvoice,
@@ -83,6 +94,57 @@ def extraction(lines: list[Line] | None = None, **changes: Any) -> Extraction:
         fields=fields,
         lines=CLEAN_LINES if lines is None else lines,
     )
+
+
+# The French reform's mentions of the clean invoice as its e-invoice XML would state them:
+# a French buyer (SIREN and VAT number of one company), goods and services (BT-23 M1)
+# delivered to another site, the supplier opted for VAT on debits (BT-8 code 5).
+BUYER_SIREN = "936957935"
+BUYER_VAT_ID = "FR57936957935"
+BUYER_ADDRESS = PostalAddress(
+    lines=("2 allée des Pins",), city="Grenoble", postcode="38000", country="FR"
+)
+SITE_ADDRESS = PostalAddress(
+    lines=("ZI des Granges",), city="Moirans", postcode="38430", country="FR"
+)
+CLEAN_MENTIONS = ReformMentions(
+    buyer_siren=BUYER_SIREN,
+    buyer_country="FR",
+    buyer_address=BUYER_ADDRESS,
+    delivery_place="Entrepôt de Moirans",
+    delivery_address=SITE_ADDRESS,
+    delivery_address_printed=True,
+    business_process="M1",
+    operation_category=OperationCategory.MIXED,
+    vat_point_code="5",
+    vat_on_debits=True,
+)
+# ...and as a paper invoice prints them.
+PRINTED_MENTIONS = ReformMentions(
+    printed=True,
+    buyer_siren=BUYER_SIREN,
+    delivery_address_printed=True,
+    operation_category=OperationCategory.MIXED,
+    vat_on_debits=True,
+)
+
+
+def mentions_options(
+    method: Method = Method.EINVOICE, mentions: ReformMentions = CLEAN_MENTIONS, **changes: Any
+) -> dict[str, Any]:
+    """Return validate() options of the clean invoice, read by ``method`` (with the buyer's
+    VAT number and ``changes`` to its fields), stating ``mentions``."""
+    invoice = extraction(**{"buyer_vat_id": BUYER_VAT_ID, **changes})
+    return {
+        "invoice": invoice.model_copy(update={"method": method}),
+        "extras": InvoiceExtras(mentions=mentions),
+    }
+
+
+def mentions_changed(method: Method = Method.EINVOICE, **changes: Any) -> dict[str, Any]:
+    """Return ``mentions_options`` with ``changes`` to the mentions."""
+    base = CLEAN_MENTIONS if method is Method.EINVOICE else PRINTED_MENTIONS
+    return mentions_options(method, replace(base, **changes))
 
 
 @dataclass

@@ -11,7 +11,14 @@ from typing import Any
 import pytest
 
 from extractors.einvoice import find_embedded_xml
-from invoicebot.model import ExceptionCategory, InvoiceFields, Line, RuleResult, Severity
+from invoicebot.model import (
+    ExceptionCategory,
+    InvoiceFields,
+    Line,
+    Method,
+    RuleResult,
+    Severity,
+)
 from invoicebot.privacy import contains_iban
 from tests.conftest import SAMPLES
 from tests.unit.validation.support import (
@@ -19,9 +26,12 @@ from tests.unit.validation.support import (
     CLEAN_LINES,
     ORDER,
     OTHER_VENDOR,
+    PRINTED_MENTIONS,
     FakeStore,
     extraction,
     master_store,
+    mentions_changed,
+    mentions_options,
     run,
 )
 from validation import (
@@ -106,7 +116,14 @@ def run_options(options: Options) -> dict[str, RuleResult]:
 
 def test_clean_invoice_passes_every_rule() -> None:
     passed: set[str] = set()
-    for options in (full_context(), stated_amounts_context(), official_context()):
+    contexts = (
+        full_context(),
+        stated_amounts_context(),
+        official_context(),
+        mentions_options(),
+        mentions_options(Method.TEXT, PRINTED_MENTIONS),
+    )
+    for options in contexts:
         results = run_options(options)
         assert all(r.passed for r in results.values()), [
             r.message for r in results.values() if not r.passed
@@ -135,6 +152,21 @@ FAIL_CASES: list[tuple[str, str, Callable[[], Options], str]] = [
     ("REQUIRED-FIELDS", "missing_field", lambda: changed(invoice_number=None), "invoice number"),
     ("FR-MANDATORY-MENTIONS", "missing_field", lambda: changed(seller_siret=None),
      "SIREN/SIRET"),
+    ("FR-BUYER-SIREN", "missing_field", lambda: mentions_changed(buyer_siren=None),
+     "does not state the buyer's SIREN (BT-47 with scheme 0002; official rule BR-FR-11)"),
+    ("FR-OPERATION-CATEGORY", "missing_field",
+     lambda: mentions_changed(business_process="urn:fdc:peppol.eu:2017:poacc:billing:01:1.0",
+                              operation_category=None),
+     "the French rules do not list"),
+    ("FR-DELIVERY-ADDRESS", "missing_field", lambda: mentions_changed(delivery_address=None),
+     "names a place of delivery (Entrepôt de Moirans) but not its address (BG-15)"),
+    ("FR-VAT-ON-DEBITS", "missing_field",
+     lambda: mentions_changed(vat_point_code=None, vat_on_debits=None,
+                              debits_statement="TVA acquittée d'après les débits"),
+     "the VAT point date code (BT-8) is absent instead of the debits code"),
+    ("FR-REFORM-MENTIONS", "missing_field",
+     lambda: mentions_changed(Method.TEXT, buyer_siren=None, operation_category=None),
+     "does not print the buyer's SIREN and the category of operation"),
     ("BR-CO-10", "arithmetic",
      lambda: with_lines([*CLEAN_LINES, Line(description="Oubli", net_amount=Decimal(5))]),
      "difference -5.00"),
