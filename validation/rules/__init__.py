@@ -6,6 +6,7 @@ The catalogue (``invoicebot rules``, ``docs/rules.md``) lists them by family in
 
 from validation.rules import (
     arithmetic,
+    credit_notes,
     dates,
     duplicates,
     hybrid,
@@ -24,6 +25,7 @@ FAMILIES: dict[str, str] = {
     "identifiers": "Identifiers",
     "dates": "Dates",
     "duplicates": "Duplicates",
+    "credit_notes": "Credit notes",
     "vendors": "Vendor master",
     "orders": "Purchase orders and goods receipts",
     "hybrid": "Hybrid e-invoices",
@@ -34,6 +36,7 @@ FAMILIES: dict[str, str] = {
 __all__ = [
     "FAMILIES",
     "arithmetic",
+    "credit_notes",
     "dates",
     "duplicates",
     "hybrid",

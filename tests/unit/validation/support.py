@@ -8,7 +8,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from invoicebot.model import Extraction, InvoiceFields, Line, RuleResult, invoice_number_key
+from invoicebot.model import (
+    DocumentType,
+    Extraction,
+    InvoiceFields,
+    InvoiceReference,
+    Line,
+    RuleResult,
+    invoice_number_key,
+)
 from validation import (
     OrderLineRecord,
     PriorInvoice,
@@ -82,6 +90,19 @@ def extraction(lines: list[Line] | None = None, **changes: Any) -> Extraction:
         sha256="0" * 64,
         fields=fields,
         lines=CLEAN_LINES if lines is None else lines,
+    )
+
+
+def credit_note_of_clean_invoice(**changes: Any) -> Extraction:
+    """Return a credit note of the whole clean invoice (same amounts, stated positive),
+    naming it as the invoice it credits."""
+    return extraction(invoice_number="AV2026-0007", **changes).model_copy(
+        update={
+            "document_type": DocumentType.CREDIT_NOTE,
+            "preceding_invoice": InvoiceReference(
+                number=CLEAN_FIELDS["invoice_number"], issue_date=CLEAN_FIELDS["invoice_date"]
+            ),
+        }
     )
 
 

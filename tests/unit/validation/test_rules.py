@@ -20,6 +20,7 @@ from tests.unit.validation.support import (
     ORDER,
     OTHER_VENDOR,
     FakeStore,
+    credit_note_of_clean_invoice,
     extraction,
     master_store,
     run,
@@ -95,8 +96,21 @@ def official_context() -> Options:
     return {"extras": InvoiceExtras(einvoice_xml=found[1])}
 
 
-# Rules whose failures are results under other ids, each tested in its own module.
-FAILING_ELSEWHERE = {"EINVOICE-OFFICIAL": "test_official_rule.py"}
+def credit_note_context() -> Options:
+    """Return options of a credit note of the whole clean invoice, which is on file:
+    CREDIT-NOTE-INVOICE applies and passes, and the invoice is no duplicate of it."""
+    return {
+        "invoice": credit_note_of_clean_invoice(),
+        "store": FakeStore(invoices=[(PRIOR, SELLER, None)]),
+    }
+
+
+# Rules whose failures are results under other ids, or that need a credit note, each
+# tested in its own module.
+FAILING_ELSEWHERE = {
+    "EINVOICE-OFFICIAL": "test_official_rule.py",
+    "CREDIT-NOTE-INVOICE": "test_credit_notes.py",
+}
 
 
 def run_options(options: Options) -> dict[str, RuleResult]:
@@ -106,7 +120,8 @@ def run_options(options: Options) -> dict[str, RuleResult]:
 
 def test_clean_invoice_passes_every_rule() -> None:
     passed: set[str] = set()
-    for options in (full_context(), stated_amounts_context(), official_context()):
+    contexts = (full_context(), stated_amounts_context(), official_context(), credit_note_context())
+    for options in contexts:
         results = run_options(options)
         assert all(r.passed for r in results.values()), [
             r.message for r in results.values() if not r.passed
