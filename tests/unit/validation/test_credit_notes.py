@@ -89,3 +89,13 @@ def test_a_credit_note_never_over_invoices_its_purchase_order() -> None:
     assert not run(extraction(), store=master_store(invoiced_net=over))["PO-AMOUNT"].passed
     credit = run(credit_note_of_clean_invoice(), store=master_store(invoiced_net=over))
     assert "PO-AMOUNT" not in credit
+
+
+def test_a_credit_note_s_page_may_print_its_amounts_negative() -> None:
+    credit_note = credit_note_of_clean_invoice()
+    printed = credit_note.fields.model_copy(
+        update={"total_gross": Decimal("-360.00"), "total_net": Decimal("-300.00")}
+    )
+    assert run(credit_note, page_fields=printed)["PAGE-XML-MISMATCH"].passed
+    # An invoice printing the opposite of its XML is still a mismatch.
+    assert not run(extraction(), page_fields=printed)["PAGE-XML-MISMATCH"].passed
