@@ -38,7 +38,7 @@ def test_an_extended_ctc_fr_factur_x_credit_note_is_read_and_officially_valid(
     assert extraction.fields.total_gross == Decimal("120.00")
 
     report = validate_file(path)
-    assert report.profile == "extended-ctc-fr"
+    assert (report.syntax, report.profile) == ("CII D22B", "extended-ctc-fr")
     assert report.french
     assert report.checked == [
         "CrossIndustryInvoice_100pD22B.xsd",
