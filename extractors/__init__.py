@@ -4,7 +4,9 @@
 reads it. Plug-ins named in ``ExtractOptions.plugins`` (``module:attribute``) are tried first.
 ``extract_document`` never raises for a bad document: it returns an ``Extraction`` whose
 ``error`` says why the document could not be read. The batch reads each document in a process
-of its own, with a hard time limit and a memory cap: ``extractors.isolation``.
+of its own, with a hard time limit and a memory cap: ``extractors.isolation``. A page read as
+a credit note by its printed title is one (``extractors.printed_type``); an e-invoice states
+its type.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from extractors.base import DocumentKind, ExtractOptions, Extractor, SourceDocument
 from extractors.einvoice import EInvoiceExtractor
 from extractors.ocr import OcrExtractor
+from extractors.printed_type import with_printed_type
 from extractors.splitting import held_whole, split_extraction
 from extractors.templates import apply_templates
 from extractors.text_layer import TextLayerExtractor
@@ -224,9 +227,10 @@ def _run_extractors(
             invoices = split_extraction(document, extraction, extraction.page_words)
             if not split and len(invoices) > 1:
                 invoices = [held_whole(extraction, invoices)]
-            # The words were kept for the templates only: they do not leave the cascade.
+            # The words were kept for the templates and the printed title only: they do not
+            # leave the cascade.
             return [
-                apply_templates(document, invoice, options).with_page_words(())
+                with_printed_type(apply_templates(document, invoice, options)).with_page_words(())
                 for invoice in invoices
             ]
     raise DocumentError(
