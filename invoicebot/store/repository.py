@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, case, func, or_, text, update
 from sqlalchemy import select as core_select
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from invoicebot.model import (
     DocumentType,
@@ -160,6 +160,7 @@ def add_invoice(
     session.add(invoice)
     session.flush()
     assert invoice.id is not None  # set by the flush
+    link_waiting_credit_notes(session, invoice=invoice)
     for position, line in enumerate(extraction.lines, start=1):
         session.add(InvoiceLine(invoice_id=invoice.id, position=position, **line.model_dump()))
     for result in results:
@@ -204,6 +205,28 @@ def credited_invoice_id(
     rows = session.connection().execute(SAME_SELLER_AND_NUMBER, number_parameters(lookup))
     credited = [prior_from_row(row) for row in rows]
     return next((p.invoice_id for p in credited if not p.document_type.is_credit), None)
+
+
+def link_waiting_credit_notes(session: Session, *, invoice: Invoice) -> None:
+    """Link to ``invoice`` the seller's stored credit notes (of other documents) that name
+    its number and are linked to no invoice yet: a credit note may come before its invoice."""
+    if DocumentType(invoice.document_type).is_credit:
+        return
+    if invoice.seller_key is None or not invoice.invoice_number_key:
+        return
+    waiting = session.exec(
+        select(Invoice)
+        .where(col(Invoice.seller_key) == invoice.seller_key)
+        .where(col(Invoice.document_type).in_(CREDIT_TYPES))
+        .where(col(Invoice.credited_invoice_id).is_(None))
+        .where(col(Invoice.preceding_invoice_number).is_not(None))
+        .where(col(Invoice.document_id) != invoice.document_id)
+    )
+    for credit_note in waiting:
+        named = credit_note.preceding_invoice_number or ""
+        if invoice_number_key(named) == invoice.invoice_number_key:
+            credit_note.credited_invoice_id = invoice.id
+            session.add(credit_note)
 
 
 def record_quarantine(

@@ -141,3 +141,16 @@ def test_the_books_read_a_credit_note_with_its_type_and_reference(engine: Engine
     assert books["AV-1"].total_gross == Decimal("120.00")  # stored as stated
     assert exports["AV-1"].document_type is DocumentType.CREDIT_NOTE
     assert exports["AV-1"].preceding_invoice_date == date(2026, 11, 2)
+
+
+def test_a_credit_note_stored_before_its_invoice_is_linked_when_the_invoice_comes(
+    engine: Engine,
+) -> None:
+    with Session(engine) as session:
+        credit_note = stored(session, "AV-9", kind=DocumentType.CREDIT_NOTE, credits="F-0009")
+        session.commit()
+        assert load_case(session, invoice_id=credit_note).credits_invoice is None
+        invoice = stored(session, "F0009")
+        session.commit()
+        credited = load_case(session, invoice_id=credit_note).credits_invoice
+        assert credited is not None and credited.invoice_id == invoice
