@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from invoicebot.books.entries import BookAccounts, build_journal
 from invoicebot.model import DocumentType, InvoiceOutcome, InvoiceStatus
 from invoicebot.pipeline import PipelineContext
+from invoicebot.review import review_markdown
 from invoicebot.store.books import approved_for_books
 from invoicebot.store.review import load_case
 from invoicebot.store.tables import Invoice
@@ -51,6 +52,9 @@ def test_an_invoice_and_its_credit_note_are_approved_linked_and_balance_out(
         case = load_case(session, invoice_id=stored_credit.id)
         assert case.credits_invoice is not None
         assert case.credits_invoice.invoice_id == rows["F2026-0141"].id
+        shown = review_markdown(case)
+        assert "This is a credit note" in shown
+        assert "It refers to invoice F2026-0141: on file as invoice" in shown
         journal = build_journal(approved_for_books(session), BookAccounts())
     assert journal.skipped == ()
     supplier = [line for line in journal.lines if line.account == "401"]
