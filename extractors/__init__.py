@@ -4,7 +4,9 @@
 reads it. Plug-ins named in ``ExtractOptions.plugins`` (``module:attribute``) are tried first.
 ``extract_document`` never raises for a bad document: it returns an ``Extraction`` whose
 ``error`` says why the document could not be read. The batch reads each document in a process
-of its own, with a hard time limit and a memory cap: ``extractors.isolation``.
+of its own, with a hard time limit and a memory cap: ``extractors.isolation``. A page read as
+a credit note by its printed title is one (``extractors.printed_type``); an e-invoice states
+its type.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from extractors.base import DocumentKind, ExtractOptions, Extractor, SourceDocum
 from extractors.einvoice import EInvoiceExtractor
 from extractors.ocr import OcrExtractor
 from extractors.printed_mentions import with_printed_mentions
+from extractors.printed_type import with_printed_type
 from extractors.splitting import held_whole, split_extraction
 from extractors.templates import apply_templates
 from extractors.text_layer import TextLayerExtractor
@@ -225,9 +228,12 @@ def _run_extractors(
             invoices = split_extraction(document, extraction, extraction.page_words)
             if not split and len(invoices) > 1:
                 invoices = [held_whole(extraction, invoices)]
-            # The words were kept for the templates and the printed mentions only: they do
-            # not leave the cascade.
-            read = [apply_templates(document, invoice, options) for invoice in invoices]
+            # The words were kept for the templates, the printed title and the printed
+            # mentions only: they do not leave the cascade.
+            read = [
+                with_printed_type(apply_templates(document, invoice, options))
+                for invoice in invoices
+            ]
             return [with_printed_mentions(invoice).with_page_words(()) for invoice in read]
     raise DocumentError(
         document.source, ErrorCode.UNSUPPORTED_FORMAT, "no extractor could read this document"

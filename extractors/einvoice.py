@@ -1,9 +1,14 @@
 """E-invoices: the XML embedded in Factur-X / ZUGFeRD / XRechnung PDFs, and CII or UBL files.
 
 The XML states every field exactly, so each non-null field gets confidence 1.0. Supported
-syntaxes: UN/CEFACT CII D16B (Factur-X, ZUGFeRD 2, XRechnung CII), ZUGFeRD 1.0 (and its
-un-namespaced release candidate ``CBFBUY:5``, still found in old Mustang samples), and
-UBL 2.1 ``Invoice`` and ``CreditNote``.
+syntaxes: UN/CEFACT CII D16B and D22B (one namespace: Factur-X 1.0x, ZUGFeRD 2, XRechnung
+CII, the French EXTENDED-CTC-FR), ZUGFeRD 1.0 (and its un-namespaced release candidate
+``CBFBUY:5``, still found in old Mustang samples), and UBL 2.1 ``Invoice`` and ``CreditNote``.
+
+The document type (BT-3: CII ``TypeCode``, UBL ``InvoiceTypeCode`` / ``CreditNoteTypeCode``, a
+UBL ``CreditNote`` without one being a credit note) and the preceding invoice it refers to
+(BG-3: number BT-25, date BT-26) are read too: a credit note states its amounts positive,
+its type says they are owed to the buyer.
 
 A standalone XML file has no page, so its extraction says ``pages: 0``. Beyond the contract's
 fields, the extraction carries what the XML states for the arithmetic and bank rules
@@ -33,11 +38,13 @@ from extractors.einvoice_mentions import cii_mentions, ubl_mentions
 from extractors.normalize import compact_identifier
 from invoicebot.model import (
     DocumentError,
+    DocumentType,
     ErrorCode,
     Extraction,
     InvoiceError,
     InvoiceExtras,
     InvoiceFields,
+    InvoiceReference,
     Line,
     Method,
     VatSubtotal,
@@ -109,11 +116,33 @@ class CiiSyntax:
     tax_rate: str
 
 
+@dataclass(frozen=True)
+class StatedDocument:
+    """What kind of document an e-invoice is (BT-3) and the earlier invoice it refers to
+    (BG-3), as its XML states them."""
+
+    document_type: DocumentType = DocumentType.INVOICE
+    preceding_invoice: InvoiceReference | None = None
+
+
 class EInvoiceReading(NamedTuple):
-    """What one e-invoice XML states: the contract's fields and lines, and the extras."""
+    """What one e-invoice XML states: the contract's fields and lines, the extras, and the
+    document's type and preceding invoice."""
 
     reading: FieldReading
     extras: InvoiceExtras
+    document: StatedDocument = StatedDocument()
+
+    def to_extraction(self, source: SourceDocument, *, pages: int, xml: bytes) -> Extraction:
+        """Return the extraction this reading makes of ``source`` (``xml``: its e-invoice)."""
+        extraction = self.reading.to_extraction(source, method=Method.EINVOICE, pages=pages)
+        return extraction.model_copy(
+            update={
+                "extras": replace(self.extras, einvoice_xml=xml),
+                "document_type": self.document.document_type,
+                "preceding_invoice": self.document.preceding_invoice,
+            }
+        )
 
 
 class _Parsed(NamedTuple):
@@ -121,12 +150,15 @@ class _Parsed(NamedTuple):
     lines: list[Line]
     language: str | None
     extras: InvoiceExtras
+    document: StatedDocument
 
 
 _RAM_100 = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
 _UDT_100 = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
+_QDT_100 = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 _RAM_12 = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:12"
 _UDT_15 = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:15"
+_QDT_12 = "urn:un:unece:uncefact:data:standard:QualifiedDataType:12"
 
 CII_D16B = CiiSyntax(
     name="CII D16B",
@@ -134,6 +166,7 @@ CII_D16B = CiiSyntax(
         "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
         "ram": _RAM_100,
         "udt": _UDT_100,
+        "qdt": _QDT_100,
     },
     document="rsm:ExchangedDocument",
     transaction="rsm:SupplyChainTradeTransaction",
@@ -153,6 +186,7 @@ ZUGFERD_1 = CiiSyntax(
         "rsm": "urn:ferd:CrossIndustryDocument:invoice:1p0",
         "ram": _RAM_12,
         "udt": _UDT_15,
+        "qdt": _QDT_12,
     },
     document="rsm:HeaderExchangedDocument",
     transaction="rsm:SpecifiedSupplyChainTradeTransaction",
@@ -170,7 +204,12 @@ ZUGFERD_1 = CiiSyntax(
 ZUGFERD_1_RC = replace(
     ZUGFERD_1,
     name="ZUGFeRD 1.0 RC",
-    namespaces={"rsm": "urn:un:unece:uncefact:data:standard:CBFBUY:5", "ram": "", "udt": ""},
+    namespaces={
+        "rsm": "urn:un:unece:uncefact:data:standard:CBFBUY:5",
+        "ram": "",
+        "udt": "",
+        "qdt": "",
+    },
 )
 CII_SYNTAXES: Mapping[str, CiiSyntax] = {
     f"{{{CII_D16B.namespaces['rsm']}}}CrossIndustryInvoice": CII_D16B,
@@ -210,15 +249,14 @@ class EInvoiceExtractor:
 
     def _extract_xml_file(self, document: SourceDocument) -> Extraction:
         try:
-            reading, extras = read_einvoice(document.data, source=document.source)
+            read = read_einvoice(document.data, source=document.source)
         except MalformedEInvoiceError as error:
             raise DocumentError(document.source, ErrorCode.UNREADABLE, error.reason) from error
         except UnsupportedEInvoiceError as error:
             raise DocumentError(
                 document.source, ErrorCode.UNSUPPORTED_FORMAT, str(error)
             ) from error
-        extraction = reading.to_extraction(document, method=Method.EINVOICE, pages=0)
-        return extraction.model_copy(update={"extras": replace(extras, einvoice_xml=document.data)})
+        return read.to_extraction(document, pages=0, xml=document.data)
 
     def _extract_embedded(self, document: SourceDocument) -> Extraction | None:
         embedded = find_embedded_xml(document.data, source=document.source)
@@ -226,15 +264,13 @@ class EInvoiceExtractor:
             return None
         name, xml = embedded
         try:
-            reading, extras = read_einvoice(xml, source=document.source)
+            read = read_einvoice(xml, source=document.source)
         except (MalformedEInvoiceError, UnsupportedEInvoiceError) as error:
             # The page still shows the invoice: let the text layer or OCR read it instead.
             logger.warning("%s: ignoring its embedded %s: %s", document.source, name, error)
             return None
-        extraction = reading.to_extraction(
-            document, method=Method.EINVOICE, pages=count_pdf_pages(document.data, document.source)
-        )
-        return extraction.model_copy(update={"extras": replace(extras, einvoice_xml=xml)})
+        pages = count_pdf_pages(document.data, document.source)
+        return read.to_extraction(document, pages=pages, xml=xml)
 
 
 def read_stated_extras(path: Path, *, sha256: str) -> InvoiceExtras | None:
@@ -330,7 +366,7 @@ def read_einvoice(xml: bytes, *, source: str = "<xml>") -> EInvoiceReading:
     reading = FieldReading(
         fields=fields, lines=parsed.lines, confidence=confidence, language=parsed.language
     )
-    return EInvoiceReading(reading, parsed.extras)
+    return EInvoiceReading(reading, parsed.extras, parsed.document)
 
 
 def parse_xml(xml: bytes) -> Element:
@@ -505,7 +541,24 @@ def _read_cii(root: Element, syntax: CiiSyntax, xml: _XmlReader) -> _Parsed:
         # ZUGFeRD 1.0 predates the French reform: its mentions are not read.
         mentions=cii_mentions(root) if syntax is CII_D16B else None,
     )
-    return _Parsed(fields, lines, language, extras)
+    document_kind = StatedDocument(
+        document_type=DocumentType.of_code(xml.text(document, "ram:TypeCode")),
+        preceding_invoice=_cii_preceding_invoice(settlement, xml),
+    )
+    return _Parsed(fields, lines, language, extras, document_kind)
+
+
+def _cii_preceding_invoice(settlement: Element | None, xml: _XmlReader) -> InvoiceReference | None:
+    """Return the first preceding invoice the settlement names (BG-3), None when none."""
+    for reference in xml.findall(settlement, "ram:InvoiceReferencedDocument"):
+        number = xml.text(reference, "ram:IssuerAssignedID")
+        if number is not None:
+            # BT-26 is a ``qdt:`` date-time in CII (``udt:`` in some producers' output).
+            issued = xml.cii_date(
+                reference, "ram:FormattedIssueDateTime/qdt:DateTimeString"
+            ) or xml.cii_date(reference, "ram:FormattedIssueDateTime")
+            return InvoiceReference(number=number, issue_date=issued)
+    return None
 
 
 def _cii_line(item: Element, syntax: CiiSyntax, xml: _XmlReader) -> Line | None:
@@ -601,7 +654,26 @@ def _read_ubl(root: Element, xml: _XmlReader) -> _Parsed:
         ),
         mentions=ubl_mentions(root),
     )
-    return _Parsed(fields, lines, _language(None, country), extras)
+    kind = etree.QName(root).localname
+    # A CreditNote states its type in ``CreditNoteTypeCode`` (381 when absent, as the
+    # document is one), an Invoice in ``InvoiceTypeCode``.
+    code = xml.text(root, f"cbc:{kind}TypeCode")
+    document_kind = StatedDocument(
+        document_type=DocumentType.of_code(code or ("381" if kind == "CreditNote" else None)),
+        preceding_invoice=_ubl_preceding_invoice(root, xml),
+    )
+    return _Parsed(fields, lines, _language(None, country), extras, document_kind)
+
+
+def _ubl_preceding_invoice(root: Element, xml: _XmlReader) -> InvoiceReference | None:
+    """Return the first preceding invoice the document names (BG-3), None when none."""
+    for reference in xml.findall(root, "cac:BillingReference/cac:InvoiceDocumentReference"):
+        number = xml.text(reference, "cbc:ID")
+        if number is not None:
+            return InvoiceReference(
+                number=number, issue_date=xml.iso_date(reference, "cbc:IssueDate")
+            )
+    return None
 
 
 def _ubl_line(item: Element, quantity_path: str, xml: _XmlReader) -> Line:

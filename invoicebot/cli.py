@@ -15,7 +15,7 @@ from rich.table import Table
 
 from invoicebot.export_cli import export_app
 from invoicebot.lifecycle_cli import lifecycle_app
-from invoicebot.model import BatchSummary, InvoiceStatus
+from invoicebot.model import BatchSummary, DocumentType, InvoiceOutcome, InvoiceStatus
 from invoicebot.settings import Settings
 
 if TYPE_CHECKING:
@@ -338,7 +338,7 @@ def _print_invoices(summary: BatchSummary) -> None:
         table.add_row(
             Path(outcome.source).name + pages,
             f"[{styles[outcome.status]}]{outcome.status.value}[/]",
-            outcome.invoice_number or "",
+            (outcome.invoice_number or "") + _kind_note(outcome),
             outcome.seller_name or "",
             str(outcome.total_gross) if outcome.total_gross is not None else "",
             "\n".join(f"{e.rule}: {e.message}" for e in outcome.exceptions),
@@ -346,6 +346,15 @@ def _print_invoices(summary: BatchSummary) -> None:
     Console().print(table)
     for failure in summary.failures:
         console.print(f"[red]failed, left in the inbox:[/] {failure.source}: {failure.error}")
+
+
+def _kind_note(outcome: InvoiceOutcome) -> str:
+    """Return what the number column adds for a document that is not a plain invoice."""
+    if outcome.document_type is DocumentType.INVOICE:
+        return ""
+    kind = outcome.document_type.value.replace("_", " ")
+    credited = outcome.preceding_invoice
+    return f"\n({kind} of {credited.number})" if credited else f"\n({kind})"
 
 
 def _print_kpis(summary: BatchSummary) -> None:
@@ -564,6 +573,16 @@ def review_list(
                 "seller_name": case.fields.seller_name,
                 "invoice_number": case.fields.invoice_number,
                 "total_gross": _text(case.fields.total_gross),
+                **(
+                    {"document_type": case.document_type.value}
+                    if case.document_type is not DocumentType.INVOICE
+                    else {}
+                ),
+                **(
+                    {"credits_invoice": case.credits_invoice.model_dump(mode="json")}
+                    if case.credits_invoice
+                    else {}
+                ),
                 "exceptions": [item.model_dump(mode="json") for item in case.exceptions],
                 "review_run_id": run.flow_run_id if run else None,
                 "taken_by": case.taken.operator if case.taken else None,

@@ -181,6 +181,74 @@ class InvoiceStatus(StrEnum):
     QUARANTINED = "quarantined"
 
 
+# UNTDID 1001 codes of credit notes (EN 16931 BT-3), as the factur-x library lists them; 261
+# is the self-billed one.
+CREDIT_NOTE_CODES = frozenset(
+    {"81", "83", "262", "296", "308", "381", "396", "420", "458", "502", "503", "532"}
+)
+SELF_BILLED_CREDIT_NOTE_CODE = "261"
+
+
+class DocumentType(StrEnum):
+    """What kind of document an invoice is (EN 16931 BT-3, an UNTDID 1001 code).
+
+    A credit note takes from what the buyer owes the supplier: its amounts are stated
+    positive (as EN 16931 states them) and its effect on the supplier's balance is negative.
+    Every other kind adds to it. A document that states no type (paper) is an invoice.
+    """
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    CORRECTED_INVOICE = "corrected_invoice"
+    SELF_BILLED_INVOICE = "self_billed_invoice"
+    SELF_BILLED_CREDIT_NOTE = "self_billed_credit_note"
+    PREPAYMENT_INVOICE = "prepayment_invoice"
+
+    @classmethod
+    def of_code(cls, code: str | None) -> DocumentType:
+        """Return the kind of document an UNTDID 1001 code names (an unknown or absent
+        code: an invoice, as EN 16931 treats every code that is no credit note)."""
+        code = (code or "").strip()
+        if code == SELF_BILLED_CREDIT_NOTE_CODE:
+            return cls.SELF_BILLED_CREDIT_NOTE
+        if code in CREDIT_NOTE_CODES:
+            return cls.CREDIT_NOTE
+        return DOCUMENT_TYPE_OF_CODE.get(code, cls.INVOICE)
+
+    @property
+    def code(self) -> str:
+        """Return the UNTDID 1001 code an e-invoice of this kind states (BT-3)."""
+        return CODE_OF_DOCUMENT_TYPE[self]
+
+    @property
+    def is_credit(self) -> bool:
+        """Return True for a credit note: its effect on the supplier's balance is negative."""
+        return self in (DocumentType.CREDIT_NOTE, DocumentType.SELF_BILLED_CREDIT_NOTE)
+
+
+CODE_OF_DOCUMENT_TYPE: dict[DocumentType, str] = {
+    DocumentType.INVOICE: "380",
+    DocumentType.CREDIT_NOTE: "381",
+    DocumentType.CORRECTED_INVOICE: "384",
+    DocumentType.SELF_BILLED_INVOICE: "389",
+    DocumentType.SELF_BILLED_CREDIT_NOTE: "261",
+    DocumentType.PREPAYMENT_INVOICE: "386",
+}
+DOCUMENT_TYPE_OF_CODE: dict[str, DocumentType] = {
+    code: kind for kind, code in CODE_OF_DOCUMENT_TYPE.items()
+}
+
+
+class InvoiceReference(BaseModel):
+    """The earlier invoice a document refers to (EN 16931 BG-3): its number (BT-25) and
+    issue date (BT-26), as a credit note names the invoice it credits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    number: str
+    issue_date: date | None = None
+
+
 class InvoiceFields(BaseModel):
     """The header fields of an invoice; ``None`` where a field was not found."""
 
@@ -391,6 +459,10 @@ class Extraction(BaseModel):
     # Where each field and line was read on the pages (``ReadBoxes``), for the review form's
     # outlined page; not part of the contract's extraction result.
     boxes: ReadBoxes | None = None
+    # What kind of document it is (BT-3) and the invoice it refers to (BG-3, a credit note's
+    # credited invoice): in the contract's result only when not a plain invoice / when stated.
+    document_type: DocumentType = DocumentType.INVOICE
+    preceding_invoice: InvoiceReference | None = None
     # The words the extractor read on each page, for the supplier templates to lay out instead
     # of OCR'ing a scan again. Private, so never dumped; the extraction cascade drops them
     # before it returns.
@@ -398,10 +470,16 @@ class Extraction(BaseModel):
 
     def to_contract(self) -> dict[str, Any]:
         """Return the contract's JSON-ready dict (every field key present, nulls kept;
-        ``page_range`` only for a file that holds, or may hold, several invoices)."""
-        excluded = {"extras", "split_doubts", "boxes"} | (
-            {"page_range"} if self.page_range is None else set()
-        )
+        ``page_range`` only for a file that holds, or may hold, several invoices;
+        ``document_type`` only for a document that is not a plain invoice,
+        ``preceding_invoice`` only when the document names one)."""
+        excluded = {"extras", "split_doubts", "boxes"}
+        if self.page_range is None:
+            excluded.add("page_range")
+        if self.document_type is DocumentType.INVOICE:
+            excluded.add("document_type")
+        if self.preceding_invoice is None:
+            excluded.add("preceding_invoice")
         return self.model_dump(mode="json", exclude=excluded)
 
     @property
@@ -462,6 +540,14 @@ class InvoiceOutcome(BaseModel):
     # Pages [first, last] (1-based, inclusive) of ``source`` this invoice was read from, when
     # the file holds several invoices; absent from the JSON for a file read as one invoice.
     page_range: list[int] | None = Field(default=None, exclude_if=lambda value: value is None)
+    # What kind of document it is, absent from the JSON for a plain invoice; and the invoice
+    # a credit note names as the one it credits (BT-25), absent when it names none.
+    document_type: DocumentType = Field(
+        default=DocumentType.INVOICE, exclude_if=lambda value: value is DocumentType.INVOICE
+    )
+    preceding_invoice: InvoiceReference | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
 
 
 class BatchKpis(BaseModel):

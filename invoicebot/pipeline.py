@@ -516,6 +516,8 @@ def _store_invoices(
             total_gross=extraction.fields.total_gross,
             seconds=seconds if len(stored) == 1 else share,
             page_range=extraction.page_range if len(stored) > 1 else None,
+            document_type=extraction.document_type,
+            preceding_invoice=extraction.preceding_invoice,
         )
         for extraction, status, exceptions, suggestion in stored
     ]

@@ -22,6 +22,7 @@ from invoicebot.lifecycle.outbox import record_decision, write_messages
 from invoicebot.model import (
     FIELD_NAMES,
     BoxSource,
+    DocumentType,
     ExceptionCategory,
     Extraction,
     InvoiceError,
@@ -341,6 +342,8 @@ def revalidate(
             **({"page_range": 1.0} if corrected and case.page_range else {}),
         },
         page_range=case.page_range,
+        document_type=case.document_type,
+        preceding_invoice=case.preceding_invoice,
     )
     # The store keeps no extras (BIC, allowances, prepaid, VAT breakdown): without them an
     # e-invoice's allowances would fail BR-CO-10 again, so they are read from the archive.
@@ -636,6 +639,7 @@ def review_markdown(
         f"Document: {document_link(case, signer)}{pages_note(case)} "
         f"(read by {case.method or 'nothing'})",
         *_provenance_lines(case),
+        *_document_type_lines(case),
         *_notice(case),
         "### Why it waits",
         *_why_lines(case),
@@ -742,6 +746,27 @@ def _taken_notice(case: StoredCase) -> list[str]:
         f"> Taken by **{escape_markdown(case.taken.operator)}** at "
         f"{case.taken.started_at:%Y-%m-%d %H:%M:%S} UTC ({case.taken.channel})"
     ]
+
+
+def _document_type_lines(case: StoredCase) -> list[str]:
+    """Return what the form says of a document that is not a plain invoice: its kind, the
+    invoice a credit note names, and whether that invoice is on file."""
+    if case.document_type is DocumentType.INVOICE:
+        return []
+    kind = case.document_type.value.replace("_", " ")
+    if case.document_type.is_credit:
+        kind += " (its amounts are owed to the company)"
+    lines = [f"**This is a {kind}.**"]
+    if case.preceding_invoice is not None:
+        named = escape_markdown(case.preceding_invoice.number)
+        credited = case.credits_invoice
+        found = (
+            f"on file as invoice #{credited.invoice_id} ({escape_markdown(credited.file_name)})"
+            if credited
+            else "not on file"
+        )
+        lines.append(f"It refers to invoice {named}: {found}.")
+    return lines
 
 
 def _notice(case: StoredCase) -> list[str]:

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
-from invoicebot.model import Extraction, InvoiceFields
+from invoicebot.model import DocumentType, Extraction, InvoiceFields
 
 # What a document states beyond the contract's fields is a domain type (extractors fill it
 # and never import validation); rules read it from the context, so it is re-exported here.
@@ -37,6 +37,10 @@ class PriorInvoice:
     invoice_date: date | None
     total_gross: Decimal | None
     status: str
+    # What kind of document it is (a credit note is never a duplicate of an invoice) and
+    # its own id in the store (None where a fake history gives none).
+    document_type: DocumentType = DocumentType.INVOICE
+    invoice_id: int | None = None
 
 
 class InvoiceHistory(Protocol):

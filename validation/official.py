@@ -137,6 +137,9 @@ CII_PROFILES: Mapping[str, Artefacts] = {
         ("cii-extended-ctc-fr/EXTENDED-CTC-FR-CII.xslt",),
     ),
 }
+# The profiles whose XSD is CII D22B (the French platforms' EXTENDED-CTC-FR).
+CII_D22B_PROFILES = frozenset({"extended-ctc-fr"})
+CII_D22B_NAME = "CII D22B"
 # ZUGFeRD 1.0 has its XSD only: no schematron of it is published with the others.
 ZUGFERD_1_ARTEFACTS = Artefacts("zugferd/ZUGFeRD1p0.xsd")
 UBL_XSD = {
@@ -251,7 +254,9 @@ def _artefacts_of(root: etree._Element, file: str) -> tuple[str, str, Artefacts,
         french = _cii_party_is_french(root)
         if french and profile not in NO_FR_CTC_PROFILES:
             artefacts = Artefacts(artefacts.xsd, (*artefacts.schematrons, CII_FR_CTC))
-        return syntax.name, profile, artefacts, french
+        # D22B shares D16B's namespace: the profile tells which one the XML follows.
+        name = CII_D22B_NAME if profile in CII_D22B_PROFILES else syntax.name
+        return name, profile, artefacts, french
     if syntax is ZUGFERD_1:
         guideline = _text(root, ZUGFERD_1_GUIDELINE, syntax.namespaces)
         profile = (guideline or "").rsplit(":", 1)[-1].lower() or "unknown"

@@ -26,8 +26,10 @@ follows from it, each derivation said here and in the README:
   VAT total go to the rate of the largest base (BR-CO-14 wants the stated total, BR-CO-17
   allows the rounding).
 - **Amounts**: the stated totals (BT-109 net, BT-110 VAT, BT-112 gross, BT-115 due; the
-  prepaid amount BT-113 is what the gross exceeds the amount due by). A negative gross is a
-  credit note (type 381) with its amounts stated positive.
+  prepaid amount BT-113 is what the gross exceeds the amount due by). A credit note read as
+  one (type 381, ``DocumentType``) keeps its type and its positive amounts, with the invoice
+  it credits (BG-3: BT-25, BT-26) when it names one; a negative gross is a credit note too
+  (type 381) with its amounts stated positive.
 
 An invoice that lacks a term EN 16931 makes mandatory (and that nothing above gives) is not
 built: ``MissingTermsError`` lists the BT ids. Checking the built XML against the official
@@ -44,8 +46,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
-from invoicebot.model import InvoiceError
+from invoicebot.model import DocumentType, InvoiceError
 from validation.config import DEFAULT_VAT_RATES
+from validation.identity import french_vat_siren, siren_of
 
 GUIDELINE_EN16931 = "urn:cen.eu:en16931:2017"
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -54,8 +57,8 @@ UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100"
 QDT = "urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
 NAMESPACES: Mapping[str, str] = {"rsm": RSM, "qdt": QDT, "ram": RAM, "udt": UDT}
 
-INVOICE_TYPE = "380"  # UNTDID 1001: commercial invoice
-CREDIT_NOTE_TYPE = "381"
+INVOICE_TYPE = DocumentType.INVOICE.code  # UNTDID 1001: commercial invoice
+CREDIT_NOTE_TYPE = DocumentType.CREDIT_NOTE.code
 UNIT_ONE = "C62"  # UN/ECE Recommendation 20: "one", the unit when none is printed
 SEPA_CREDIT_TRANSFER = "58"  # UNTDID 4461
 VAT_ID_SCHEME = "VA"
@@ -111,6 +114,10 @@ class ExportInvoice(BaseModel):
     total_gross: Decimal | None = None
     amount_due: Decimal | None = None
     lines: tuple[ExportLine, ...] = ()
+    # What kind of document it is (BT-3) and the earlier invoice it names (BT-25, BT-26).
+    document_type: DocumentType = DocumentType.INVOICE
+    preceding_invoice_number: str | None = None
+    preceding_invoice_date: date | None = None
 
 
 class ExportSource(BaseModel):
@@ -299,7 +306,7 @@ def _plan(invoice: ExportInvoice, buyer_country: str | None) -> _Plan:
         )
     assert seller_country is not None and customer_country is not None
     return _Plan(
-        type_code=CREDIT_NOTE_TYPE if sign < 0 else INVOICE_TYPE,
+        type_code=_type_code(invoice.document_type, negative=sign < 0),
         sign=sign,
         seller_country=seller_country,
         buyer_country=customer_country.upper(),
@@ -311,6 +318,14 @@ def _plan(invoice: ExportInvoice, buyer_country: str | None) -> _Plan:
         gross=sign * gross,
         due=due,
     )
+
+
+def _type_code(document_type: DocumentType, *, negative: bool) -> str:
+    """Return BT-3: the document's own type; amounts being stated positive, a negative
+    invoice is a credit note and a negative credit note an invoice."""
+    if not negative:
+        return document_type.code
+    return INVOICE_TYPE if document_type.is_credit else CREDIT_NOTE_TYPE
 
 
 def _lines(
@@ -493,6 +508,12 @@ def _agreement(agreement: etree._Element, invoice: ExportInvoice, plan: _Plan) -
         _sub(registration, "ram:ID", schemeID=VAT_ID_SCHEME).text = invoice.seller_vat_id
     buyer = _sub(agreement, "ram:BuyerTradeParty")
     _sub(buyer, "ram:Name").text = invoice.buyer_name
+    # BT-47, a mention the French reform made mandatory (BR-FR-11): a French VAT number holds
+    # the buyer's SIREN.
+    buyer_siren = french_vat_siren(invoice.buyer_vat_id or "")
+    if buyer_siren and siren_of(buyer_siren):
+        legal = _sub(buyer, "ram:SpecifiedLegalOrganization")
+        _sub(legal, "ram:ID", schemeID=SIREN_SCHEME).text = buyer_siren
     _sub(_sub(buyer, "ram:PostalTradeAddress"), "ram:CountryID").text = plan.buyer_country
     if invoice.buyer_vat_id:
         registration = _sub(buyer, "ram:SpecifiedTaxRegistration")
@@ -523,6 +544,14 @@ def _settlement(settlement: etree._Element, invoice: ExportInvoice, plan: _Plan)
     if plan.gross != plan.due:
         _sub(totals, "ram:TotalPrepaidAmount").text = _amount(plan.gross - plan.due)
     _sub(totals, "ram:DuePayableAmount").text = _amount(plan.due)
+    if invoice.preceding_invoice_number:
+        preceding = _sub(settlement, "ram:InvoiceReferencedDocument")
+        _sub(preceding, "ram:IssuerAssignedID").text = invoice.preceding_invoice_number
+        if invoice.preceding_invoice_date is not None:
+            issued = _sub(preceding, "ram:FormattedIssueDateTime")
+            _sub(
+                issued, "qdt:DateTimeString", format="102"
+            ).text = invoice.preceding_invoice_date.strftime("%Y%m%d")
 
 
 def _amount(value: Decimal) -> str:

@@ -4,7 +4,9 @@ An invoice posts as a French accountant books a supplier invoice: the supplier a
 (``401`` with the supplier's auxiliary account) is credited with the gross total, the expense
 account debited with the net amount and the deductible VAT account (``44566``) with the VAT,
 one expense and one VAT line per rate when the invoice's lines give the rates. A credit note
-(negative gross) gives the reversed entry.
+gives the reversed entry: the supplier account debited, the expense and the deductible VAT
+credited. A credit note states its amounts positive (its type, ``DocumentType``, says they
+are owed to the buyer); a paper one read with a negative gross is reversed all the same.
 
 Rounding: the supplier is owed exactly the stated gross and only the VAT the invoice states
 can be deducted, so a cent by which the stated net + VAT misses the gross goes to the
@@ -22,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from invoicebot.model import InvoiceError
+from invoicebot.model import DocumentType, InvoiceError
 from validation.identity import compact, fold_company_name
 
 CENT = Decimal("0.01")
@@ -63,6 +65,27 @@ class PurchaseInvoice(BaseModel):
     expense_account: str | None = None
     # When it was approved (straight through, or by an operator's last decision).
     approved_on: date | None = None
+    # What kind of document it is (a credit note's amounts are stated positive) and the
+    # number of the invoice a credit note credits (BT-25), for the entry's label.
+    document_type: DocumentType = DocumentType.INVOICE
+    preceding_invoice_number: str | None = None
+
+    def as_booked(self) -> PurchaseInvoice:
+        """Return the invoice with its amounts signed by their effect on what the supplier is
+        owed: a credit note's stated (positive) amounts negated."""
+        if not self.document_type.is_credit:
+            return self
+        return self.model_copy(
+            update={
+                "total_net": _negated(self.total_net),
+                "total_tax": _negated(self.total_tax),
+                "total_gross": _negated(self.total_gross),
+                "lines": tuple(
+                    line.model_copy(update={"net_amount": _negated(line.net_amount)})
+                    for line in self.lines
+                ),
+            }
+        )
 
 
 class BookAccounts(BaseModel):
@@ -206,6 +229,7 @@ def build_journal(invoices: Iterable[PurchaseInvoice], accounts: BookAccounts) -
 def build_entry(invoice: PurchaseInvoice, accounts: BookAccounts, *, number: str) -> Entry:
     """Return the balanced entry of one invoice; raise ``NotExportableError`` saying what is
     missing or inconsistent, rather than post half an entry."""
+    invoice = invoice.as_booked()
     reasons = missing_terms(invoice, accounts)
     if reasons:
         raise NotExportableError(invoice, reasons)
@@ -221,7 +245,7 @@ def build_entry(invoice: PurchaseInvoice, accounts: BookAccounts, *, number: str
         "entry_date": entry_date,
         "piece_ref": clean_text(invoice.invoice_number),
         "piece_date": entry_date,
-        "label": clean_text(f"{auxiliary_label} {invoice.invoice_number}"),
+        "label": clean_text(f"{auxiliary_label} {piece_label(invoice)}"),
         "valid_date": max(invoice.approved_on or entry_date, entry_date),
     }
     expense = invoice.expense_account or accounts.expense_accounts.get(
@@ -363,6 +387,17 @@ def auxiliary_account(invoice: PurchaseInvoice) -> tuple[str, str]:
     return key[:AUXILIARY_MAX], name or key
 
 
+def piece_label(invoice: PurchaseInvoice) -> str:
+    """Return what the entry's label says of the piece: its number, a credit note's as
+    such (``avoir AV-12 sur F-0042``, naming the invoice it credits when it does)."""
+    if not invoice.document_type.is_credit:
+        return invoice.invoice_number or ""
+    credited = (
+        f" sur {invoice.preceding_invoice_number}" if invoice.preceding_invoice_number else ""
+    )
+    return f"avoir {invoice.invoice_number}{credited}"
+
+
 def format_rate(rate: Decimal) -> str:
     """Return a VAT rate as French text: ``5,5``, ``20``."""
     return format(rate.normalize(), "f").replace(".", ",")
@@ -383,6 +418,10 @@ def _line_nets(invoice: PurchaseInvoice) -> list[Decimal] | None:
 def _largest(bases: Mapping[Decimal, Decimal]) -> Decimal:
     """Return the rate of the largest base (the highest rate on a tie)."""
     return max(sorted(bases, reverse=True), key=lambda rate: abs(bases[rate]))
+
+
+def _negated(value: Decimal | None) -> Decimal | None:
+    return None if value is None else -value
 
 
 def _cents(value: Decimal | None) -> Decimal:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from invoicebot.books.cii import ExportInvoice, ExportLine, ExportSource
 from invoicebot.books.entries import BookLine, PurchaseInvoice
-from invoicebot.model import InvoiceStatus
+from invoicebot.model import DocumentType, InvoiceStatus
 from invoicebot.store import master
 from invoicebot.store.master import Vendor
 from invoicebot.store.review import ReviewDecision
@@ -58,6 +58,8 @@ def approved_for_books(
                 vendor_name=vendor.name if vendor else None,
                 expense_account=vendor.expense_account if vendor else None,
                 approved_on=approved_at.date() if approved_at else None,
+                document_type=DocumentType(invoice.document_type),
+                preceding_invoice_number=invoice.preceding_invoice_number,
             )
         )
     return books
@@ -106,6 +108,9 @@ def approved_for_einvoices(
                     total_gross=invoice.total_gross,
                     amount_due=invoice.amount_due,
                     lines=tuple(lines.get(invoice.id, ())),
+                    document_type=DocumentType(invoice.document_type),
+                    preceding_invoice_number=invoice.preceding_invoice_number,
+                    preceding_invoice_date=invoice.preceding_invoice_date,
                 ),
                 archived_path=archived.get(invoice.document_id),
                 first_page=invoice.first_page,

@@ -9,11 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, text, update
+from sqlalchemy import bindparam, case, func, or_, text, update
 from sqlalchemy import select as core_select
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from invoicebot.model import (
+    DocumentType,
     Extraction,
     InvoiceError,
     InvoiceStatus,
@@ -133,6 +134,7 @@ def add_invoice(
     fields = extraction.fields
     check_fits(fields)
     first_page, last_page = page_range or (None, None)
+    preceding = extraction.preceding_invoice
     invoice = Invoice(
         document_id=document_id,
         status=status.value,
@@ -147,11 +149,18 @@ def add_invoice(
         first_page=first_page,
         last_page=last_page,
         boxes=extraction.boxes.model_dump(mode="json") if extraction.boxes else None,
+        document_type=extraction.document_type.value,
+        preceding_invoice_number=preceding.number if preceding else None,
+        preceding_invoice_date=preceding.issue_date if preceding else None,
+        credited_invoice_id=credited_invoice_id(
+            session, extraction=extraction, document_id=document_id
+        ),
         **fields.model_dump(),
     )
     session.add(invoice)
     session.flush()
     assert invoice.id is not None  # set by the flush
+    link_waiting_credit_notes(session, invoice=invoice)
     for position, line in enumerate(extraction.lines, start=1):
         session.add(InvoiceLine(invoice_id=invoice.id, position=position, **line.model_dump()))
     for result in results:
@@ -178,6 +187,46 @@ def add_invoice(
             )
     session.flush()
     return invoice.id
+
+
+def credited_invoice_id(
+    session: Session, *, extraction: Extraction, document_id: int
+) -> int | None:
+    """Return the id of the stored invoice a credit note credits: the seller's earliest
+    invoice (not a credit note, not of this document) numbered as the one the credit note
+    names (BT-25, compared as ``invoice_number_key`` compares); None for any other document
+    or when no such invoice is stored."""
+    preceding = extraction.preceding_invoice
+    seller = seller_key(extraction.fields)
+    number = invoice_number_key(preceding.number) if preceding else ""
+    if not extraction.document_type.is_credit or seller is None or not number:
+        return None
+    lookup = NumberLookup(seller, number, document_id)
+    rows = session.connection().execute(SAME_SELLER_AND_NUMBER, number_parameters(lookup))
+    credited = [prior_from_row(row) for row in rows]
+    return next((p.invoice_id for p in credited if not p.document_type.is_credit), None)
+
+
+def link_waiting_credit_notes(session: Session, *, invoice: Invoice) -> None:
+    """Link to ``invoice`` the seller's stored credit notes (of other documents) that name
+    its number and are linked to no invoice yet: a credit note may come before its invoice."""
+    if DocumentType(invoice.document_type).is_credit:
+        return
+    if invoice.seller_key is None or not invoice.invoice_number_key:
+        return
+    waiting = session.exec(
+        select(Invoice)
+        .where(col(Invoice.seller_key) == invoice.seller_key)
+        .where(col(Invoice.document_type).in_(CREDIT_TYPES))
+        .where(col(Invoice.credited_invoice_id).is_(None))
+        .where(col(Invoice.preceding_invoice_number).is_not(None))
+        .where(col(Invoice.document_id) != invoice.document_id)
+    )
+    for credit_note in waiting:
+        named = credit_note.preceding_invoice_number or ""
+        if invoice_number_key(named) == invoice.invoice_number_key:
+            credit_note.credited_invoice_id = invoice.id
+            session.add(credit_note)
 
 
 def record_quarantine(
@@ -243,6 +292,8 @@ PRIOR_COLUMNS = (
     col(Invoice.invoice_date),
     col(Invoice.total_gross),
     col(Invoice.status),
+    col(Invoice.document_type),
+    col(Invoice.id),
 )
 # Stand-ins for "exclude nothing": ids are positive, number keys alphanumeric.
 NO_DOCUMENT = -1
@@ -270,8 +321,14 @@ SAME_SELLER_AND_GROSS = (
     .order_by(col(Invoice.id))
     .limit(20)
 )
+# A credit note's net (stated positive) takes from what was invoiced on the order.
+CREDIT_TYPES = [kind.value for kind in DocumentType if kind.is_credit]
+SIGNED_NET = case(
+    (col(Invoice.document_type).in_(CREDIT_TYPES), -col(Invoice.total_net)),
+    else_=col(Invoice.total_net),
+)
 NET_INVOICED_ON_ORDER = (
-    core_select(func.sum(col(Invoice.total_net)))
+    core_select(func.sum(SIGNED_NET))
     .where(col(Invoice.po_number).in_(bindparam("po_numbers", expanding=True)))
     .where(_other_number)
     .where(col(Invoice.document_id) != bindparam("exclude_document_id"))
@@ -279,7 +336,7 @@ NET_INVOICED_ON_ORDER = (
 # The same, leaving out one invoice rather than a document's: a file holding several
 # invoices on one order counts each of the others.
 NET_INVOICED_ON_ORDER_BUT_INVOICE = (
-    core_select(func.sum(col(Invoice.total_net)))
+    core_select(func.sum(SIGNED_NET))
     .where(col(Invoice.po_number).in_(bindparam("po_numbers", expanding=True)))
     .where(_other_number)
     .where(col(Invoice.id) != bindparam("exclude_invoice_id"))
@@ -295,6 +352,8 @@ def prior_from_row(row: Sequence[Any]) -> PriorInvoice:
         invoice_date=row[3],
         total_gross=row[4],
         status=row[5],
+        document_type=DocumentType(row[6]),
+        invoice_id=row[7],
     )
 
 

@@ -17,10 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from invoicebot.model import (
+    DocumentType,
     ExceptionCategory,
     ExceptionItem,
     InvoiceError,
     InvoiceFields,
+    InvoiceReference,
     Line,
     ReadBoxes,
     RuleResult,
@@ -114,6 +116,14 @@ class MailProvenance(SQLModel):
     file_name: str
 
 
+class CreditedInvoice(SQLModel):
+    """The stored invoice a credit note credits."""
+
+    invoice_id: int
+    invoice_number: str | None
+    file_name: str
+
+
 class StoredCase(SQLModel):
     """An exception invoice as the store holds it, for a review form or the terminal."""
 
@@ -153,6 +163,11 @@ class StoredCase(SQLModel):
     invoices_in_file: int = 1
     # Where each field and line was read (None: stored before boxes were kept).
     boxes: ReadBoxes | None = None
+    # What kind of document it is, the earlier invoice it names (BG-3), and the stored
+    # invoice a credit note credits (its id and number), when found.
+    document_type: DocumentType = DocumentType.INVOICE
+    preceding_invoice: InvoiceReference | None = None
+    credits_invoice: CreditedInvoice | None = None
 
 
 class ReviewTakenError(InvoiceError):
@@ -242,6 +257,13 @@ def load_case(session: Session, *, invoice_id: int) -> StoredCase:
         pages=invoice.pages,
         page_range=invoice.page_range,
         boxes=ReadBoxes.model_validate(invoice.boxes) if invoice.boxes else None,
+        document_type=DocumentType(invoice.document_type),
+        preceding_invoice=InvoiceReference(
+            number=invoice.preceding_invoice_number, issue_date=invoice.preceding_invoice_date
+        )
+        if invoice.preceding_invoice_number
+        else None,
+        credits_invoice=credited_invoice(session, invoice_id=invoice.credited_invoice_id),
         invoices_in_file=session.exec(
             select(func.count())
             .select_from(Invoice)
@@ -281,6 +303,20 @@ def load_case(session: Session, *, invoice_id: int) -> StoredCase:
             ).all()
         },
     )
+
+
+def credited_invoice(session: Session, *, invoice_id: int | None) -> CreditedInvoice | None:
+    """Return the stored invoice ``invoice_id`` a credit note credits (None: none, or purged)."""
+    if invoice_id is None:
+        return None
+    row = session.exec(
+        select(Invoice.invoice_number, Document.file_name)
+        .join(Document, col(Document.id) == col(Invoice.document_id))
+        .where(Invoice.id == invoice_id)
+    ).first()
+    if row is None:
+        return None
+    return CreditedInvoice(invoice_id=invoice_id, invoice_number=row[0], file_name=row[1])
 
 
 def _applied_decisions(session: Session, *, invoice_id: int) -> int:

@@ -107,6 +107,14 @@ class Invoice(SQLModel, table=True):
     # Where each field and line was read on the pages (``invoicebot.model.ReadBoxes`` as
     # JSON), for the review form's outlined page; None for invoices stored before 0007.
     boxes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # What kind of document it is (``invoicebot.model.DocumentType``: a credit note's
+    # amounts are stored positive, as stated) and the earlier invoice it names (BG-3).
+    document_type: str = Field(default="invoice", max_length=30)
+    preceding_invoice_number: str | None = None
+    preceding_invoice_date: date | None = None
+    # The stored invoice of the same seller a credit note credits, found by the number it
+    # names. No foreign key: the credited invoice may be purged before its credit note.
+    credited_invoice_id: int | None = Field(default=None, index=True)
 
     @property
     def page_range(self) -> list[int] | None:

@@ -6,6 +6,7 @@ The catalogue (``invoicebot rules``, ``docs/rules.md``) lists them by family in
 
 from validation.rules import (
     arithmetic,
+    credit_notes,
     dates,
     duplicates,
     french_mentions,
@@ -26,6 +27,7 @@ FAMILIES: dict[str, str] = {
     "identifiers": "Identifiers",
     "dates": "Dates",
     "duplicates": "Duplicates",
+    "credit_notes": "Credit notes",
     "vendors": "Vendor master",
     "orders": "Purchase orders and goods receipts",
     "hybrid": "Hybrid e-invoices",
@@ -36,6 +38,7 @@ FAMILIES: dict[str, str] = {
 __all__ = [
     "FAMILIES",
     "arithmetic",
+    "credit_notes",
     "dates",
     "duplicates",
     "french_mentions",

@@ -28,9 +28,12 @@ def _shown(value: str | date | Decimal) -> str:
     return value
 
 
-def _agree(xml: str | date | Decimal, page: str | date | Decimal, tolerance: Decimal) -> bool:
+def _agree(
+    xml: str | date | Decimal, page: str | date | Decimal, tolerance: Decimal, *, credit: bool
+) -> bool:
     if isinstance(xml, Decimal) and isinstance(page, Decimal):
-        return abs(xml - page) <= tolerance
+        # A credit note's XML states its amounts positive; its page may print them negative.
+        return abs(xml - page) <= tolerance or (credit and abs(xml + page) <= tolerance)
     if isinstance(xml, str) and isinstance(page, str):
         return invoice_number_key(xml) == invoice_number_key(page)
     return xml == page
@@ -43,13 +46,15 @@ def page_agrees_with_xml(context: RuleContext) -> Verdict | None:
     The fields of a Factur-X or ZUGFeRD invoice come from its embedded XML, but people
     approve what the page shows. When the two disagree, one of them was altered or
     generated wrong: find out which one the supplier stands by before paying. Applies
-    when the page was read as well (a field the page reading missed is not compared).
+    when the page was read as well (a field the page reading missed is not compared). A
+    credit note's page may print its amounts negative.
     """
     page = context.page_fields
     if page is None:
         return None
     xml = context.fields
     tolerance = context.config.amount_tolerance
+    credit = context.extraction.document_type.is_credit
     compared: dict[str, tuple[str | date | Decimal, str | date | Decimal]] = {}
     for name in COMPARED:
         xml_value, page_value = getattr(xml, name), getattr(page, name)
@@ -64,7 +69,7 @@ def page_agrees_with_xml(context: RuleContext) -> Verdict | None:
     wrong = [
         f"{COMPARED[name]} {_shown(xml_value)} in the XML, {_shown(page_value)} on the page"
         for name, (xml_value, page_value) in compared.items()
-        if not _agree(xml_value, page_value, tolerance)
+        if not _agree(xml_value, page_value, tolerance, credit=credit)
     ]
     if not wrong:
         return Verdict(True, "The printed page agrees with the embedded XML.", values)

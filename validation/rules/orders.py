@@ -100,11 +100,14 @@ def invoiced_within_order_amount(context: RuleContext) -> Verdict | None:
     Compares the net total of this invoice plus the earlier invoices quoting the same PO
     with the PO's net amount; tolerance: 2 % or 1.00, whichever is larger
     (``purchase_orders.amount_tolerance_percent`` and ``amount_tolerance``). The currency
-    must be the PO's. Over-invoicing needs the buyer's approval of the extra amount.
+    must be the PO's. Over-invoicing needs the buyer's approval of the extra amount. The
+    credit notes quoting the PO count less; a credit note itself never over-invoices.
     """
     order = context.purchase_order
     fields = context.fields
     if order is None or fields.total_net is None or not order.lines:
+        return None
+    if context.extraction.document_type.is_credit:
         return None
     currency = fields.currency
     if currency and order.currency and currency.upper() != order.currency:

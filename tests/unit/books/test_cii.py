@@ -177,6 +177,15 @@ def test_countries_come_from_vat_numbers_siret_or_the_buying_company() -> None:
     assert "BT-40" in [t.term for t in missing_terms(nowhere, buyer_country="FR")]
 
 
+def test_a_french_buyer_vat_number_gives_the_buyer_siren_bt_47() -> None:
+    buyer_siren = "//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID"
+    xml = build_cii(invoice(buyer_vat_id="FR44732829320"))
+    assert text(xml, buyer_siren) == ["732829320"]
+    assert_passes_en16931(xml)
+    assert text(build_cii(invoice(buyer_vat_id="DE811907980")), buyer_siren) == []
+    assert text(build_cii(invoice(), buyer_country="FR"), buyer_siren) == []
+
+
 def test_without_lines_one_line_carries_the_net_at_the_rate_of_the_totals() -> None:
     bare = invoice(
         lines=(),

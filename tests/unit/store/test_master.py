@@ -358,7 +358,8 @@ def test_prefetch_answers_the_rules_look_ups_in_one_round_trip(
         assert prefetched == lazy
         assert len(statements) >= 5  # the same look-ups one by one
         # Only the PO's invoiced total (its PO number comes from the PO found) is left.
-        assert len(after_prefetch) == 1 and "sum(invoice.total_net)" in after_prefetch[0]
+        assert len(after_prefetch) == 1 and "sum(" in after_prefetch[0]
+        assert "invoice.total_net" in after_prefetch[0]
         rules = {result.rule: result for result in prefetched}
         assert not rules["DUPLICATE-INVOICE-NUMBER"].passed
         assert rules["VENDOR-UNKNOWN"].passed and rules["PO-UNKNOWN"].passed

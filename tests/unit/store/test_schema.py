@@ -252,3 +252,29 @@ def test_a_store_at_0006_is_upgraded_to_keep_read_boxes(empty_engine: Engine) ->
     with empty_engine.begin() as connection:
         # An invoice stored before keeps no boxes: the form says so rather than guess.
         assert connection.execute(text("SELECT boxes FROM invoice")).all() == [(None,)]
+
+
+def test_a_store_at_0009_is_upgraded_with_its_invoices_as_invoices(empty_engine: Engine) -> None:
+    with empty_engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0009")
+        connection.execute(
+            text(
+                "INSERT INTO document (id, sha256, source, file_name, size_bytes, status,"
+                " claimed_at) VALUES (1, 'ab', 'inbox/a.pdf', 'a.pdf', 10, 'approved',"
+                " '2026-11-26 10:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO invoice (id, document_id, status, pages, confidence, created_at)"
+                " VALUES (7, 1, 'approved', 1, '{}', '2026-11-26 10:00:01')"
+            )
+        )
+
+    assert upgrade_store(empty_engine).after == head_revision()
+
+    with empty_engine.begin() as connection:
+        kept = connection.execute(
+            text("SELECT document_type, preceding_invoice_number, credited_invoice_id FROM invoice")
+        ).all()
+    assert kept == [("invoice", None, None)]

@@ -9,9 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from invoicebot.model import (
+    DocumentType,
     Extraction,
     InvoiceExtras,
     InvoiceFields,
+    InvoiceReference,
     Line,
     Method,
     OperationCategory,
@@ -145,6 +147,19 @@ def mentions_changed(method: Method = Method.EINVOICE, **changes: Any) -> dict[s
     """Return ``mentions_options`` with ``changes`` to the mentions."""
     base = CLEAN_MENTIONS if method is Method.EINVOICE else PRINTED_MENTIONS
     return mentions_options(method, replace(base, **changes))
+
+
+def credit_note_of_clean_invoice(**changes: Any) -> Extraction:
+    """Return a credit note of the whole clean invoice (same amounts, stated positive),
+    naming it as the invoice it credits."""
+    return extraction(invoice_number="AV2026-0007", **changes).model_copy(
+        update={
+            "document_type": DocumentType.CREDIT_NOTE,
+            "preceding_invoice": InvoiceReference(
+                number=CLEAN_FIELDS["invoice_number"], issue_date=CLEAN_FIELDS["invoice_date"]
+            ),
+        }
+    )
 
 
 @dataclass

@@ -28,6 +28,7 @@ from tests.unit.validation.support import (
     OTHER_VENDOR,
     PRINTED_MENTIONS,
     FakeStore,
+    credit_note_of_clean_invoice,
     extraction,
     master_store,
     mentions_changed,
@@ -105,8 +106,21 @@ def official_context() -> Options:
     return {"extras": InvoiceExtras(einvoice_xml=found[1])}
 
 
-# Rules whose failures are results under other ids, each tested in its own module.
-FAILING_ELSEWHERE = {"EINVOICE-OFFICIAL": "test_official_rule.py"}
+def credit_note_context() -> Options:
+    """Return options of a credit note of the whole clean invoice, which is on file:
+    CREDIT-NOTE-INVOICE applies and passes, and the invoice is no duplicate of it."""
+    return {
+        "invoice": credit_note_of_clean_invoice(),
+        "store": FakeStore(invoices=[(PRIOR, SELLER, None)]),
+    }
+
+
+# Rules whose failures are results under other ids, or that need a credit note, each
+# tested in its own module.
+FAILING_ELSEWHERE = {
+    "EINVOICE-OFFICIAL": "test_official_rule.py",
+    "CREDIT-NOTE-INVOICE": "test_credit_notes.py",
+}
 
 
 def run_options(options: Options) -> dict[str, RuleResult]:
@@ -122,6 +136,7 @@ def test_clean_invoice_passes_every_rule() -> None:
         official_context(),
         mentions_options(),
         mentions_options(Method.TEXT, PRINTED_MENTIONS),
+        credit_note_context(),
     )
     for options in contexts:
         results = run_options(options)
