@@ -1,6 +1,7 @@
-"""`invoicebot export fec|csv|parquet` after a real batch: every entry balances; `export
-cii|facturx` after a real batch of paper and e-invoices: every file passes the official rules
-and reads back; an invoice lacking a mandatory business term is listed, not written."""
+"""`invoicebot export fec|csv|parquet` after a real batch (`tests/e2e/batch.py`: text PDF,
+scan, photo, Factur-X): every entry balances; `export cii|facturx` after it: every file passes
+the official rules and reads back; an invoice lacking a mandatory business term is listed, not
+written."""
 
 from __future__ import annotations
 
@@ -20,9 +21,8 @@ from invoicebot.books.fec import FEC_COLUMNS
 from invoicebot.model import Method
 from invoicebot.store import init_store, make_engine
 from invoicebot.store.tables import Invoice
-from tests.conftest import sample_truths
+from tests.e2e.batch import BATCH_APPROVED, BATCH_EXCEPTION, ProcessedBatch
 from tests.e2e.test_cli import invoicebot, isolated_env
-from tests.inbox import copy_into, pick_samples
 from tests.unit.store.test_books import store_invoice
 from validation.official import validate_file
 
@@ -39,30 +39,31 @@ def amount(text: str) -> Decimal:
     return Decimal(text.replace(",", "."))
 
 
-def test_export_after_a_batch_writes_balanced_entries(tmp_path: Path) -> None:
-    inbox = tmp_path / "inbox"
-    samples = pick_samples(lambda t: t["kind"] == "text-pdf" and not t["faults"], 3)
-    copy_into(inbox, samples)
-    env = isolated_env(tmp_path)
-    done = invoicebot("run", "--inbox", str(inbox), "--json", env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    approved = [i for i in json.loads(done.stdout)["invoices"] if i["status"] == "approved"]
-    assert len(approved) == 3
+def test_export_after_a_batch_writes_balanced_entries(
+    processed_batch: ProcessedBatch, tmp_path: Path
+) -> None:
+    env = processed_batch.copied_to(tmp_path)
+    approved = [i for i in processed_batch.summary["invoices"] if i["status"] == "approved"]
+    assert len(approved) == len(BATCH_APPROVED)
 
     out = tmp_path / "books" / "journal.txt"
     out.parent.mkdir()
     done = invoicebot("export", "fec", "--out", str(out), "--json", "--strict", env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
-    assert (summary["entries"], summary["skipped"]) == (3, [])
+    assert (summary["entries"], summary["skipped"]) == (len(approved), [])
     records = read_fec(out)
     assert len(records) == summary["lines"]
     by_entry: dict[str, list[dict[str, str]]] = defaultdict(list)
     for record in records:
         by_entry[record["EcritureNum"]].append(record)
         assert len(record["EcritureDate"]) == 8 and record["EcritureDate"].isdigit()
-    assert sorted(by_entry) == ["HA000001", "HA000002", "HA000003"]
-    grosses = sorted(Decimal(truth["fields"]["total_gross"]) for _, truth in samples)
+    assert sorted(by_entry) == [f"HA{n:06d}" for n in range(1, len(approved) + 1)]
+    grosses = sorted(
+        invoice.total_gross
+        for invoice in stored_invoices(tmp_path).values()
+        if invoice.status == "approved"
+    )
     credits = []
     for lines in by_entry.values():
         debit = sum(amount(line["Debit"]) for line in lines)
@@ -120,14 +121,6 @@ def test_an_invoice_that_cannot_be_posted_is_listed_and_strict_says_so(tmp_path:
 
 # --- export cii / facturx ---------------------------------------------------------------------
 
-# One of each kind the batch approves straight through: text PDF, scan, photo, Factur-X.
-EINVOICE_SAMPLES = (
-    "fr-classic-0001.pdf",
-    "fr-classic-0008-scan.pdf",
-    "fr-boxed-0030.jpg",
-    "fr-classic-0004-facturx.pdf",
-)
-
 
 def stored_invoices(tmp_path: Path) -> dict[int, Invoice]:
     engine = make_engine(f"sqlite:///{(tmp_path / 'data' / 'invoicebot.db').resolve()}")
@@ -137,15 +130,13 @@ def stored_invoices(tmp_path: Path) -> dict[int, Invoice]:
     return invoices
 
 
-def test_export_cii_and_facturx_after_a_batch_of_paper_and_einvoices(tmp_path: Path) -> None:
-    inbox = tmp_path / "inbox"
-    chosen = [(path, truth) for path, truth in sample_truths() if path.name in EINVOICE_SAMPLES]
-    copy_into(inbox, chosen)
-    env = isolated_env(tmp_path) | {"INVOICEBOT_COMPANY_COUNTRY": "FR"}
-    done = invoicebot("run", "--inbox", str(inbox), "--json", env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    statuses = {Path(i["source"]).name: i["status"] for i in json.loads(done.stdout)["invoices"]}
-    assert statuses == dict.fromkeys(EINVOICE_SAMPLES, "approved")
+def test_export_cii_and_facturx_after_a_batch_of_paper_and_einvoices(
+    processed_batch: ProcessedBatch, tmp_path: Path
+) -> None:
+    env = processed_batch.copied_to(tmp_path) | {"INVOICEBOT_COMPANY_COUNTRY": "FR"}
+    assert processed_batch.statuses() == dict.fromkeys(BATCH_APPROVED, "approved") | {
+        BATCH_EXCEPTION: "exception"
+    }
     stored = stored_invoices(tmp_path)
 
     out = tmp_path / "cii"
@@ -153,7 +144,7 @@ def test_export_cii_and_facturx_after_a_batch_of_paper_and_einvoices(tmp_path: P
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert (summary["format"], summary["not_exported"]) == ("cii", [])
-    assert len(summary["written"]) == len(EINVOICE_SAMPLES)
+    assert len(summary["written"]) == len(BATCH_APPROVED)
     for written in summary["written"]:
         path = Path(written["path"])
         assert path.parent == out and path.suffix == ".xml"
@@ -177,7 +168,7 @@ def test_export_cii_and_facturx_after_a_batch_of_paper_and_einvoices(tmp_path: P
     done = invoicebot("export", "facturx", "--out", str(out), "--json", env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
-    assert summary["not_exported"] == [] and len(summary["written"]) == len(EINVOICE_SAMPLES)
+    assert summary["not_exported"] == [] and len(summary["written"]) == len(BATCH_APPROVED)
     for written in summary["written"]:
         path = Path(written["path"])
         blocking, _french = split_failures(validate_file(path))

@@ -1,18 +1,17 @@
-"""`invoicebot lifecycle` after a real batch (`invoicebot run`, Prefect's ephemeral server):
-the statuses of an e-invoice and of paper invoices, a terminal decision, the payment sent."""
+"""`invoicebot lifecycle` after a real batch (`tests/e2e/batch.py`: `invoicebot run`, Prefect's
+ephemeral server): the statuses of an e-invoice and of paper invoices, a terminal decision,
+the payment sent."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from tests.conftest import SAMPLES
-from tests.e2e.test_cli import invoicebot, isolated_env
+from tests.e2e.batch import BATCH_APPROVED, BATCH_EXCEPTION, ProcessedBatch
+from tests.e2e.test_cli import invoicebot
 from tests.einvoices import EN16931_SAMPLE
 
-PAPER = SAMPLES / "fr-classic-0001.pdf"
-PAPER_WITH_FAULT = SAMPLES / "en-ledger-0013.pdf"  # BR-CO-15: an exception
+EINVOICE = EN16931_SAMPLE.name
 
 
 def lifecycle(env: dict[str, str], *args: str) -> list[dict[str, object]]:
@@ -23,23 +22,15 @@ def lifecycle(env: dict[str, str], *args: str) -> list[dict[str, object]]:
 
 
 def test_lifecycle_lists_what_the_batch_the_operator_and_the_payment_issued(
-    tmp_path: Path,
+    processed_batch: ProcessedBatch, tmp_path: Path
 ) -> None:
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    for sample in (EN16931_SAMPLE, PAPER, PAPER_WITH_FAULT):
-        shutil.copy2(sample, inbox / sample.name)
-    env = isolated_env(tmp_path)
-    done = invoicebot("run", "--inbox", str(inbox), "--json", env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    invoices = json.loads(done.stdout)["invoices"]
-    statuses = {Path(str(i["source"])).name: i["status"] for i in invoices}
-    assert statuses == {EN16931_SAMPLE.name: "approved", PAPER.name: "approved",
-                        PAPER_WITH_FAULT.name: "exception"}  # fmt: skip
+    env = processed_batch.copied_to(tmp_path)
+    statuses = processed_batch.statuses()
+    assert (statuses[EINVOICE], statuses[BATCH_EXCEPTION]) == ("approved", "exception")
 
     rows = lifecycle(env)
     by_invoice = {row["invoice_number"]: row for row in rows}
-    assert len(rows) == 3
+    assert len(rows) == len(statuses)
     einvoice = by_invoice["F2026-0911"]
     assert (einvoice["status_code"], einvoice["status"], einvoice["einvoice"]) == (
         "205", "approved", True,
@@ -48,7 +39,9 @@ def test_lifecycle_lists_what_the_batch_the_operator_and_the_payment_issued(
     assert message.parent == tmp_path / "data" / "outbox" / "lifecycle"
     assert b"<ram:ProcessConditionCode>205</ram:ProcessConditionCode>" in message.read_bytes()
     paper = [row for row in rows if not row["einvoice"]]
-    assert sorted(str(row["status_code"]) for row in paper) == ["204", "205"]
+    assert sorted(str(row["status_code"]) for row in paper) == ["204"] + ["205"] * (
+        len(BATCH_APPROVED) - 1
+    )
     assert all(row["message"] is None for row in paper)
     # The batch flow emitted one Prefect event per status.
     assert all(row["event_emitted"] for row in rows)
