@@ -194,6 +194,13 @@ def supplier_history(
     )
 
 
+def classified_failures(results: Sequence[RuleResult]) -> list[RuleResult]:
+    """Return the failed results the classifier learns from: not the information ones (a
+    paper invoice lacking the French reform's mentions, a credit note's invoice not on
+    file), which never make an exception and so say nothing of how one is resolved."""
+    return [result for result in results if result.is_exception]
+
+
 def exception_case(
     invoice: Invoice, failed: list[RuleResult], supplier: SupplierHistory
 ) -> ExceptionCase:
@@ -205,7 +212,7 @@ def exception_case(
         currency=invoice.currency,
         total_gross=invoice.total_gross,
         confidence=dict(invoice.confidence or {}),
-        failed=failed,
+        failed=classified_failures(failed),
         supplier=supplier,
     )
 
@@ -230,7 +237,7 @@ def extraction_case(
         currency=fields.currency,
         total_gross=fields.total_gross,
         confidence=dict(extraction.confidence),
-        failed=[result for result in results if not result.passed],
+        failed=classified_failures(results),
         supplier=supplier,
     )
 
