@@ -80,6 +80,8 @@ class ErrorCode(StrEnum):
     BAD_TEMPLATE = "bad_template"
     # The store could not record the document.
     STORE_UNAVAILABLE = "store_unavailable"
+    # A configured step (not a built-in one) failed on the document (``invoicebot.steps``).
+    STEP_FAILED = "step_failed"
 
     @property
     def transient(self) -> bool:
@@ -391,6 +393,13 @@ class Suggestion(BaseModel):
     probability: float
 
 
+class StepFailure(BaseModel):
+    """A configured step that failed on a document already decided (its invoices stand)."""
+
+    step: str
+    message: str
+
+
 class InvoiceOutcome(BaseModel):
     """What happened to one invoice of a batch (a document that holds one, or none: an
     unreadable or duplicate file)."""
@@ -406,6 +415,10 @@ class InvoiceOutcome(BaseModel):
     # Pages [first, last] (1-based, inclusive) of ``source`` this invoice was read from, when
     # the file holds several invoices; absent from the JSON for a file read as one invoice.
     page_range: list[int] | None = Field(default=None, exclude_if=lambda value: value is None)
+    # The configured steps that failed after the invoice was decided; absent when none did.
+    step_failures: list[StepFailure] = Field(
+        default_factory=list, exclude_if=lambda value: not value
+    )
 
 
 class BatchKpis(BaseModel):
