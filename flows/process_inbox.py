@@ -25,6 +25,7 @@ from extractors.base import ExtractOptions
 from flows.lifecycle_events import emit_lifecycle_events
 from flows.review import start_review_runs
 from flows.runners import batch_parallelism, batch_task_runner
+from flows.step_tasks import emit_prefect_event, run_step_as_task
 from invoicebot.kpis import batch_kpis, status_counts
 from invoicebot.model import (
     BatchKpis,
@@ -36,12 +37,14 @@ from invoicebot.model import (
 from invoicebot.pipeline import (
     PipelineContext,
     Skipped,
+    configured_steps,
     discover_inbox,
     extract_options,
     process_file,
 )
 from invoicebot.privacy import mask_text
 from invoicebot.settings import Settings
+from invoicebot.steps.document import call_directly
 from invoicebot.store.engine import shared_engine
 from invoicebot.store.repository import finish_batch, start_batch
 
@@ -73,6 +76,9 @@ def process_document_task(path: Path, batch_id: int) -> list[InvoiceOutcome] | S
         options=extract_options(
             settings, parallel_documents=PARALLEL_DOCUMENTS, check_templates=False
         ),
+        # Each step a task run of its own (unless switched off); events on Prefect's bus.
+        run_step=run_step_as_task if settings.step_task_runs else call_directly,
+        emit=emit_prefect_event,
     )
     return process_file(path, context)
 
@@ -96,6 +102,8 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
     logger = get_run_logger()
     settings = Settings()
     engine = shared_engine(settings.resolved_database_url)
+    # A wrong steps configuration stops the batch here, before any file is claimed.
+    configured_steps(settings)
     paths = discover_inbox(Path(inbox))[:batch_size]
     with Session(engine) as session:
         batch_id = start_batch(session, inbox=inbox, flow_run_id=flow_run.get_id())

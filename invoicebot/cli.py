@@ -17,6 +17,7 @@ from invoicebot.export_cli import export_app
 from invoicebot.lifecycle_cli import lifecycle_app
 from invoicebot.model import BatchSummary, DocumentType, InvoiceOutcome, InvoiceStatus
 from invoicebot.settings import Settings
+from invoicebot.steps_cli import steps
 
 if TYPE_CHECKING:
     from invoicebot.kpis import KpiReport
@@ -488,6 +489,7 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(receipts_app, name="receipts")
 app.add_typer(export_app, name="export")
 app.add_typer(lifecycle_app, name="lifecycle")
+app.command("steps")(steps)
 
 MasterFile = Annotated[
     Path, typer.Argument(help="CSV file with a header row", exists=True, dir_okay=False)

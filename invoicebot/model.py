@@ -80,6 +80,8 @@ class ErrorCode(StrEnum):
     BAD_TEMPLATE = "bad_template"
     # The store could not record the document.
     STORE_UNAVAILABLE = "store_unavailable"
+    # A configured step (not a built-in one) failed on the document (``invoicebot.steps``).
+    STEP_FAILED = "step_failed"
 
     @property
     def transient(self) -> bool:
@@ -525,6 +527,13 @@ class Suggestion(BaseModel):
     probability: float
 
 
+class StepFailure(BaseModel):
+    """A configured step that failed on a document already decided (its invoices stand)."""
+
+    step: str
+    message: str
+
+
 class InvoiceOutcome(BaseModel):
     """What happened to one invoice of a batch (a document that holds one, or none: an
     unreadable or duplicate file)."""
@@ -547,6 +556,10 @@ class InvoiceOutcome(BaseModel):
     )
     preceding_invoice: InvoiceReference | None = Field(
         default=None, exclude_if=lambda value: value is None
+    )
+    # The configured steps that failed after the invoice was decided; absent when none did.
+    step_failures: list[StepFailure] = Field(
+        default_factory=list, exclude_if=lambda value: not value
     )
 
 

@@ -106,6 +106,24 @@ class Settings(BaseSettings):
         default=None,
         description="YAML rule configuration (see config/rules.example.yaml); default: built-in",
     )
+    steps_config: Path | None = Field(
+        default=None,
+        description="YAML list of the steps each document goes through, with their settings "
+        "(see config/steps.example.yaml and docs/adding-a-step.md); default: the built-in "
+        "steps claim, extract, validate, classify, store, route",
+    )
+    step_task_runs: bool = Field(
+        default=True,
+        description="the batch flow runs each step of each document as a Prefect task run of "
+        "its own, shown in the UI (about 4 ms a step); false: the steps run inside the "
+        "document's process-document task run",
+    )
+    notify_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="webhook the optional notify step POSTs each document's outcomes to, "
+        "when its own settings name none",
+    )
     templates_dir: Path | None = Field(
         default=None,
         description="folder of supplier templates in invoice2data's format (YAML/JSON) whose "
