@@ -7,7 +7,7 @@ PYTHON ?= python3
 export UV_PYTHON_DOWNLOADS := never
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 
-.PHONY: help setup uv deps tesseract demo test lint format typecheck browser mailbox-server serve stop docs-images train-reader
+.PHONY: help setup uv deps tesseract demo test lint format typecheck browser mailbox-server ghostscript serve stop docs-images train-reader
 
 help:
 	@echo "make demo   set up, then run the batch flow on generated sample invoices"
@@ -44,6 +44,12 @@ mailbox-server:
 	@command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || { echo "Installing Debian's dovecot-imapd"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd; }
 
+# Debian's Ghostscript for `invoicebot export facturx`: it rewrites each archived PDF as
+# PDF/A-3b (fonts embedded, an sRGB OutputIntent) before the XML is embedded.
+ghostscript:
+	@command -v gs >/dev/null 2>&1 || { echo "Installing Debian's ghostscript"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ghostscript; }
+
 # PREFECT_SERVER_API_PORT picks the port (default 4200); INVOICEBOT_DATA_DIR the data dir;
 # WORKERS=N starts N process workers; INVOICEBOT_DATABASE_URL=postgresql://... puts the store,
 # and the Prefect server's database beside it, on PostgreSQL.
@@ -67,7 +73,7 @@ format:
 	$(UV) run ruff format .
 	$(UV) run ruff check --fix .
 
-test: setup browser mailbox-server lint typecheck
+test: setup browser mailbox-server ghostscript lint typecheck
 	$(UV) run pytest
 
 # Tests write their screenshots to a temporary folder; this is the one command that rewrites

@@ -17,6 +17,9 @@ files written and whether each passes the official EN 16931 rules when validated
 its file (``validation.official``: the Factur-X EN16931 XSD and schematron; the French CTC
 rules are counted apart), the invoices listed with their missing BT ids (and which) or the
 rules they fail, per kind of source (text, scan, photo, e-invoice), and the time per export.
+For Factur-X, also: each file written checked again from its file with our PDF/A-3 checks
+(``invoicebot.books.pdfa.check_pdfa3``), and the time of the Ghostscript PDF/A-3 conversion
+per file (each source PDF converted once more on its own, timed apart from the export).
 Target (issue 14): 100 % of the approved invoices pass, or are listed with missing BT ids.
 """
 
@@ -174,7 +177,7 @@ def export_figures(
     buyer_country: str | None,
 ) -> dict[str, Any]:
     """Export, validate each file written again from the disk; return the figures."""
-    from invoicebot.books.einvoices import export_einvoices, split_failures
+    from invoicebot.books.einvoices import EInvoiceFormat, export_einvoices, split_failures
     from validation.official import validate_file
 
     started = time.perf_counter()
@@ -197,7 +200,13 @@ def export_figures(
         french.update(french_rules)
     for left in export.not_exported:
         source_kind = kind_of_invoice[left.invoice_id]
-        listed_as = "listed_missing_bt" if left.missing_terms else "listed_rules"
+        listed_as = (
+            "listed_missing_bt"
+            if left.missing_terms
+            else "listed_pdfa"
+            if left.failed_pdfa_checks
+            else "listed_rules"
+        )
         per_kind[source_kind][listed_as] += 1
         missing.update(left.missing_terms)
         failed.update(left.failed_rules)
@@ -207,9 +216,11 @@ def export_figures(
                 "kind": source_kind,
                 "missing_terms": left.missing_terms,
                 "failed_rules": left.failed_rules,
+                "failed_pdfa_checks": left.failed_pdfa_checks,
                 "reasons": left.reasons,
             }
         )
+    pdfa = pdfa_figures(sources, export) if kind is EInvoiceFormat.FACTURX else {}
     passing = sum(counts["passing_en16931"] for counts in per_kind.values())
     with_bt_ids = sum(1 for left in export.not_exported if left.missing_terms)
     return {
@@ -226,6 +237,36 @@ def export_figures(
         "listed": listed,
         "seconds": round(seconds, 2),
         "ms_per_invoice": round(1000 * seconds / max(len(sources), 1), 1),
+    } | pdfa
+
+
+def pdfa_figures(sources: list[Any], export: Any) -> dict[str, Any]:
+    """Check each Factur-X file written with our PDF/A-3 checks, from its file; time the
+    Ghostscript conversion of each written file's source PDF on its own."""
+    from invoicebot.books.einvoices import source_pdf
+    from invoicebot.books.pdfa import check_pdfa3, convert_to_pdfa3
+
+    by_id = {source.invoice.invoice_id: source for source in sources}
+    failing: dict[str, list[str]] = {}
+    conversion_ms: list[float] = []
+    for written in export.written:
+        report = check_pdfa3(Path(written.path).read_bytes())
+        if not report.passed:
+            failing[Path(written.path).name] = [p.detail for p in report.problems]
+        pdf = source_pdf(by_id[written.invoice_id])
+        started = time.perf_counter()
+        convert_to_pdfa3(pdf)
+        conversion_ms.append(1000 * (time.perf_counter() - started))
+    ordered = sorted(conversion_ms)
+    return {
+        "pdfa_passing": len(export.written) - len(failing),
+        "pdfa_failing": failing,
+        "listed_failed_pdfa_checks": sum(
+            1 for left in export.not_exported if left.failed_pdfa_checks
+        ),
+        "pdfa_conversion_ms_mean": round(sum(ordered) / max(len(ordered), 1), 1),
+        "pdfa_conversion_ms_median": round(ordered[len(ordered) // 2], 1) if ordered else 0.0,
+        "pdfa_conversion_ms_max": round(ordered[-1], 1) if ordered else 0.0,
     }
 
 
@@ -249,6 +290,17 @@ def print_figures(figures: dict[str, Any]) -> None:
                 f"rule ids: {export['passing_or_listed']}/{approved}"
             )
             print(f"  time: {export['seconds']} s, {export['ms_per_invoice']} ms per invoice")
+            if "pdfa_passing" in export:
+                print(
+                    f"  PDF/A-3 checks: {export['pdfa_passing']}/{export['written']} written "
+                    f"files pass; {export['listed_failed_pdfa_checks']} listed for failing "
+                    f"them; Ghostscript conversion per file: mean "
+                    f"{export['pdfa_conversion_ms_mean']} ms, median "
+                    f"{export['pdfa_conversion_ms_median']} ms, max "
+                    f"{export['pdfa_conversion_ms_max']} ms"
+                )
+                for name, problems in export["pdfa_failing"].items():
+                    print(f"  PDF/A-3 failing: {name}: {problems}")
             for kind, counts in export["per_kind"].items():
                 print(f"  {kind:<10} {counts}")
             french = export["french_ctc_rules_failed_on_written"]

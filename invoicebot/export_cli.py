@@ -23,7 +23,9 @@ export_app = typer.Typer(
     no_args_is_help=True,
 )
 
-# Exit codes: 0 written; 1 written, but --strict and some invoices were left out; 2 bad usage.
+# Exit codes: 0 written; 1 written, but --strict and some invoices were left out; 2 bad usage,
+# or what the export needs is missing (a SIREN to name the FEC file, Ghostscript for Factur-X):
+# nothing written.
 EXIT_SKIPPED = 1
 EXIT_USAGE = 2
 
@@ -126,8 +128,9 @@ def export_facturx(
     as_json: JsonOption = False,
     strict: StrictOption = False,
 ) -> None:
-    """Write each approved invoice's archived PDF (a photo made a PDF) with its CII XML
-    embedded, as a Factur-X PDF/A-3 (EN16931 profile), checked with the official rules."""
+    """Write each approved invoice's archived PDF (a photo made a PDF), made PDF/A-3b by
+    Ghostscript, with its CII XML embedded, as a Factur-X (EN16931 profile), checked with the
+    official rules and our PDF/A-3 checks. Needs Ghostscript (gs): without it, exit 2."""
     from invoicebot.books.einvoices import EInvoiceFormat
 
     _export_einvoices(EInvoiceFormat.FACTURX, out, since, until, as_json=as_json, strict=strict)
@@ -144,7 +147,8 @@ def _export_einvoices(
 ) -> None:
     from sqlmodel import Session
 
-    from invoicebot.books.einvoices import export_einvoices
+    from invoicebot.books.einvoices import EInvoiceFormat, export_einvoices
+    from invoicebot.books.pdfa import GhostscriptMissingError, find_ghostscript
     from invoicebot.store.books import approved_for_einvoices
     from invoicebot.store.engine import shared_engine
 
@@ -153,6 +157,12 @@ def _export_einvoices(
     if out.exists() and not out.is_dir():
         typer.echo(f"{out} is a file: --out is the folder the e-invoices go into", err=True)
         raise typer.Exit(EXIT_USAGE)
+    if kind is EInvoiceFormat.FACTURX:
+        try:
+            find_ghostscript()
+        except GhostscriptMissingError as error:
+            typer.echo(str(error), err=True)
+            raise typer.Exit(EXIT_USAGE) from error
     with Session(shared_engine(settings.resolved_database_url)) as session:
         sources = approved_for_einvoices(session, since=first, until=last)
     export = export_einvoices(sources, out, kind, buyer_country=settings.buyer_country())
@@ -166,9 +176,14 @@ def _report_einvoices(export: EInvoiceExport, *, as_json: bool) -> None:
     for left in export.not_exported:
         terms = f" [missing {', '.join(left.missing_terms)}]" if left.missing_terms else ""
         rules = f" [fails {', '.join(left.failed_rules)}]" if left.failed_rules else ""
+        pdfa = (
+            f" [fails PDF/A-3 {', '.join(left.failed_pdfa_checks)}]"
+            if left.failed_pdfa_checks
+            else ""
+        )
         typer.echo(
             f"not exported: invoice {left.invoice_id} ({left.invoice_number or 'no number'})"
-            f"{terms}{rules}: {'; '.join(left.reasons)}",
+            f"{terms}{rules}{pdfa}: {'; '.join(left.reasons)}",
             err=True,
         )
     if as_json:

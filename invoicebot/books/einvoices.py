@@ -8,6 +8,11 @@ electronic addresses, the legal mentions as notes, the business process) ask for
 invoice rarely prints and the store does not hold, so their failures are reported with the
 file, as information, not as a refusal.
 
+A Factur-X file is the archived PDF rewritten as PDF/A-3b by Ghostscript
+(``invoicebot.books.pdfa``), then given the XML by factur-x; it is written only when it also
+passes our structural PDF/A-3 checks (fonts embedded, OutputIntent, XMP identification, the
+XML associated with the document); a file failing them is listed with the checks it fails.
+
 Writing is safe to re-run: one file name per invoice (its id and number), written to a
 temporary file beside it and renamed over it; the XML of the same invoice is the same bytes,
 and a Factur-X PDF whose embedded XML is already the one to write is left as it is (the
@@ -38,6 +43,13 @@ from invoicebot.books.cii import (
     MissingTermsError,
     build_cii,
     term_order,
+)
+from invoicebot.books.pdfa import (
+    GhostscriptMissingError,
+    PdfaConversionError,
+    check_pdfa3,
+    convert_to_pdfa3,
+    find_ghostscript,
 )
 from invoicebot.model import InvoiceError
 from validation.official import CII_FR_CTC, Flag, NotAnEInvoiceError, Report, validate_document
@@ -75,6 +87,8 @@ class NotExported(BaseModel):
     invoice_number: str | None
     missing_terms: list[str] = Field(default_factory=list)
     failed_rules: list[str] = Field(default_factory=list)
+    # The PDF/A-3 checks (``invoicebot.books.pdfa.PdfaCheck``) a Factur-X file failed.
+    failed_pdfa_checks: list[str] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
 
 
@@ -105,7 +119,10 @@ def export_einvoices(
 ) -> EInvoiceExport:
     """Write one e-invoice file per invoice into the folder ``out`` (made when missing);
     return what was written and the invoices left out with their missing BT ids or the
-    official rules their XML fails."""
+    official rules their XML fails. Raises ``GhostscriptMissingError`` for Factur-X without
+    Ghostscript, before writing anything: never a file that is not PDF/A."""
+    if kind is EInvoiceFormat.FACTURX:
+        find_ghostscript()
     out.mkdir(parents=True, exist_ok=True)
     export = EInvoiceExport(format=kind, out=str(out))
     for source in sources:
@@ -141,6 +158,18 @@ def export_one(
             invoice_number=invoice.invoice_number,
             reasons=[error.reason],
         )
+    if kind is EInvoiceFormat.FACTURX:
+        pdfa = check_pdfa3(data)
+        if not pdfa.passed:
+            return NotExported(
+                invoice_id=invoice.invoice_id,
+                invoice_number=invoice.invoice_number,
+                failed_pdfa_checks=pdfa.failed_checks(),
+                reasons=[
+                    "fails the PDF/A-3 checks: "
+                    + "; ".join(problem.detail for problem in pdfa.problems)
+                ],
+            )
     blocking, french = split_failures(report)
     if blocking:
         return NotExported(
@@ -182,9 +211,42 @@ def file_name(invoice: ExportInvoice, kind: EInvoiceFormat) -> str:
 
 
 def facturx_pdf(source: ExportSource, xml: bytes) -> bytes:
-    """Return the archived file of ``source`` as a Factur-X PDF/A-3 carrying ``xml``: its
-    own pages (those of the invoice when the file holds several), a photo or image scan
-    made a one-page PDF. Raises ``SourceFileError`` when the file is gone or unreadable."""
+    """Return the archived file of ``source`` (``source_pdf``) rewritten as PDF/A-3b, as a
+    Factur-X carrying ``xml``. Raises ``SourceFileError`` when the file is gone, unreadable or
+    cannot be made PDF/A, ``GhostscriptMissingError`` without Ghostscript."""
+    pdf = source_pdf(source)
+    invoice = source.invoice
+    metadata = {
+        "author": invoice.seller_name or "",
+        "keywords": "Factur-X, Invoice",
+        "title": f"{invoice.seller_name}: Invoice {invoice.invoice_number}",
+        "subject": f"Factur-X invoice {invoice.invoice_number} dated "
+        f"{invoice.invoice_date} issued by {invoice.seller_name}",
+    }
+    try:
+        result: bytes = facturx.generate_from_binary(
+            convert_to_pdfa3(pdf),
+            xml,
+            flavor="factur-x",
+            level=FACTURX_LEVEL,
+            check_xsd=False,  # the official validation of the result does it
+            pdf_metadata=metadata,
+        )
+    except PdfaConversionError as error:
+        raise SourceFileError(source.archived_path, error.reason) from error
+    except GhostscriptMissingError:
+        raise
+    except Exception as error:  # the many kinds pypdf raises
+        raise SourceFileError(
+            source.archived_path, f"cannot make a PDF of it: {error!r}"
+        ) from error
+    return result
+
+
+def source_pdf(source: ExportSource) -> bytes:
+    """Return the archived file of ``source`` as a PDF, before any conversion: its own pages
+    (those of the invoice when the file holds several), a photo or image scan made a
+    one-page PDF. Raises ``SourceFileError`` when the file is gone or unreadable."""
     path = Path(source.archived_path) if source.archived_path else None
     if path is None or not path.is_file():
         raise SourceFileError(
@@ -192,28 +254,10 @@ def facturx_pdf(source: ExportSource, xml: bytes) -> bytes:
         )
     try:
         if path.suffix.lower() in IMAGE_SUFFIXES:
-            pdf = _image_pdf(path)
-        else:
-            pdf = _pages(path.read_bytes(), source.first_page, source.last_page)
-        invoice = source.invoice
-        metadata = {
-            "author": invoice.seller_name or "",
-            "keywords": "Factur-X, Invoice",
-            "title": f"{invoice.seller_name}: Invoice {invoice.invoice_number}",
-            "subject": f"Factur-X invoice {invoice.invoice_number} dated "
-            f"{invoice.invoice_date} issued by {invoice.seller_name}",
-        }
-        result: bytes = facturx.generate_from_binary(
-            pdf,
-            xml,
-            flavor="factur-x",
-            level=FACTURX_LEVEL,
-            check_xsd=False,  # the official validation of the result does it
-            pdf_metadata=metadata,
-        )
+            return _image_pdf(path)
+        return _pages(path.read_bytes(), source.first_page, source.last_page)
     except Exception as error:  # OSError, and the many kinds pypdf and Pillow raise
         raise SourceFileError(str(path), f"cannot make a PDF of it: {error!r}") from error
-    return result
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -233,7 +277,8 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def _same_content(path: Path, data: bytes, xml: bytes, kind: EInvoiceFormat) -> bool:
     """Return True when ``path`` already holds this content: the same bytes for a CII file,
-    the same embedded XML for a Factur-X PDF."""
+    the same embedded XML for a Factur-X PDF that passes the PDF/A-3 checks (one written
+    before the PDF/A conversion existed is replaced)."""
     try:
         existing = path.read_bytes()
     except OSError:
@@ -244,7 +289,7 @@ def _same_content(path: Path, data: bytes, xml: bytes, kind: EInvoiceFormat) -> 
         embedded = find_embedded_xml(existing, source=str(path))
     except Exception:  # a damaged file there is simply replaced
         return False
-    return embedded is not None and embedded[1] == xml
+    return embedded is not None and embedded[1] == xml and check_pdfa3(existing).passed
 
 
 def _image_pdf(path: Path) -> bytes:

@@ -1,7 +1,7 @@
 """`invoicebot export fec|csv|parquet` after a real batch (`tests/e2e/batch.py`: text PDF,
 scan, photo, Factur-X): every entry balances; `export cii|facturx` after it: every file passes
-the official rules and reads back; an invoice lacking a mandatory business term is listed, not
-written."""
+the official rules (a Factur-X file also our PDF/A-3 checks) and reads back; an invoice
+lacking a mandatory business term is listed, not written."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from extractors import extract_document
 from extractors.einvoice import read_einvoice
 from invoicebot.books.einvoices import split_failures
 from invoicebot.books.fec import FEC_COLUMNS
+from invoicebot.books.pdfa import check_pdfa3
 from invoicebot.model import Method
 from invoicebot.store import init_store, make_engine
 from invoicebot.store.tables import Invoice
@@ -173,6 +174,8 @@ def test_export_cii_and_facturx_after_a_batch_of_paper_and_einvoices(
         path = Path(written["path"])
         blocking, _french = split_failures(validate_file(path))
         assert blocking == [], path.name
+        pdfa = check_pdfa3(path.read_bytes())
+        assert pdfa.passed, (path.name, pdfa.problems)
         # Our own e-invoice reader reads the embedded XML: the stored invoice comes back.
         extraction = extract_document(path)
         assert extraction.method is Method.EINVOICE

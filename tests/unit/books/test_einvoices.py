@@ -1,5 +1,6 @@
 """Writing e-invoice files: checked with the official rules first, atomic, safe to re-run;
-Factur-X PDFs from a text PDF, a photo and the pages of a stack, read back by our reader."""
+Factur-X PDFs from a text PDF, a photo and the pages of a stack, PDF/A-3 and read back by our
+reader; none at all without Ghostscript."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import facturx
 import pypdfium2
+import pytest
 
 from extractors import extract_document
-from invoicebot.books.cii import ExportInvoice, ExportLine, ExportSource
+from invoicebot.books.cii import ExportInvoice, ExportLine, ExportSource, build_cii
 from invoicebot.books.einvoices import (
     EInvoiceFormat,
     NotExported,
@@ -20,6 +23,7 @@ from invoicebot.books.einvoices import (
     file_name,
     split_failures,
 )
+from invoicebot.books.pdfa import GhostscriptMissingError, check_pdfa3
 from invoicebot.model import Method
 from tests.conftest import SAMPLES
 from tests.inbox import concatenated_pdf
@@ -72,6 +76,11 @@ def source(archived: Path | None = None, **changes: object) -> ExportSource:
 def assert_official_pass(path: Path) -> None:
     blocking, _french = split_failures(validate_file(path))
     assert blocking == []
+
+
+def assert_pdfa3(path: Path) -> None:
+    report = check_pdfa3(path.read_bytes())
+    assert report.passed, report.problems
 
 
 def test_a_cii_file_is_written_valid_and_rewriting_it_changes_nothing(tmp_path: Path) -> None:
@@ -156,6 +165,7 @@ def test_a_text_pdf_becomes_a_factur_x_pdf_read_back_the_same(tmp_path: Path) ->
     path = Path(result.path)
     assert path.read_bytes().startswith(b"%PDF-")
     assert_official_pass(path)
+    assert_pdfa3(path)
     assert read_back(path) == EXPECTED
     # The same XML is already embedded: the file is left as it is.
     before = path.read_bytes()
@@ -171,6 +181,7 @@ def test_a_photo_becomes_a_one_page_factur_x_pdf(tmp_path: Path) -> None:
     path = Path(result.path)
     assert len(pypdfium2.PdfDocument(path)) == 1
     assert_official_pass(path)
+    assert_pdfa3(path)
     assert read_back(path) == EXPECTED
 
 
@@ -192,6 +203,7 @@ def test_an_invoice_of_a_stack_keeps_its_own_pages(tmp_path: Path) -> None:
     result = export_one(second_invoice, out, EInvoiceFormat.FACTURX, buyer_country="FR")
     assert isinstance(result, WrittenFile)
     assert len(pypdfium2.PdfDocument(Path(result.path))) == total - pages_before
+    assert_pdfa3(Path(result.path))
 
 
 def test_an_archived_file_gone_is_listed(tmp_path: Path) -> None:
@@ -200,3 +212,27 @@ def test_an_archived_file_gone_is_listed(tmp_path: Path) -> None:
     assert isinstance(result, NotExported)
     assert result.reasons == ["the archived file is missing (purged or erased?)"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_factur_x_pdf_written_before_the_pdfa_conversion_is_replaced(tmp_path: Path) -> None:
+    pdf = SAMPLES / "fr-classic-0001.pdf"
+    invoice = source(pdf)
+    # The same XML embedded in the PDF as it is: not PDF/A (its fonts are not embedded).
+    old = facturx.generate_from_binary(
+        pdf.read_bytes(), build_cii(invoice.invoice, buyer_country="FR"), level="en16931"
+    )
+    path = tmp_path / file_name(invoice.invoice, EInvoiceFormat.FACTURX)
+    path.write_bytes(old)
+    result = export_one(invoice, tmp_path, EInvoiceFormat.FACTURX, buyer_country="FR")
+    assert isinstance(result, WrittenFile) and not result.unchanged
+    assert_pdfa3(path)
+
+
+def test_without_ghostscript_no_factur_x_file_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    out = tmp_path / "out"
+    with pytest.raises(GhostscriptMissingError):
+        export_einvoices([source(SAMPLES / "fr-classic-0001.pdf")], out, EInvoiceFormat.FACTURX)
+    assert not out.exists()
