@@ -20,6 +20,9 @@ rules they fail, per kind of source (text, scan, photo, e-invoice), and the time
 For Factur-X, also: each file written checked again from its file with our PDF/A-3 checks
 (``invoicebot.books.pdfa.check_pdfa3``), and the time of the Ghostscript PDF/A-3 conversion
 per file (each source PDF converted once more on its own, timed apart from the export).
+Also the FEC purchase journal of the same approved invoices, checked from its text: the
+law's 18 columns in order, dates ``AAAAMMJJ``, amounts with a decimal comma, every entry
+balanced.
 Target (issue 14): 100 % of the approved invoices pass, or are listed with missing BT ids.
 """
 
@@ -78,11 +81,12 @@ def run(work: Path, *, approve_exceptions: bool, facturx: bool) -> dict[str, Any
     from sqlmodel import Session, col, select
 
     from invoicebot.books.einvoices import EInvoiceFormat
+    from invoicebot.books.entries import BookAccounts, build_journal
     from invoicebot.model import InvoiceStatus
     from invoicebot.pipeline import PipelineContext, extract_options, process_file
     from invoicebot.settings import Settings
     from invoicebot.store import init_store, make_engine, master
-    from invoicebot.store.books import approved_for_einvoices
+    from invoicebot.store.books import approved_for_books, approved_for_einvoices
     from invoicebot.store.tables import Document, Invoice
     from validation.official import warm_up
 
@@ -130,6 +134,7 @@ def run(work: Path, *, approve_exceptions: bool, facturx: bool) -> dict[str, Any
                     approve(engine, invoice_id, settings)
         with Session(engine) as session:
             sources = approved_for_einvoices(session)
+            journal = build_journal(approved_for_books(session), BookAccounts())
         figures["rounds"][round_name] = {
             "approved": len(sources),
             "approved_by_kind": dict(
@@ -145,8 +150,43 @@ def run(work: Path, *, approve_exceptions: bool, facturx: bool) -> dict[str, Any
                 )
                 for kind in formats
             },
+            "fec": fec_figures(journal),
         }
     return figures
+
+
+def fec_figures(journal: Any) -> dict[str, Any]:
+    """Check the FEC file of ``journal`` from its text, as an auditor's tool reads it: the
+    law's 18 columns in order, dates AAAAMMJJ, amounts with a decimal comma, every entry
+    balanced."""
+    import re
+
+    from invoicebot.books.fec import FEC_COLUMNS, fec_text
+
+    header, *records = fec_text(journal.lines).split("\r\n")[:-1]
+    amount = re.compile(r"^-?\d+,\d{2}$")
+    debit: Counter[str] = Counter()
+    credit: Counter[str] = Counter()
+    bad_format = 0
+    for record in records:
+        row = dict(zip(FEC_COLUMNS, record.split("\t"), strict=True))
+        well_formed = (
+            re.fullmatch(r"\d{8}", row["EcritureDate"]) is not None
+            and re.fullmatch(r"\d{8}", row["PieceDate"]) is not None
+            and all(amount.match(row[name]) for name in ("Debit", "Credit"))
+        )
+        bad_format += not well_formed
+        debit[row["EcritureNum"]] += int(row["Debit"].replace(",", ""))
+        credit[row["EcritureNum"]] += int(row["Credit"].replace(",", ""))
+    entries = sorted(set(debit) | set(credit))
+    return {
+        "columns_as_the_law_lists_them": header.split("\t") == list(FEC_COLUMNS),
+        "entries": len(entries),
+        "balanced": sum(debit[e] == credit[e] for e in entries),
+        "lines": len(records),
+        "badly_formatted_lines": bad_format,
+        "skipped": [skipped.invoice_number for skipped in journal.skipped],
+    }
 
 
 def approve(engine: Any, invoice_id: int, settings: Any) -> None:
@@ -278,6 +318,12 @@ def print_figures(figures: dict[str, Any]) -> None:
     for round_name, figures_of_round in figures["rounds"].items():
         approved = figures_of_round["approved"]
         print(f"\n== {round_name}: {approved} approved {figures_of_round['approved_by_kind']}")
+        fec = figures_of_round["fec"]
+        print(
+            f"FEC: {fec['entries']} entries, {fec['balanced']} balanced, {fec['lines']} lines, "
+            f"{fec['badly_formatted_lines']} badly formatted; the law's 18 columns in order: "
+            f"{fec['columns_as_the_law_lists_them']}; not posted: {fec['skipped']}"
+        )
         for name, export in figures_of_round["exports"].items():
             target = export["passing_or_listed_with_bt"]
             share = target / approved if approved else 1.0
