@@ -44,6 +44,7 @@ from extractors.base import (
     Word,
 )
 from extractors.normalize import compact_identifier, parse_amount, parse_currency, parse_date
+from extractors.ocr import load_image_pages, ocr_images, ocr_pdf_pages
 from invoicebot.model import (
     DATE_FIELDS,
     DocumentError,
@@ -694,8 +695,6 @@ class _DocumentTexts:
             return layout_text_of_pdf(self.document.data)
         if self.page_words:
             return layout_text_of_words(self.page_words)
-        from extractors.ocr import load_image_pages, ocr_images, ocr_pdf_pages
-
         if self.document.kind is DocumentKind.IMAGE:
             images = load_image_pages(self.document.data, self.document.source)
             pages = ocr_images(images, self.options, self.deadline)
