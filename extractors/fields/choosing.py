@@ -29,11 +29,7 @@ from extractors.fields.document import (
 )
 from extractors.fields.parties import _in_buyer_block
 from extractors.fields.values import _read_date, _read_identifier
-from extractors.labels import (
-    OTHER,
-    LabelHit,
-    TextRow,
-)
+from extractors.labels import OTHER, LabelHit, TextRow
 from invoicebot.model import AMOUNT_FIELDS
 
 

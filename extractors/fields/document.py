@@ -11,197 +11,90 @@ from datetime import date
 from decimal import Decimal
 
 from extractors.base import PageWords
-from extractors.labels import (
-    LabelHit,
-    TextRow,
-)
+from extractors.labels import LabelHit, TextRow
 from extractors.lines import find_item_headers
 
 Value = str | date | Decimal
 
-
 # How much a value is trusted by where it stands relative to its label.
 RIGHT_OF_LABEL = 1.0
-
-
 BELOW_LABEL = 0.8
-
-
 AFTER_NUMBER = 0.85  # "Facture n° F-42 du 14 novembre 2026": the date after the number
-
-
 UNLABELLED_DATE = 0.3  # the first date on the page, with no label
-
-
 UNLABELLED_DATE_ZONE = 0.5  # ...looked for in this top share of page one
-
-
 UNLABELLED_DATE_LOWER = 0.25  # ...or, when there is none, lower on page one
-
-
 NUMBER_BESIDE_DATE = 0.3  # an unlabelled reference just left of the invoice date
-
-
 TITLE_WITH_NUMBER = 0.9  # "Rechnung Nr. 42": a title made a label by "Nr." or a date
-
-
 UNDER_ITEM_HEADER = 0.5  # a value under a column header of the item table
 
-
 NOT_LAST_IN_COLUMN = 0.8  # an amount above others in its column is rarely the total
-
-
 INVALID_IBAN = 0.5  # an IBAN read after its label whose check digits fail
-
-
 DIGIT_GROUP_GAP = 0.8  # "12 193,92": groups of digits closer than this many row heights
-
-
 OCR_DIGIT_GROUP_GAP = 1.5  # OCR boxes add space around each word
-
-
 # How far below a label its value may be: rows, and the gap between rows in row heights.
 BELOW_ROWS = 2
-
-
 BELOW_ROWS_AMOUNT = 6
-
-
 MAX_ROW_GAP = 2.5
-
 
 # Scores of identifiers found by their pattern, and what raises or lowers them.
 VALID_ID = 1.0
-
-
 VAT_BAD_CHECK_DIGITS = 0.7  # a VAT number whose only fault is its check digits
-
-
 SIRET_BAD_CHECK_DIGITS = 0.6  # a labelled 14-digit SIRET whose check digits fail
-
-
 SIREN_ONLY = 0.8  # a SIREN where no SIRET is printed
-
-
 SIREN_MATCH_BONUS = 0.5  # a French VAT number carrying the seller's SIREN
-
-
 LABEL_BONUS = 0.2  # an identifier right after its own label
-
-
 BUYER_ID = 0.9  # a buyer's VAT number: placed by the layout, less sure than the seller's
-
-
 MAX_GROUP_GAP = 1.5  # identifiers printed in groups: groups at most this many heights apart
-
-
 SPLIT_GLYPH_GAP = 0.6  # "4 71102": a first glyph at most this many heights from the rest
-
 
 # Scores of seller names: a company name with its legal form, raised near the top of
 # page one and when printed more than once; the top line of page one as a last resort.
 LEGAL_FORM_NAME = 0.55
-
-
 NEAR_TOP_BONUS = 0.2
-
-
 REPEATED_BONUS = 0.1
-
-
 TOP_ZONE = 0.3
-
-
 TOP_LINE_NAME = 0.35
-
-
 TOP_LINE_ZONE = 0.25
-
-
 # The top-line name is the first row printed about as large as the largest (a shop's name
 # over its address lines of nearly the same size), among rows OCR read with this mean
 # confidence: a logo or a handwritten note reads as low-confidence letters.
 TOP_LINE_HEIGHT_SHARE = 0.85
-
-
 MIN_NAME_CONFIDENCE = 0.75
-
 
 # A party block: at most this many rows, this share of the page wide, ending on the
 # right where a gap of this many row heights opens on the label's row.
 BLOCK_ROWS = 8
-
-
 NAME_ROWS = 4
-
-
 MAX_BLOCK_WIDTH = 0.5
-
-
 COLUMN_GAP = 2.0
-
 
 # Bonus for the totals when they add up, and the tolerance of that check.
 SUM_BONUS = 1.2
-
-
 SUM_MISMATCH = 0.3
-
-
 DUE_IS_GROSS = 0.8
-
-
 TAXLESS_BONUS = 0.3
-
-
 SUM_TOLERANCE = Decimal("0.011")
-
-
 # The confidence of a finder's value that the learned reader did not choose.
 UNCONFIRMED = 0.5
-
-
 MAX_QUALIFIER_GAP = 12  # characters between a total and its qualifier ("Total Sales (incl...")
-
-
 MAX_TAX_PARTS_TRIED = 6
-
 
 # Month names of these languages are read too: invoices from neighbouring countries.
 EXTRA_DATE_LANGUAGES = ("nl",)
 
-
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-_.#]*[A-Za-z0-9]$|^\d$")
-
-
 # How an IBAN, a VAT number or a SIRET starts: two capitals or a digit (after a label).
 IDENTIFIER_START = re.compile(r"^(?:[A-Za-z][-.:A-Za-z]*:)?(?:[A-Z]{2}|\d)")
-
-
 # A name followed by its address on the same line: "Avon Events Ltd, 4 Queen Square".
 ADDRESS_AFTER_NAME = re.compile(r",\s*(?=\d)")
-
-
 NAME_SEPARATORS = re.compile("\\s+[-\u2013|\u25cf\u2022\u00b7]\\s+|\\s*[|\u25cf\u2022\u00b7]\\s*")
-
-
 # The recipient's address window: in the top part of page one, rows aligned within
 # this many row heights, no further apart than this, one with a postcode.
 WINDOW_ZONE = 0.45
-
-
 ALIGN_TOLERANCE = 0.6
-
-
 MAX_ADDRESS_GAP = 1.8
-
-
 WINDOW_SCORE = 0.5
-
-
 CONTACT_DETAILS = re.compile(r"@|www\.|https?:|(?<!\w)(?:tel|tél|fax|phone)(?!\w)")
-
-
 POSTCODE = re.compile(
     r"(?<!\d)\d{4,5}(?!\d)\s+[^\W\d_]|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b|[^\W\d_]\s+\d{5}(?!\d)"
 )

@@ -34,17 +34,8 @@ from extractors.fields.document import (
 )
 from extractors.fields.values import _read_amounts, _read_date, _read_identifier, _strip_punctuation
 from extractors.identifiers import IBAN_START, IdentifierShape, IdentifierType, read_identifier
-from extractors.labels import (
-    DATE_CONNECTORS,
-    OTHER,
-    TITLE_WORDS,
-    LabelHit,
-    TextRow,
-)
-from extractors.normalize import (
-    compact_identifier,
-    fold_text,
-)
+from extractors.labels import DATE_CONNECTORS, OTHER, TITLE_WORDS, LabelHit, TextRow
+from extractors.normalize import compact_identifier, fold_text
 from invoicebot.model import AMOUNT_FIELDS
 
 
@@ -229,7 +220,6 @@ def _read_iban_value(
 
 
 ValueReader = Callable[[Sequence[Token], TextRow, Document], "tuple[Value, Token] | None"]
-
 
 _VALUE_READERS: dict[str, ValueReader] = {
     "po_number": _read_identifier_value,

@@ -55,11 +55,7 @@ from extractors.labels import (
     LabelHit,
     TextRow,
 )
-from extractors.normalize import (
-    fold_text,
-    parse_amount,
-    parse_date,
-)
+from extractors.normalize import fold_text, parse_amount, parse_date
 
 
 def _buyer_blocks(document: Document) -> list[Block]:

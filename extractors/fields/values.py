@@ -17,17 +17,8 @@ from extractors.fields.document import (
     SPLIT_GLYPH_GAP,
     Token,
 )
-from extractors.labels import (
-    NUMBER_FILLERS,
-    TextRow,
-)
-from extractors.normalize import (
-    fold_text,
-    parse_amount,
-    parse_currency,
-    parse_date,
-    parse_percent,
-)
+from extractors.labels import NUMBER_FILLERS, TextRow
+from extractors.normalize import fold_text, parse_amount, parse_currency, parse_date, parse_percent
 
 # Punctuation around a value, and the stray marks OCR reads from rules and specks.
 _EDGE_PUNCTUATION = ":;,()[]=*'\"_|\u2013\u201e\u201c\u201d\u00ab\u00bb\u201a\u2018\u2019"
@@ -127,8 +118,6 @@ def _read_date(
 
 # One separator throughout: "0202-12/48" is not a date.
 _GLUED_NUMERIC_DATE = re.compile(r"\d{1,4}([./\-])\d{1,2}\1\d{2,4}")
-
-
 # A date glued to the time after it, as receipt OCR reads "22/12/201714:03" or "07/01/1814:41".
 _DATE_BEFORE_TIME = re.compile(r"(\d{1,2}([./\-])\d{1,2}\2(?:\d{4}|\d{2}))\d{1,2}:\d{2}")
 
