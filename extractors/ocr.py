@@ -40,15 +40,10 @@ import pypdfium2
 import pytesseract
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from extractors.base import (
-    PDFIUM_LOCK,
-    Deadline,
-    ExtractOptions,
-    PageWords,
-    Word,
-)
+from extractors.base import PDFIUM_LOCK, Deadline, ExtractOptions, PageWords, Word
 from extractors.ocr_engines import OcrEngine, RapidOcrEngine
 from extractors.page_geometry import even_lighting, flatten_page
+from extractors.pdfium import open_pdf
 from extractors.tesseract_api import TessdataUnavailableError, TesseractApi
 from extractors.unread_ink import words_in_unread_bands
 from invoicebot.model import DocumentError, ErrorCode, InvoiceError
@@ -292,19 +287,11 @@ def render_pdf_pages(
     pdf: bytes, page_numbers: Sequence[int] | None, dpi: int, deadline: Deadline
 ) -> Iterator[tuple[int, Image.Image]]:
     """Yield ``(page number, grayscale image)`` for the given pages (None: all) at ``dpi``."""
-    with PDFIUM_LOCK:
-        try:
-            document = pypdfium2.PdfDocument(pdf)
-        except pypdfium2.PdfiumError as error:
-            raise _pdfium_error(deadline.source, error) from error
-    try:
+    with open_pdf(pdf, source=deadline.source, lock_throughout=False) as document:
         numbers = range(1, len(document) + 1) if page_numbers is None else page_numbers
         for number in numbers:
             deadline.remaining()
             yield number, _render_page(document, number, dpi)
-    finally:
-        with PDFIUM_LOCK:
-            document.close()
 
 
 def _render_page(document: pypdfium2.PdfDocument, number: int, dpi: int) -> Image.Image:
@@ -320,12 +307,6 @@ def _render_page(document: pypdfium2.PdfDocument, number: int, dpi: int) -> Imag
         finally:
             page.close()
     return image
-
-
-def _pdfium_error(source: str, error: pypdfium2.PdfiumError) -> DocumentError:
-    if "password" in str(error).lower():
-        return DocumentError(source, ErrorCode.ENCRYPTED, f"the PDF needs a password ({error})")
-    return DocumentError(source, ErrorCode.UNREADABLE, f"cannot open the PDF: {error}")
 
 
 def load_image_pages(

@@ -29,12 +29,8 @@ from typing import NamedTuple
 import pypdfium2
 import pypdfium2.raw as pdfium_c
 
-from extractors.base import (
-    PDFIUM_LOCK,
-    Deadline,
-    PageWords,
-    Word,
-)
+from extractors.base import Deadline, PageWords, Word
+from extractors.pdfium import open_pdf
 from invoicebot.model import DocumentError, ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -87,26 +83,19 @@ def read_text_pages(
     Raises ``DocumentError``: ``encrypted`` when a password is needed, ``unreadable`` when the
     PDF cannot be parsed, ``timeout`` when ``deadline`` passes.
     """
-    with PDFIUM_LOCK:
-        try:
-            document = pypdfium2.PdfDocument(pdf)
-        except pypdfium2.PdfiumError as error:
-            raise _open_error(source, error) from error
-        try:
-            if len(document) == 0:
-                raise DocumentError(source, ErrorCode.UNREADABLE, "the PDF has no readable page")
-            pages: list[PageWords | None] = []
-            for index in range(len(document)):
-                if deadline is not None:
-                    deadline.remaining()
-                page = document[index]
-                try:
-                    pages.append(_page_words(page, index + 1))
-                finally:
-                    page.close()
-            return pages
-        finally:
-            document.close()
+    with open_pdf(pdf, source=source) as document:
+        if len(document) == 0:
+            raise DocumentError(source, ErrorCode.UNREADABLE, "the PDF has no readable page")
+        pages: list[PageWords | None] = []
+        for index in range(len(document)):
+            if deadline is not None:
+                deadline.remaining()
+            page = document[index]
+            try:
+                pages.append(_page_words(page, index + 1))
+            finally:
+                page.close()
+        return pages
 
 
 def is_usable_text(words: Sequence[Word]) -> bool:
@@ -121,13 +110,6 @@ def is_usable_text(words: Sequence[Word]) -> bool:
         for char in characters
     )
     return garbage <= MAX_GARBAGE_SHARE * len(text)
-
-
-def _open_error(source: str, error: pypdfium2.PdfiumError) -> DocumentError:
-    """Return the document error a PDFium failure to open means: encrypted, or unreadable."""
-    if "password" in str(error).lower():
-        return DocumentError(source, ErrorCode.ENCRYPTED, f"the PDF needs a password ({error})")
-    return DocumentError(source, ErrorCode.UNREADABLE, f"cannot parse the PDF: {error}")
 
 
 def _page_words(page: pypdfium2.PdfPage, number: int) -> PageWords | None:
