@@ -8,23 +8,23 @@ from extractors.einvoice.common import (
     CII_D16B,
     CiiSyntax,
     Element,
+    Parsed,
     StatedDocument,
-    _compact,
-    _first_text,
-    _iban,
-    _in_currency,
-    _language,
-    _Parsed,
-    _siret,
-    _unit_price,
-    _vat_breakdown,
-    _XmlReader,
+    XmlReader,
+    amount_in_currency,
+    compact_id,
+    first_text,
+    iban_of,
+    language_of,
+    siret_of,
+    unit_price_of,
+    vat_breakdown_of,
 )
 from extractors.einvoice_mentions import cii_mentions
 from invoicebot.model import DocumentType, InvoiceExtras, InvoiceFields, InvoiceReference, Line
 
 
-def _read_cii(root: Element, syntax: CiiSyntax, xml: _XmlReader) -> _Parsed:
+def read_cii(root: Element, syntax: CiiSyntax, xml: XmlReader) -> Parsed:
     document = xml.find(root, syntax.document)
     transaction = xml.find(root, syntax.transaction)
     agreement = xml.find(transaction, syntax.agreement)
@@ -41,18 +41,20 @@ def _read_cii(root: Element, syntax: CiiSyntax, xml: _XmlReader) -> _Parsed:
         currency=currency.upper() if currency else None,
         seller_name=xml.text(seller, "ram:Name"),
         seller_vat_id=_cii_vat_id(seller, xml),
-        seller_siret=_siret(
+        seller_siret=siret_of(
             xml.findall(seller, "ram:SpecifiedLegalOrganization/ram:ID")
             + xml.findall(seller, "ram:GlobalID")
         ),
-        seller_iban=_iban(
-            _first_text(payment_means, "ram:PayeePartyCreditorFinancialAccount/ram:IBANID", xml)
+        seller_iban=iban_of(
+            first_text(payment_means, "ram:PayeePartyCreditorFinancialAccount/ram:IBANID", xml)
         ),
         buyer_name=xml.text(buyer, "ram:Name"),
         buyer_vat_id=_cii_vat_id(buyer, xml),
         po_number=xml.text(agreement, syntax.order_id),
         total_net=xml.amount(totals, "ram:TaxBasisTotalAmount"),
-        total_tax=xml.decimal(_in_currency(xml.findall(totals, "ram:TaxTotalAmount"), currency)),
+        total_tax=xml.decimal(
+            amount_in_currency(xml.findall(totals, "ram:TaxTotalAmount"), currency)
+        ),
         total_gross=xml.amount(totals, "ram:GrandTotalAmount"),
         amount_due=xml.amount(totals, "ram:DuePayableAmount"),
     )
@@ -61,7 +63,7 @@ def _read_cii(root: Element, syntax: CiiSyntax, xml: _XmlReader) -> _Parsed:
         for item in xml.findall(transaction, "ram:IncludedSupplyChainTradeLineItem")
         if (line := _cii_line(item, syntax, xml)) is not None
     ]
-    language = _language(
+    language = language_of(
         xml.text(document, "ram:LanguageID"),
         xml.text(seller, "ram:PostalTradeAddress/ram:CountryID"),
     )
@@ -72,7 +74,7 @@ def _read_cii(root: Element, syntax: CiiSyntax, xml: _XmlReader) -> _Parsed:
         charge_total=xml.amount(totals, "ram:ChargeTotalAmount"),
         prepaid_amount=xml.amount(totals, "ram:TotalPrepaidAmount"),
         rounding_amount=xml.amount(totals, "ram:RoundingAmount"),
-        vat_breakdown=_vat_breakdown(
+        vat_breakdown=vat_breakdown_of(
             [
                 (
                     xml.amount(tax, syntax.tax_rate),
@@ -90,10 +92,10 @@ def _read_cii(root: Element, syntax: CiiSyntax, xml: _XmlReader) -> _Parsed:
         document_type=DocumentType.of_code(xml.text(document, "ram:TypeCode")),
         preceding_invoice=_cii_preceding_invoice(settlement, xml),
     )
-    return _Parsed(fields, lines, language, extras, document_kind)
+    return Parsed(fields, lines, language, extras, document_kind)
 
 
-def _cii_preceding_invoice(settlement: Element | None, xml: _XmlReader) -> InvoiceReference | None:
+def _cii_preceding_invoice(settlement: Element | None, xml: XmlReader) -> InvoiceReference | None:
     """Return the first preceding invoice the settlement names (BG-3), None when none."""
     for reference in xml.findall(settlement, "ram:InvoiceReferencedDocument"):
         number = xml.text(reference, "ram:IssuerAssignedID")
@@ -106,14 +108,14 @@ def _cii_preceding_invoice(settlement: Element | None, xml: _XmlReader) -> Invoi
     return None
 
 
-def _cii_line(item: Element, syntax: CiiSyntax, xml: _XmlReader) -> Line | None:
+def _cii_line(item: Element, syntax: CiiSyntax, xml: XmlReader) -> Line | None:
     """Return the line an item states, or None for an item that is only a note."""
     price = xml.find(item, f"{syntax.line_agreement}/ram:NetPriceProductTradePrice")
     settlement = xml.find(item, syntax.line_settlement)
     line = Line(
         description=xml.text(item, "ram:SpecifiedTradeProduct/ram:Name"),
         quantity=xml.amount(item, f"{syntax.line_delivery}/ram:BilledQuantity"),
-        unit_price=_unit_price(
+        unit_price=unit_price_of(
             xml.amount(price, "ram:ChargeAmount"), xml.amount(price, "ram:BasisQuantity")
         ),
         net_amount=xml.amount(settlement, f"{syntax.line_totals}/ram:LineTotalAmount"),
@@ -124,7 +126,7 @@ def _cii_line(item: Element, syntax: CiiSyntax, xml: _XmlReader) -> Line | None:
     return line
 
 
-def _cii_bic(payment_means: list[Element], xml: _XmlReader) -> str | None:
+def _cii_bic(payment_means: list[Element], xml: XmlReader) -> str | None:
     """Return the payee's BIC (BT-86): that of the means that gives the IBAN, else the first."""
     bic_path = "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID"
     with_iban = [
@@ -133,12 +135,12 @@ def _cii_bic(payment_means: list[Element], xml: _XmlReader) -> str | None:
         if xml.text(means, "ram:PayeePartyCreditorFinancialAccount/ram:IBANID") is not None
     ]
     # A malformed BIC is kept as read: BIC-CHECK reports it.
-    return _compact(
-        _first_text(with_iban, bic_path, xml) or _first_text(payment_means, bic_path, xml)
+    return compact_id(
+        first_text(with_iban, bic_path, xml) or first_text(payment_means, bic_path, xml)
     )
 
 
-def _cii_vat_id(party: Element | None, xml: _XmlReader) -> str | None:
+def _cii_vat_id(party: Element | None, xml: XmlReader) -> str | None:
     registrations = xml.findall(party, "ram:SpecifiedTaxRegistration/ram:ID")
     vat_ids = [r for r in registrations if r.get("schemeID") == "VA"]
-    return _compact(vat_ids[0].text) if vat_ids else None
+    return compact_id(vat_ids[0].text) if vat_ids else None

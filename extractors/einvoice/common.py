@@ -124,7 +124,7 @@ class EInvoiceReading(NamedTuple):
         )
 
 
-class _Parsed(NamedTuple):
+class Parsed(NamedTuple):
     fields: InvoiceFields
     lines: list[Line]
     language: str | None
@@ -229,7 +229,7 @@ def parse_xml(xml: bytes) -> Element:
 
 
 @dataclass(frozen=True)
-class _XmlReader:
+class XmlReader:
     """Reads the values of one e-invoice: paths use prefixes resolved against ``namespaces``;
     a value that cannot be read is logged (naming ``source``) and read as None."""
 
@@ -320,7 +320,7 @@ def _collapsed_text(element: Element | None) -> str | None:
     return " ".join(element.text.split()) or None
 
 
-def _unit_price(price: Decimal | None, basis_quantity: Decimal | None) -> Decimal | None:
+def unit_price_of(price: Decimal | None, basis_quantity: Decimal | None) -> Decimal | None:
     """Return the price of one unit: a net price may be stated per basis quantity (BT-149)."""
     if price is None or basis_quantity is None or basis_quantity in (0, 1):
         return price
@@ -331,7 +331,7 @@ def _unit_price(price: Decimal | None, basis_quantity: Decimal | None) -> Decima
 RATELESS_VAT_CATEGORIES = frozenset({"O", "E", "AE", "K", "G", "Z"})
 
 
-def _vat_breakdown(
+def vat_breakdown_of(
     stated: list[tuple[Decimal | None, Decimal | None, Decimal | None, str | None]],
 ) -> tuple[VatSubtotal, ...]:
     """Return the VAT breakdown from (rate, base, tax, category) as the XML states them.
@@ -350,7 +350,7 @@ def _vat_breakdown(
     return tuple(breakdown)
 
 
-def _first_text(parents: list[Element], path: str, xml: _XmlReader) -> str | None:
+def first_text(parents: list[Element], path: str, xml: XmlReader) -> str | None:
     """Return the first non-empty text found at ``path`` under one of ``parents``."""
     for parent in parents:
         text = xml.text(parent, path)
@@ -359,7 +359,7 @@ def _first_text(parents: list[Element], path: str, xml: _XmlReader) -> str | Non
     return None
 
 
-def _in_currency(amounts: list[Element], currency: str | None) -> Element | None:
+def amount_in_currency(amounts: list[Element], currency: str | None) -> Element | None:
     """Return the amount in the invoice currency: BT-110 may come with BT-111 in another."""
     for amount in amounts:
         if amount.get("currencyID") == currency:
@@ -367,30 +367,30 @@ def _in_currency(amounts: list[Element], currency: str | None) -> Element | None
     return amounts[0] if amounts else None
 
 
-def _siret(identifiers: list[Element]) -> str | None:
+def siret_of(identifiers: list[Element]) -> str | None:
     """Return the SIRET among a party's identifiers, else its SIREN, else None."""
     by_scheme = {
         scheme: value
         for element in identifiers
         if (scheme := element.get("schemeID")) in (SIRET_SCHEME, SIREN_SCHEME)
-        and (value := _compact(element.text)) is not None
+        and (value := compact_id(element.text)) is not None
         and value.isdigit()
         and len(value) in (9, 14)
     }
     return by_scheme.get(SIRET_SCHEME) or by_scheme.get(SIREN_SCHEME)
 
 
-def _iban(text: str | None) -> str | None:
-    value = _compact(text)
+def iban_of(text: str | None) -> str | None:
+    value = compact_id(text)
     return value if value is not None and IBAN_PATTERN.fullmatch(value) else None
 
 
-def _compact(text: str | None) -> str | None:
+def compact_id(text: str | None) -> str | None:
     """Return an identifier compacted as the page readers compact it, None if empty."""
     return compact_identifier(text) or None if text else None
 
 
-def _language(stated: str | None, seller_country: str | None) -> str | None:
+def language_of(stated: str | None, seller_country: str | None) -> str | None:
     """Return the document's ISO 639-1 language: as stated, else guessed from the country."""
     if stated:
         return stated[:2].lower()

@@ -13,7 +13,7 @@ import facturx
 from pypdf.errors import PyPdfError
 
 from extractors.base import DocumentKind, ExtractOptions, FieldReading, SourceDocument
-from extractors.einvoice.cii import _read_cii
+from extractors.einvoice.cii import read_cii
 from extractors.einvoice.common import (
     CII_SYNTAXES,
     EMBEDDED_XML_NAMES,
@@ -22,10 +22,10 @@ from extractors.einvoice.common import (
     EInvoiceReading,
     MalformedEInvoiceError,
     UnsupportedEInvoiceError,
-    _XmlReader,
+    XmlReader,
     parse_xml,
 )
-from extractors.einvoice.ubl import _read_ubl
+from extractors.einvoice.ubl import read_ubl
 from extractors.pdfium import open_pdf
 from invoicebot.model import DocumentError, ErrorCode, Extraction, InvoiceExtras
 
@@ -145,9 +145,9 @@ def read_einvoice(xml: bytes, *, source: str = "<xml>") -> EInvoiceReading:
     root = parse_xml(xml)
     syntax = CII_SYNTAXES.get(root.tag)
     if syntax is not None:
-        parsed = _read_cii(root, syntax, _XmlReader(source, syntax.namespaces))
+        parsed = read_cii(root, syntax, XmlReader(source, syntax.namespaces))
     elif root.tag in UBL_ROOTS:
-        parsed = _read_ubl(root, _XmlReader(source, UBL_NAMESPACES))
+        parsed = read_ubl(root, XmlReader(source, UBL_NAMESPACES))
     else:
         raise UnsupportedEInvoiceError(root.tag)
     fields = parsed.fields

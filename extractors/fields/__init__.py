@@ -46,17 +46,17 @@ from decimal import Decimal
 
 from extractors.base import FieldReading, PageWords
 from extractors.boxes import box_of_characters, box_of_span, line_boxes
-from extractors.fields.choosing import _choose_totals, _choose_values
+from extractors.fields.choosing import choose_totals, choose_values
 from extractors.fields.document import (
     EXTRA_DATE_LANGUAGES,
     MAX_QUALIFIER_GAP,
     UNCONFIRMED,
     Document,
     Value,
-    _confidence,
+    field_confidence,
 )
-from extractors.fields.labelled import _identifier_candidates, _labelled_candidates
-from extractors.fields.parties import _address_window, _buyer_blocks, _choose_parties
+from extractors.fields.labelled import identifier_candidates, labelled_candidates
+from extractors.fields.parties import address_window, choose_parties, find_buyer_blocks
 from extractors.labels import (
     FIELD_LABEL_SET,
     GROSS_QUALIFIER,
@@ -133,19 +133,19 @@ def find_fields(pages: Sequence[PageWords]) -> FinderResult:
         languages=languages,
         day_first=not month_first_dates(row.text for row in rows),
     )
-    document.buyer_blocks = _buyer_blocks(document)
+    document.buyer_blocks = find_buyer_blocks(document)
     if not document.buyer_blocks:
-        document.window = _address_window(document)
+        document.window = address_window(document)
         if document.window is not None:
             document.buyer_blocks.append(document.window[1])
-    candidates = _labelled_candidates(document)
-    candidates.extend(_identifier_candidates(document))
-    chosen = _choose_values(document, candidates)
-    _choose_totals(candidates, chosen)
-    _choose_parties(document, candidates, chosen)
+    candidates = labelled_candidates(document)
+    candidates.extend(identifier_candidates(document))
+    chosen = choose_values(document, candidates)
+    choose_totals(candidates, chosen)
+    choose_parties(document, candidates, chosen)
     currency = _currency(rows)
     values: dict[str, Value] = {name: candidate.value for name, candidate in chosen.items()}
-    confidence = {name: _confidence(candidate) for name, candidate in chosen.items()}
+    confidence = {name: field_confidence(candidate) for name, candidate in chosen.items()}
     if currency is not None:
         values["currency"], confidence["currency"] = currency
     lines = read_lines_from_rows(rows, document.item_headers)

@@ -23,24 +23,24 @@ from extractors.fields.document import (
     Candidate,
     Document,
     Value,
-    _best,
-    _tokens,
-    _with_score,
+    best_candidate,
+    tokens_between,
+    with_score,
 )
-from extractors.fields.parties import _in_buyer_block
-from extractors.fields.values import _read_date, _read_identifier
+from extractors.fields.parties import in_buyer_block
+from extractors.fields.values import read_date, read_identifier_token
 from extractors.labels import OTHER, LabelHit, TextRow
 from invoicebot.model import AMOUNT_FIELDS
 
 
-def _choose_values(document: Document, candidates: Sequence[Candidate]) -> dict[str, Candidate]:
+def choose_values(document: Document, candidates: Sequence[Candidate]) -> dict[str, Candidate]:
     """Return the best candidate of each non-amount field; amounts are chosen jointly."""
     chosen: dict[str, Candidate] = {}
     for field_name in ("invoice_number", "invoice_date", "due_date", "po_number"):
-        best = _best(
+        best = best_candidate(
             candidate
             for candidate in candidates
-            if candidate.field == field_name and not _in_buyer_block(document, candidate)
+            if candidate.field == field_name and not in_buyer_block(document, candidate)
         )
         if best is not None:
             chosen[field_name] = best
@@ -64,10 +64,10 @@ def _number_beside_date(issue: Candidate) -> Candidate | None:
     values keep that order.
     """
     row = issue.row
-    before = [token for token in _tokens(row, 0, issue.start) if token.end <= issue.start]
+    before = [token for token in tokens_between(row, 0, issue.start) if token.end <= issue.start]
     if not before:
         return None
-    found = _read_identifier(before[-1:], row.height)
+    found = read_identifier_token(before[-1:], row.height)
     if found is None or not any(char.isalpha() for char in found[0].text):
         return None
     token = found[0]
@@ -115,9 +115,7 @@ def _unlabelled_date_in(
             hits = [hit for hit in hits if _may_label_date(hit)]
         if any(OTHER not in hit.weights for hit in hits):
             continue
-        found = _read_date(
-            document.tokens_of(row), document.languages, day_first=document.day_first
-        )
+        found = read_date(document.tokens_of(row), document.languages, day_first=document.day_first)
         if found is None or (due is not None and found[0] == due.value):
             continue
         value, token = found
@@ -139,7 +137,7 @@ def _drop_due_date_equal_to_issue(chosen: dict[str, Candidate]) -> None:
         del chosen["due_date"]
 
 
-def _choose_totals(candidates: Sequence[Candidate], chosen: dict[str, Candidate]) -> None:
+def choose_totals(candidates: Sequence[Candidate], chosen: dict[str, Candidate]) -> None:
     """Choose net, tax, gross and amount due together, preferring totals that add up."""
     options = {
         name: _top_distinct([c for c in candidates if c.field == name]) for name in AMOUNT_FIELDS
@@ -164,8 +162,8 @@ def _choose_totals(candidates: Sequence[Candidate], chosen: dict[str, Candidate]
     for name, candidate in zip(("total_net", "total_tax", "total_gross"), best, strict=True):
         if candidate is not None:
             boost = SUM_BONUS if consistent else 1.0
-            chosen[name] = _with_score(candidate, min(candidate.score * boost, 1.0))
-    due = _best(options["amount_due"])
+            chosen[name] = with_score(candidate, min(candidate.score * boost, 1.0))
+    due = best_candidate(options["amount_due"])
     if due is not None:
         chosen["amount_due"] = due
     elif "total_gross" in chosen:

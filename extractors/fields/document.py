@@ -152,7 +152,7 @@ class Document:
         """Return all the tokens of ``row`` (computed once)."""
         tokens = self.row_tokens.get(id(row))
         if tokens is None:
-            tokens = self.row_tokens[id(row)] = _tokens(row, 0, len(row.text))
+            tokens = self.row_tokens[id(row)] = tokens_between(row, 0, len(row.text))
         return tokens
 
     def hits_of(self, row: TextRow) -> list[LabelHit]:
@@ -186,7 +186,7 @@ class Block:
         )
 
 
-def _tokens(row: TextRow, start: int, end: int) -> list[Token]:
+def tokens_between(row: TextRow, start: int, end: int) -> list[Token]:
     """Return the words of ``row`` between offsets ``start`` and ``end``, clipped to them."""
     tokens = []
     for (word_start, word_end), word in zip(row.spans, row.words, strict=True):
@@ -198,7 +198,7 @@ def _tokens(row: TextRow, start: int, end: int) -> list[Token]:
     return tokens
 
 
-def _best(candidates: Iterable[Candidate]) -> Candidate | None:
+def best_candidate(candidates: Iterable[Candidate]) -> Candidate | None:
     """Return the highest-scoring candidate, the earliest in reading order on a tie."""
     best: Candidate | None = None
     for candidate in candidates:
@@ -207,10 +207,10 @@ def _best(candidates: Iterable[Candidate]) -> Candidate | None:
     return best
 
 
-def _with_score(candidate: Candidate, score: float) -> Candidate:
+def with_score(candidate: Candidate, score: float) -> Candidate:
     return replace(candidate, score=score)
 
 
-def _confidence(candidate: Candidate) -> float:
+def field_confidence(candidate: Candidate) -> float:
     """Return the field's confidence: its score times the words' OCR confidence, in [0, 1]."""
     return round(max(0.0, min(1.0, candidate.score * candidate.ocr_confidence)), 3)

@@ -29,17 +29,22 @@ from extractors.fields.document import (
     Document,
     Token,
     Value,
-    _tokens,
-    _with_score,
+    tokens_between,
+    with_score,
 )
-from extractors.fields.values import _read_amounts, _read_date, _read_identifier, _strip_punctuation
+from extractors.fields.values import (
+    read_amounts,
+    read_date,
+    read_identifier_token,
+    strip_punctuation,
+)
 from extractors.identifiers import IBAN_START, IdentifierShape, IdentifierType, read_identifier
 from extractors.labels import DATE_CONNECTORS, OTHER, TITLE_WORDS, LabelHit, TextRow
 from extractors.normalize import compact_identifier, fold_text
 from invoicebot.model import AMOUNT_FIELDS
 
 
-def _labelled_candidates(document: Document) -> list[Candidate]:
+def labelled_candidates(document: Document) -> list[Candidate]:
     """Return the values proposed by every label, to its right or below it."""
     item_headers = {id(row) for row in document.item_headers}
     candidates: list[Candidate] = []
@@ -73,7 +78,7 @@ def _read_right(
 ) -> Iterator[Candidate]:
     """Yield the value of ``field_name`` printed right of the label on its row."""
     row = hit.row
-    tokens = _tokens(row, hit.end, region_end)
+    tokens = tokens_between(row, hit.end, region_end)
     if not tokens:
         return
     yield from _read_value(document, hit, field_name, weight * RIGHT_OF_LABEL, row, tokens)
@@ -109,7 +114,7 @@ def _read_invoice_number(
     A document title ("Rechnung", "Invoice") is a weak label, but a strong one when "Nr."
     or "#" follows it or a date follows the number: "Handelsrechnung Nr. 471102 vom ...".
     """
-    found = _read_identifier(tokens, row.height)
+    found = read_identifier_token(tokens, row.height)
     if found is None:
         return
     token, after_filler = found
@@ -118,7 +123,7 @@ def _read_invoice_number(
     if weight < TITLE_WITH_NUMBER and (after_filler or dates):
         score *= TITLE_WITH_NUMBER / weight
         dates = [
-            _with_score(date_found, date_found.score * TITLE_WITH_NUMBER / weight)
+            with_score(date_found, date_found.score * TITLE_WITH_NUMBER / weight)
             for date_found in dates
         ]
     yield Candidate("invoice_number", token.text, score, row, token.start, token.end, hit)
@@ -138,7 +143,7 @@ def _date_after_number(
     The connector and date may wrap to the next row when the number ends its row.
     """
     rest = [token for token in tokens if token.start >= number.end]
-    next_row = next(_rows_below(document, row, 1), None)
+    next_row = next(rows_below(document, row, 1), None)
     if next_row is not None and next_row.top - row.bottom > row.height:
         next_row = None
     date_row = row
@@ -146,10 +151,10 @@ def _date_after_number(
         date_row, rest = next_row, document.tokens_of(next_row)
     if not _starts_with_connector(rest):
         return
-    found = _read_date(rest[:5], document.languages, day_first=document.day_first)
+    found = read_date(rest[:5], document.languages, day_first=document.day_first)
     if found is None and len(rest) == 1 and next_row is not None:
         date_row, rest = next_row, document.tokens_of(next_row)
-        found = _read_date(rest[:4], document.languages, day_first=document.day_first)
+        found = read_date(rest[:4], document.languages, day_first=document.day_first)
     if found is not None:
         value, token = found
         yield Candidate(
@@ -168,20 +173,20 @@ def _starts_with_connector(tokens: Sequence[Token]) -> bool:
 def _read_identifier_value(
     tokens: Sequence[Token], row: TextRow, document: Document
 ) -> tuple[Value, Token] | None:
-    found = _read_identifier(tokens, row.height)
+    found = read_identifier_token(tokens, row.height)
     return (found[0].text, found[0]) if found is not None else None
 
 
 def _read_date_value(
     tokens: Sequence[Token], row: TextRow, document: Document
 ) -> tuple[Value, Token] | None:
-    return _read_date(tokens, document.languages, day_first=document.day_first)
+    return read_date(tokens, document.languages, day_first=document.day_first)
 
 
 def _read_amount_value(
     tokens: Sequence[Token], row: TextRow, document: Document
 ) -> tuple[Value, Token] | None:
-    amounts = _read_amounts(tokens, row)
+    amounts = read_amounts(tokens, row)
     # A label announces the last of the amounts right after it: "Tax 15% on $112.90 $16.94".
     return (amounts[-1].value, amounts[-1].token) if amounts else None
 
@@ -194,7 +199,7 @@ def _read_iban_value(
     The longest run of groups with valid check digits wins; failing that, the run of
     groups up to the first word ("BIC"), so an IBAN with a typo is still read as printed.
     """
-    cleaned = [token for token in map(_strip_punctuation, tokens[:10]) if token is not None]
+    cleaned = [token for token in map(strip_punctuation, tokens[:10]) if token is not None]
     if not cleaned or not IBAN_START.match(cleaned[0].text.upper()):
         return None
     taken = [cleaned[0]]
@@ -250,7 +255,7 @@ def _read_below(
     left, right = _column_of(document, hit, following)
     is_amount = field_name in AMOUNT_FIELDS
     found: list[Candidate] = []
-    for row in _rows_below(document, hit.row, BELOW_ROWS_AMOUNT if is_amount else BELOW_ROWS):
+    for row in rows_below(document, hit.row, BELOW_ROWS_AMOUNT if is_amount else BELOW_ROWS):
         if _label_in_column(document, row, left, right):
             break
         tokens = [
@@ -262,7 +267,7 @@ def _read_below(
     if is_amount and found:
         *earlier, last = found
         yield last
-        yield from (_with_score(c, c.score * NOT_LAST_IN_COLUMN) for c in earlier)
+        yield from (with_score(c, c.score * NOT_LAST_IN_COLUMN) for c in earlier)
     else:
         yield from found
 
@@ -284,7 +289,7 @@ def _column_of(
     return left, right
 
 
-def _rows_below(document: Document, row: TextRow, limit: int) -> Iterator[TextRow]:
+def rows_below(document: Document, row: TextRow, limit: int) -> Iterator[TextRow]:
     """Yield up to ``limit`` rows under ``row`` on its page, stopping at a wide vertical gap."""
     index = document.positions[id(row)]
     previous = row
@@ -306,7 +311,7 @@ def _label_in_column(document: Document, row: TextRow, left: float, right: float
     )
 
 
-def _identifier_candidates(document: Document) -> list[Candidate]:
+def identifier_candidates(document: Document) -> list[Candidate]:
     """Return IBANs, VAT numbers and SIRET/SIREN numbers found by pattern anywhere."""
     candidates: list[Candidate] = []
     for row in document.rows:
@@ -325,7 +330,7 @@ def _identifiers_at(
     up to eight neighbouring tokens are joined; the longest valid join wins (a SIRET
     over the SIREN it starts with).
     """
-    first = _strip_punctuation(tokens[index])
+    first = strip_punctuation(tokens[index])
     if first is None or not IDENTIFIER_START.match(first.text):
         return
     longest: Candidate | None = None

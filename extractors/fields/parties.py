@@ -40,11 +40,11 @@ from extractors.fields.document import (
     Candidate,
     Document,
     Token,
-    _best,
-    _tokens,
-    _with_score,
+    best_candidate,
+    tokens_between,
+    with_score,
 )
-from extractors.fields.labelled import _rows_below
+from extractors.fields.labelled import rows_below
 from extractors.labels import (
     LEGAL_FORM_TAILS,
     LEGAL_FORMS,
@@ -58,7 +58,7 @@ from extractors.labels import (
 from extractors.normalize import fold_text, parse_amount, parse_date
 
 
-def _buyer_blocks(document: Document) -> list[Block]:
+def find_buyer_blocks(document: Document) -> list[Block]:
     """Return the address blocks under buyer labels ("Bill to", "Client", "Käufer"...)."""
     blocks = []
     for row in document.rows:
@@ -68,7 +68,7 @@ def _buyer_blocks(document: Document) -> list[Block]:
             left = hit.x0 - row.height
             right = _block_right_edge(document, hit)
             bottom = row.bottom
-            for below in _rows_below(document, row, BLOCK_ROWS):
+            for below in rows_below(document, row, BLOCK_ROWS):
                 if not any(word.x1 > left and word.x0 < right for word in below.words):
                     continue
                 if _starts_party(document, below, left, right):
@@ -100,12 +100,12 @@ def _starts_party(document: Document, row: TextRow, left: float, right: float) -
     )
 
 
-def _in_buyer_block(document: Document, candidate: Candidate) -> bool:
+def in_buyer_block(document: Document, candidate: Candidate) -> bool:
     x = candidate.row.x_at(candidate.start)
     return any(block.holds(candidate.row, x) for block in document.buyer_blocks)
 
 
-def _choose_parties(
+def choose_parties(
     document: Document, candidates: Sequence[Candidate], chosen: dict[str, Candidate]
 ) -> None:
     """Choose the seller's identifiers and both parties' names."""
@@ -116,26 +116,26 @@ def _choose_parties(
         c for c in candidates if c.field == "seller_siret" and not _is_buyer_identifier(document, c)
     ]
     longest = max((len(str(c.value)) for c in sirets), default=0)
-    siret = _best(c for c in sirets if len(str(c.value)) == longest)
+    siret = best_candidate(c for c in sirets if len(str(c.value)) == longest)
     if siret is not None:
         chosen["seller_siret"] = siret
         seller_vat = _prefer_matching_siren(seller_vat, str(siret.value)[:9])
-    seller = _best(_labelled_boost(document, seller_vat, "seller_vat_id"))
+    seller = best_candidate(_labelled_boost(document, seller_vat, "seller_vat_id"))
     if seller is not None:
         chosen["seller_vat_id"] = seller
-    buyer = _best(
-        _with_score(c, c.score * BUYER_ID)
+    buyer = best_candidate(
+        with_score(c, c.score * BUYER_ID)
         for c in buyer_vat
         if seller is None or c.value != seller.value
     )
     if buyer is not None:
         chosen["buyer_vat_id"] = replace(buyer, field="buyer_vat_id")
     ibans = [
-        c if stdnum_iban.is_valid(str(c.value)) else _with_score(c, c.score * INVALID_IBAN)
+        c if stdnum_iban.is_valid(str(c.value)) else with_score(c, c.score * INVALID_IBAN)
         for c in candidates
         if c.field == "seller_iban" and not _is_buyer_identifier(document, c)
     ]
-    iban = _best(ibans)
+    iban = best_candidate(ibans)
     if iban is not None:
         chosen["seller_iban"] = iban
     buyer_name = _buyer_name(document)
@@ -148,7 +148,7 @@ def _choose_parties(
 
 def _is_buyer_identifier(document: Document, candidate: Candidate) -> bool:
     """Return True when an identifier stands in the buyer's block or behind a buyer label."""
-    if _in_buyer_block(document, candidate):
+    if in_buyer_block(document, candidate):
         return True
     label = _label_before(document, candidate)
     return label is not None and "buyer_vat_id" in label.weights
@@ -163,7 +163,7 @@ def _label_before(document: Document, candidate: Candidate) -> LabelHit | None:
 def _prefer_matching_siren(vat_ids: list[Candidate], siren: str) -> list[Candidate]:
     """Return the VAT candidates, those carrying the SIREN raised (FR key + SIREN)."""
     return [
-        _with_score(c, c.score + SIREN_MATCH_BONUS) if str(c.value).endswith(siren) else c
+        with_score(c, c.score + SIREN_MATCH_BONUS) if str(c.value).endswith(siren) else c
         for c in vat_ids
     ]
 
@@ -176,7 +176,7 @@ def _labelled_boost(
     for candidate in candidates:
         label = _label_before(document, candidate)
         if label is not None and field_name in label.weights:
-            boosted.append(_with_score(candidate, candidate.score + LABEL_BONUS))
+            boosted.append(with_score(candidate, candidate.score + LABEL_BONUS))
         else:
             boosted.append(candidate)
     return boosted
@@ -197,10 +197,10 @@ def _buyer_name(document: Document) -> Candidate | None:
                 found.append(name)
     if not found and document.window is not None:
         return document.window[0]
-    return _best(found)
+    return best_candidate(found)
 
 
-def _address_window(document: Document) -> tuple[Candidate, Block] | None:
+def address_window(document: Document) -> tuple[Candidate, Block] | None:
     """Return the recipient's name and block when no label announces the buyer.
 
     Letters put the recipient in an address block near the top of page one (the
@@ -354,7 +354,7 @@ def _name_near(
         return Candidate(field_name, name[0], weight, row, name[1], name[2], hit)
     left, right = hit.x0 - row.height, _block_right_edge(document, hit)
     block = []
-    for below in _rows_below(document, row, NAME_ROWS):
+    for below in rows_below(document, row, NAME_ROWS):
         tokens = _phrase_tokens(below, left, right)
         if tokens:
             block.append((below, tokens))
@@ -377,7 +377,7 @@ def _phrase_tokens(row: TextRow, left: float, right: float) -> list[Token]:
     """Return the tokens of ``row`` starting between ``left`` and ``right``, continued
     past ``right`` while the words stay close (a name is not cut at the block's edge)."""
     tokens: list[Token] = []
-    for token in _tokens(row, 0, len(row.text)):
+    for token in tokens_between(row, 0, len(row.text)):
         if tokens and token.x0 >= right:
             if token.x0 - tokens[-1].x1 > PHRASE_GAP * row.height:
                 break
@@ -447,7 +447,7 @@ def _seller_name(document: Document, buyer: Candidate | None) -> Candidate | Non
     top = _top_line_name(document)
     if top is not None and (buyer_name is None or fold_text(str(top.value)) != buyer_name):
         found.append(top)
-    return _best(found)
+    return best_candidate(found)
 
 
 def _legal_form_names(document: Document) -> Iterator[Candidate]:
@@ -461,7 +461,7 @@ def _legal_form_names(document: Document) -> Iterator[Candidate]:
                 continue
             start = piece_start + piece.find(name)
             candidate = Candidate("seller_name", name, 0.0, row, start, start + len(name))
-            if _in_buyer_block(document, candidate) or _mean_confidence(row) < MIN_NAME_CONFIDENCE:
+            if in_buyer_block(document, candidate) or _mean_confidence(row) < MIN_NAME_CONFIDENCE:
                 continue
             counts[fold_text(name)] = counts.get(fold_text(name), 0) + 1
             names.append(candidate)
@@ -472,7 +472,7 @@ def _legal_form_names(document: Document) -> Iterator[Candidate]:
             score += NEAR_TOP_BONUS
         if counts[fold_text(str(candidate.value))] > 1:
             score += REPEATED_BONUS
-        yield _with_score(candidate, score)
+        yield with_score(candidate, score)
 
 
 def _pieces(row: TextRow) -> Iterator[tuple[int, str]]:
@@ -528,7 +528,7 @@ def _top_line_name(document: Document) -> Candidate | None:
             start = piece_start + piece.find(name)
             candidate = Candidate("seller_name", name, TOP_LINE_NAME, row, start, start + len(name))
             if (
-                not _in_buyer_block(document, candidate)
+                not in_buyer_block(document, candidate)
                 and not document.hits_of(row)
                 and _mean_confidence(row) >= MIN_NAME_CONFIDENCE
             ):

@@ -24,7 +24,7 @@ from extractors.normalize import fold_text, parse_amount, parse_currency, parse_
 _EDGE_PUNCTUATION = ":;,()[]=*'\"_|\u2013\u201e\u201c\u201d\u00ab\u00bb\u201a\u2018\u2019"
 
 
-def _strip_punctuation(token: Token) -> Token | None:
+def strip_punctuation(token: Token) -> Token | None:
     """Return ``token`` without the colons, dashes and brackets around it, or None if empty.
 
     A minus sign before a digit stays: it makes an amount negative.
@@ -40,13 +40,13 @@ def _strip_punctuation(token: Token) -> Token | None:
     return Token(inner, token.start + lead, token.start + lead + len(inner), token.x0, token.x1)
 
 
-def _read_identifier(tokens: Sequence[Token], row_height: float) -> tuple[Token, bool] | None:
+def read_identifier_token(tokens: Sequence[Token], row_height: float) -> tuple[Token, bool] | None:
     """Return the first token that is a reference with a digit, and whether words like
     "Nr." or "#" stood before it (which makes a title such as "Rechnung Nr. 42" a label).
 
     Words before such a filler are skipped: "Schlussrechnung Bau (877) Nr. 181301674".
     """
-    cleaned = [token for token in map(_strip_punctuation, tokens[:8]) if token is not None]
+    cleaned = [token for token in map(strip_punctuation, tokens[:8]) if token is not None]
     fillers = [index for index, token in enumerate(cleaned[:4]) if _is_filler(token)]
     after_filler = bool(fillers)
     remaining = cleaned[fillers[-1] + 1 :] if fillers else cleaned
@@ -95,11 +95,11 @@ def _glue_split_first_character(
     return Token(token.text + after.text, token.start, after.end, token.x0, after.x1)
 
 
-def _read_date(
+def read_date(
     tokens: Sequence[Token], languages: Sequence[str], *, day_first: bool = True
 ) -> tuple[date, Token] | None:
     """Return the first date printed in the tokens (1 to 4 words long) and its extent."""
-    cleaned = [token for token in map(_strip_punctuation, tokens[:8]) if token is not None]
+    cleaned = [token for token in map(strip_punctuation, tokens[:8]) if token is not None]
     for first in range(min(len(cleaned), 5)):
         for size in (1, 3, 4, 2):
             window = cleaned[first : first + size]
@@ -144,14 +144,14 @@ class _Amount:
     token: Token
 
 
-def _read_amounts(tokens: Sequence[Token], row: TextRow) -> list[_Amount]:
+def read_amounts(tokens: Sequence[Token], row: TextRow) -> list[_Amount]:
     """Return the amounts in the tokens, left to right, stopping at words after the first.
 
     Percentages are skipped; digits split by a thin gap are joined (``1 234,56``); an
     integer counts only next to a currency mark, so "30 Tagen" is not an amount.
     """
     amounts: list[_Amount] = []
-    cleaned = [token for token in map(_strip_punctuation, tokens) if token is not None]
+    cleaned = [token for token in map(strip_punctuation, tokens) if token is not None]
     index = 0
     while index < len(cleaned):
         token = cleaned[index]

@@ -34,7 +34,7 @@ from extractors.templates.spec import (
     TemplateSet,
     load_templates,
 )
-from extractors.templates.texts import _DocumentTexts, pdfium_text
+from extractors.templates.texts import DocumentTexts, pdfium_text
 from invoicebot.model import DATE_FIELDS, DocumentError, Extraction, InvoiceFields, Method
 
 logger = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def match_document(
     try once more: that costs a pdfminer pass (0.5 s a page) on every document of a supplier
     without a template, for keywords that rarely depend on the layout.
     """
-    texts = _DocumentTexts(document, options, page_words)
+    texts = DocumentTexts(document, options, page_words)
     best: TemplateMatch | None = None
     for backend in texts.backends():
         text = texts.text(backend)

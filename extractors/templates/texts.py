@@ -20,7 +20,7 @@ from invoicebot.model import DocumentError
 logger = logging.getLogger(__name__)
 
 
-class _DocumentTexts:
+class DocumentTexts:
     """The document's texts, each made once and only when asked for.
 
     PDFs: PDFium's text (invoice2data's default backend), then a laid-out text like
