@@ -33,7 +33,7 @@ from accuracy import count_matched_lines, find_cases, same_value, scored_fields
 from extractors.base import FieldReading, PageWords
 from extractors.fields import apply_reader, find_fields
 from extractors.reader.model import SHIPPED_MODEL_DIR, ReaderModel, load_reader
-from extractors.reader.training import SUFFIXES, page_words, printed_values, with_unseen_labels
+from extractors.reader_training import SUFFIXES, page_words, printed_values, with_unseen_labels
 from samples.randomised import (
     FRESH_FAMILIES,
     TUNING_FAMILIES,

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from extractors import extract_document, normalize
+from extractors import extract_document, normalize, ocr_reading
 from extractors import ocr as ocr_module
 from extractors.base import Deadline, ExtractOptions
 from extractors.fields import read_invoice
@@ -231,7 +231,7 @@ def _scan_report(path: Path, options: ExtractOptions, repeat: int) -> ScanReport
             alone.append(timed(lambda: _tesseract_alone(rendered, options)))
     steps = _steps(data, image, options, deadline, repeat)
     page = ocr_module.read_page_image(image, 1, options, deadline)
-    needs_second = getattr(ocr_module, "needs_second_reading", None)
+    needs_second = getattr(ocr_reading, "needs_second_reading", None)
     second = bool(needs_second and needs_second([page], read_invoice([page])))
     best_ours = Timing(min(t.wall for t in ours), min(t.cpu for t in ours))
     steps["rest"] = max(0.0, best_ours.wall - sum(steps.values()))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from extractors.base import DocumentKind, ExtractOptions, Extractor, SourceDocument
 from extractors.einvoice import EInvoiceExtractor
-from extractors.ocr import OcrExtractor
+from extractors.ocr_reading import OcrExtractor
 from extractors.printed_mentions import with_printed_mentions
 from extractors.printed_type import with_printed_type
 from extractors.splitting import held_whole, split_extraction

@@ -13,7 +13,7 @@ surface) is flattened to an upright rectangle and its light evened
 page is deskewed.
 
 A document tesseract reads poorly (low mean word confidence, or no total or no date found) is
-read again by a second engine (``SECOND_ENGINE``, RapidOCR): its amounts and dates replace
+read again by a second engine (``extractors.ocr_reading``: RapidOCR): its amounts and dates replace
 tesseract's, and it fills the fields tesseract missed. On 30 real receipt photos this took
 field F1 from 0.64 to 0.89; the generated scans (confidence 0.90-0.94) never trigger it, so
 their time is tesseract's alone. When the document's time limit passes during the second
@@ -30,7 +30,7 @@ import os
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -40,32 +40,13 @@ import pypdfium2
 import pytesseract
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from extractors.base import (
-    PDFIUM_LOCK,
-    Deadline,
-    DocumentKind,
-    ExtractOptions,
-    FieldReading,
-    PageWords,
-    SourceDocument,
-    Word,
-)
-from extractors.fields import read_invoice
+from extractors.base import PDFIUM_LOCK, Deadline, ExtractOptions, PageWords, Word
 from extractors.ocr_engines import OcrEngine, RapidOcrEngine
-from extractors.ocr_vote import voted_name
 from extractors.page_geometry import even_lighting, flatten_page
-from extractors.reader.candidates import FIELDS_OF_KIND, CandidateKind
+from extractors.pdfium import open_pdf
 from extractors.tesseract_api import TessdataUnavailableError, TesseractApi
 from extractors.unread_ink import words_in_unread_bands
-from invoicebot.model import (
-    AMOUNT_FIELDS,
-    DocumentError,
-    ErrorCode,
-    Extraction,
-    InvoiceError,
-    InvoiceFields,
-    Method,
-)
+from invoicebot.model import DocumentError, ErrorCode, InvoiceError
 
 logger = logging.getLogger(__name__)
 
@@ -106,14 +87,6 @@ EVEN_PHOTO_LIGHTING = True
 # (line F1 0.878): a table's filled header band went, and its white lettering with it.
 RULE_MIN_LENGTH = 0.028
 RULE_INK_LEVEL = 170
-# A second engine reads the document again when tesseract's mean word confidence is below this
-# or it found no gross total or no date. Generated scans (fr/en/de, 200 dpi) read at 0.90-0.94;
-# real receipt photos at 0.68-0.90, where RapidOCR finds the total far more often. Forcing the
-# second reading on all 13 generated scans lost 1 of their 179 fields, so a clean page that
-# triggers it costs time (about 2 s a page) more than accuracy. None: tesseract only.
-SECOND_READING_CONFIDENCE = 0.88
-SECOND_ENGINE: str | None = "rapidocr"
-DATE_FIELDS = frozenset({"invoice_date", "due_date"})
 
 
 class OcrEngineUnavailableError(InvoiceError):
@@ -122,114 +95,6 @@ class OcrEngineUnavailableError(InvoiceError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class OcrExtractor:
-    """Reads image files, and PDFs of which no page has a usable text layer, by OCR."""
-
-    name = "ocr"
-
-    def extract(self, document: SourceDocument, options: ExtractOptions) -> Extraction | None:
-        """Return the fields read from OCR'd words, or None for a PDF with a text layer."""
-        deadline = document.deadline(options)
-        images: Callable[[], Iterator[tuple[int, Image.Image]]]
-        if document.kind is DocumentKind.IMAGE:
-            images = functools.partial(
-                load_image_pages,
-                document.data,
-                document.source,
-                max_pixels=options.max_image_pixels,
-                max_frames=options.max_image_frames,
-            )
-        elif document.kind is DocumentKind.PDF and not _has_usable_text(document, deadline):
-            images = functools.partial(
-                render_pdf_pages, document.data, None, options.ocr_dpi, deadline
-            )
-        else:
-            return None
-        pages = ocr_images(images(), options, deadline)
-        reading = read_invoice(pages)
-        second = OCR_ENGINES.get(SECOND_ENGINE) if SECOND_ENGINE else None
-        if second is not None and needs_second_reading(pages, reading) and second.available():
-            reading = _with_second_reading(reading, pages, second, images, options, deadline)
-        return reading.to_extraction(
-            document, method=Method.OCR, pages=len(pages), page_words=pages
-        )
-
-
-def _with_second_reading(
-    reading: FieldReading,
-    pages: Sequence[PageWords],
-    engine: OcrEngine,
-    images: Callable[[], Iterator[tuple[int, Image.Image]]],
-    options: ExtractOptions,
-    deadline: Deadline,
-) -> FieldReading:
-    """Return ``reading`` merged with ``engine``'s reading of the pages, or ``reading`` alone
-    when the time limit passes during the second reading: tesseract's words are already
-    read, and a poor reading beats a timed-out document. The parties' names keep the
-    letters the second engine read more surely (``extractors.ocr_vote``)."""
-    try:
-        second_pages = [
-            read_with_engine(engine, image, number, options, deadline) for number, image in images()
-        ]
-    except DocumentError as error:
-        if error.code is not ErrorCode.TIMEOUT:
-            raise
-        logger.warning("%s: %s; keeping the tesseract reading", error.source, error.reason)
-        return reading
-    merged = merge_readings(reading, read_invoice(second_pages))
-    names = {
-        name: voted_name(value, pages, second_pages)
-        for name in FIELDS_OF_KIND[CandidateKind.NAME]
-        if isinstance(value := getattr(merged.fields, name), str)
-    }
-    return merged.model_copy(update={"fields": merged.fields.model_copy(update=names)})
-
-
-def needs_second_reading(pages: Sequence[PageWords], reading: FieldReading) -> bool:
-    """Return True when tesseract read the pages poorly: low word confidence, or no total
-    or no date found."""
-    confidences = [word.confidence for page in pages for word in page.words]
-    if not confidences:
-        return True
-    if sum(confidences) / len(confidences) < SECOND_READING_CONFIDENCE:
-        return True
-    fields = reading.fields
-    return fields.total_gross is None or fields.invoice_date is None
-
-
-def merge_readings(first: FieldReading, second: FieldReading) -> FieldReading:
-    """Return ``first`` with its amounts and dates taken from ``second`` where it has them,
-    and the fields ``first`` lacks filled from ``second``.
-
-    The second engine reads digits better on poor photos; tesseract keeps the spaces between
-    words that names, labels and legal forms are found by.
-    """
-    values = first.fields.model_dump()
-    confidence = dict(first.confidence)
-    boxes = dict(first.boxes)
-    for name, value in second.fields.model_dump().items():
-        if value is None:
-            continue
-        if values.get(name) is None or name in AMOUNT_FIELDS or name in DATE_FIELDS:
-            values[name] = value
-            # Its confidence and box come with it, or none where the second has none.
-            confidence.pop(name, None)
-            boxes.pop(name, None)
-            if name in second.confidence:
-                confidence[name] = second.confidence[name]
-            if name in second.boxes:
-                boxes[name] = second.boxes[name]
-    lines_from = first if first.lines else second
-    return FieldReading(
-        fields=InvoiceFields.model_validate(values),
-        lines=lines_from.lines,
-        confidence=confidence,
-        language=first.language or second.language,
-        boxes=boxes,
-        line_boxes=lines_from.line_boxes,
-    )
 
 
 def read_with_engine(
@@ -242,13 +107,6 @@ def read_with_engine(
     return PageWords(
         number=number, width=image.width, height=image.height, method="ocr", words=words
     )
-
-
-def _has_usable_text(document: SourceDocument, deadline: Deadline) -> bool:
-    # Imported here because text_layer imports this module to OCR its pages without text.
-    from extractors.text_layer import read_text_pages
-
-    return any(read_text_pages(document.data, source=document.source, deadline=deadline))
 
 
 def ocr_pdf_pages(
@@ -429,19 +287,11 @@ def render_pdf_pages(
     pdf: bytes, page_numbers: Sequence[int] | None, dpi: int, deadline: Deadline
 ) -> Iterator[tuple[int, Image.Image]]:
     """Yield ``(page number, grayscale image)`` for the given pages (None: all) at ``dpi``."""
-    with PDFIUM_LOCK:
-        try:
-            document = pypdfium2.PdfDocument(pdf)
-        except pypdfium2.PdfiumError as error:
-            raise _pdfium_error(deadline.source, error) from error
-    try:
+    with open_pdf(pdf, source=deadline.source, lock_throughout=False) as document:
         numbers = range(1, len(document) + 1) if page_numbers is None else page_numbers
         for number in numbers:
             deadline.remaining()
             yield number, _render_page(document, number, dpi)
-    finally:
-        with PDFIUM_LOCK:
-            document.close()
 
 
 def _render_page(document: pypdfium2.PdfDocument, number: int, dpi: int) -> Image.Image:
@@ -457,12 +307,6 @@ def _render_page(document: pypdfium2.PdfDocument, number: int, dpi: int) -> Imag
         finally:
             page.close()
     return image
-
-
-def _pdfium_error(source: str, error: pypdfium2.PdfiumError) -> DocumentError:
-    if "password" in str(error).lower():
-        return DocumentError(source, ErrorCode.ENCRYPTED, f"the PDF needs a password ({error})")
-    return DocumentError(source, ErrorCode.UNREADABLE, f"cannot open the PDF: {error}")
 
 
 def load_image_pages(

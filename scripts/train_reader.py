@@ -35,7 +35,7 @@ from extractors.reader.model import (
     current_layout,
     library_versions,
 )
-from extractors.reader.training import (
+from extractors.reader_training import (
     SUFFIXES,
     LabelledDocument,
     fit_reader,

@@ -18,7 +18,6 @@ from extractors.base import Deadline, DocumentKind, ExtractOptions, SourceDocume
 from extractors.ocr import (
     TESSERACT,
     OcrEngineUnavailableError,
-    OcrExtractor,
     _on_long_vertical_run,
     estimate_skew,
     load_image_pages,
@@ -26,6 +25,7 @@ from extractors.ocr import (
     read_page_image,
     remove_rules,
 )
+from extractors.ocr_reading import OcrExtractor
 from invoicebot.model import DocumentError, ErrorCode, Method
 from tests.unit.extractors.test_tesseract_api import OneMillisecondLeft
 from tests.unit.extractors.test_text_layer import INVOICE_LINES, make_pdf, render_page

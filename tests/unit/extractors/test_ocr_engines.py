@@ -20,14 +20,14 @@ from extractors.base import (
     SourceDocument,
     Word,
 )
-from extractors.ocr import (
-    OCR_ENGINES,
+from extractors.ocr import OCR_ENGINES
+from extractors.ocr_engines import RapidOcrEngine, _line_words
+from extractors.ocr_reading import (
     SECOND_ENGINE,
     OcrExtractor,
     merge_readings,
     needs_second_reading,
 )
-from extractors.ocr_engines import RapidOcrEngine, _line_words
 from invoicebot.model import Box, InvoiceFields
 from tests.unit.extractors.test_text_layer import make_pdf, render_page
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from extractors import extract_document
+from extractors import extract_document, ocr_reading
 from extractors import ocr as ocr_module
 from extractors.base import Deadline, ExtractOptions, PageWords, Word
 from extractors.templates import (
@@ -305,7 +305,7 @@ def test_a_scan_with_templates_is_ocred_once(
     engine = CountingEngine(ocr_module.TESSERACT)
     monkeypatch.setattr(ocr_module, "TESSERACT", engine)
     # The second engine reads only poorly read scans; here it would only add calls of its own.
-    monkeypatch.setattr(ocr_module, "SECOND_ENGINE", None)
+    monkeypatch.setattr(ocr_reading, "SECOND_ENGINE", None)
     extraction = extract_document(scan, ExtractOptions(templates_dir=templates_dir))
     assert engine.calls == 1  # the template read the extractor's words, not a second OCR
     assert extraction.fields.invoice_number == "ACM-2026/0042"

@@ -25,7 +25,7 @@ from extractors.reader.model import (
     load_reader,
     rival_margins,
 )
-from extractors.reader.training import fit_reader, label_document
+from extractors.reader_training import fit_reader, label_document
 from tests.unit.extractors.pages import page
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from extractors.reader.training import printed_values, with_unseen_labels
+from extractors.reader_training import printed_values, with_unseen_labels
 from tests.unit.extractors.pages import page
 
 

@@ -28,7 +28,8 @@ from extractors import load_document
 from extractors.base import ExtractOptions, PageWords
 from extractors.fields import find_fields
 from extractors.normalize import fold_text
-from extractors.ocr import PREPROCESSING_VERSION, OcrExtractor
+from extractors.ocr import PREPROCESSING_VERSION
+from extractors.ocr_reading import OcrExtractor
 from extractors.reader.candidates import (
     FIELDS_OF_KIND,
     MONTH_STEMS,
