@@ -10,13 +10,10 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PrivateAttr
 from pydantic.dataclasses import dataclass
-
-if TYPE_CHECKING:
-    from extractors.base import PageWords
 
 
 def format_decimal(value: Decimal) -> str:
@@ -367,6 +364,27 @@ class InvoiceExtras:
     einvoice_xml: bytes | None = Field(default=None, repr=False)
     # The French reform's mentions (``ReformMentions``), on paper invoices too.
     mentions: ReformMentions | None = None
+
+
+class Word(BaseModel):
+    """A word on a page, in points (text layer) or pixels (OCR), origin at the top left."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    confidence: float = 1.0
+
+
+class PageWords(BaseModel):
+    """The words of one page and how they were read; ``number`` counts from 1."""
+
+    number: int
+    width: float
+    height: float
+    method: Literal["text", "ocr"]
+    words: list[Word] = Field(default_factory=list)
 
 
 class BoxSource(StrEnum):
