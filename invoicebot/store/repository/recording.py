@@ -26,13 +26,13 @@ from invoicebot.store.repository.history import (
     number_parameters,
     prior_from_row,
 )
+from invoicebot.store.rule_results import add_rule_results
 from invoicebot.store.tables import (
     BatchRun,
     Document,
     ExceptionRecord,
     Invoice,
     InvoiceLine,
-    RuleResultRow,
     utcnow,
 )
 from validation.lookups import NumberLookup
@@ -163,28 +163,7 @@ def add_invoice(
     link_waiting_credit_notes(session, invoice=invoice)
     for position, line in enumerate(extraction.lines, start=1):
         session.add(InvoiceLine(invoice_id=invoice.id, position=position, **line.model_dump()))
-    for result in results:
-        session.add(
-            RuleResultRow(
-                invoice_id=invoice.id,
-                rule=result.rule,
-                category=result.category.value,
-                severity=result.severity.value,
-                passed=result.passed,
-                message=result.message,
-                compared=result.values,
-            )
-        )
-        if result.is_exception:
-            session.add(
-                ExceptionRecord(
-                    document_id=document_id,
-                    invoice_id=invoice.id,
-                    rule=result.rule,
-                    category=result.category.value,
-                    message=result.message,
-                )
-            )
+    add_rule_results(session, document_id=document_id, invoice_id=invoice.id, results=results)
     session.flush()
     return invoice.id
 
