@@ -61,6 +61,7 @@ from invoicebot.model.invoice import (
     PostalAddress,
     ReformMentions,
     VatSubtotal,
+    compact,
     invoice_number_key,
     seller_key,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "Suggestion",
     "VatSubtotal",
     "Word",
+    "compact",
     "format_decimal",
     "invoice_number_key",
     "seller_key",

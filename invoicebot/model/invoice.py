@@ -139,9 +139,15 @@ class InvoiceExtras:
     mentions: ReformMentions | None = None
 
 
+def compact(value: str) -> str:
+    """Return ``value`` upper-cased without spaces or punctuation (``fr 76-300`` -> ``FR76300``):
+    the one compaction of identifiers and reference numbers."""
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
 def invoice_number_key(number: str) -> str:
     """Return the invoice number with case and punctuation folded: ``F-0042`` -> ``F0042``."""
-    return "".join(ch for ch in number.upper() if ch.isalnum())
+    return compact(number)
 
 
 def seller_key(fields: InvoiceFields) -> str | None:
