@@ -60,7 +60,6 @@ from invoicebot.review.forms import (
     take_markdown,
 )
 from invoicebot.settings import Settings
-from invoicebot.store.labels import record_label
 from invoicebot.store.repository import StoreHistory
 from invoicebot.store.review import (
     PERSON_NAME_MAX,
@@ -73,6 +72,7 @@ from invoicebot.store.review import (
     take_case,
 )
 from invoicebot.store.tables import utcnow
+from invoicebot.store.training_labels import record_label
 from validation import load_rule_config, validate
 
 

@@ -2,7 +2,7 @@
 
 Every decision an operator submits, from the Prefect UI or the terminal, adds one
 ``ReviewDecision`` row (append-only): who, when, through which channel, what the invoice
-looked like before and what changed. The training label goes to ``labels.record_label``.
+looked like before and what changed. The training label goes to ``training_labels.record_label``.
 """
 
 from __future__ import annotations
