@@ -29,7 +29,7 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 
 from classifiers.cases import LabelledCase  # noqa: E402
-from classifiers.model import ResolutionModel  # noqa: E402
+from classifiers.resolution_model import ResolutionModel  # noqa: E402
 from classifiers.simulate import simulate_cases  # noqa: E402
 from classifiers.train import LABELS, train  # noqa: E402
 

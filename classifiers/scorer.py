@@ -8,7 +8,7 @@ columns and the tokens' weights, the linear model's logits, the calibrated tempe
 It reads attributes that are not scikit-learn's public API (the calibrator's ``beta_``),
 so ``from_pipeline`` checks it against the pipeline on probe rows and returns None when
 they differ (the model then predicts through the pipeline, only slower). Models are
-refused on load across scikit-learn versions anyway (``classifiers.model``).
+refused on load across scikit-learn versions anyway (``classifiers.resolution_model``).
 """
 
 from __future__ import annotations

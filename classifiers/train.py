@@ -32,7 +32,7 @@ from classifiers.features import (
     TOKENS_COLUMN,
     feature_rows,
 )
-from classifiers.model import (
+from classifiers.resolution_model import (
     Metrics,
     ModelError,
     ResolutionModel,

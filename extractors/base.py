@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
@@ -25,6 +25,10 @@ from invoicebot.model import (
     ReadBoxes,
 )
 
+# Domain types, re-exported for the extraction stages that read words off a page.
+from invoicebot.model import PageWords as PageWords
+from invoicebot.model import Word as Word
+
 # PDFium is not thread-safe, not even across documents: every pypdfium2 call (opening, rendering,
 # closing) holds this lock, in whichever thread it runs. Each document is read in a process of
 # its own (``extractors.isolation``), so the lock serialises the threads of one document only.
@@ -37,27 +41,6 @@ class DocumentKind(StrEnum):
     PDF = "pdf"
     IMAGE = "image"
     XML = "xml"
-
-
-class Word(BaseModel):
-    """A word on a page, in points (text layer) or pixels (OCR), origin at the top left."""
-
-    text: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    confidence: float = 1.0
-
-
-class PageWords(BaseModel):
-    """The words of one page and how they were read; ``number`` counts from 1."""
-
-    number: int
-    width: float
-    height: float
-    method: Literal["text", "ocr"]
-    words: list[Word] = Field(default_factory=list)
 
 
 class FieldReading(BaseModel):

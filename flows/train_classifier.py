@@ -9,13 +9,13 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from classifiers.cases import LabelledCase
-from classifiers.model import Metrics
-from classifiers.report import retrain_markdown
+from classifiers.resolution_model import Metrics
+from classifiers.retraining_report import retrain_markdown
 from classifiers.simulate import simulate_cases
 from classifiers.train import retrain
 from invoicebot.settings import Settings
 from invoicebot.store.engine import shared_engine
-from invoicebot.store.labels import labelled_history
+from invoicebot.store.training_labels import labelled_history
 
 
 class RetrainSummary(BaseModel):

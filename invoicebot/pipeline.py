@@ -18,7 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError, St
 from sqlmodel import Session
 
 from classifiers.cases import ExceptionCase
-from classifiers.model import cached_model
+from classifiers.resolution_model import cached_model
 from invoicebot.archive import archive_file, file_sha256, finish_interrupted_move
 from invoicebot.inbox import FileNotReadyError, InboxFile, read_once
 from invoicebot.leases import LeaseKeeper
@@ -71,7 +71,6 @@ from invoicebot.store.claims import (
     claim_document,
     release_claim,
 )
-from invoicebot.store.labels import extraction_case, store_exception_case
 from invoicebot.store.limits import storable_file_name, storable_text
 from invoicebot.store.repository import (
     StoreHistory,
@@ -82,6 +81,7 @@ from invoicebot.store.repository import (
     set_archived_path,
 )
 from invoicebot.store.retries import clear_attempts, record_attempt
+from invoicebot.store.training_labels import extraction_case, store_exception_case
 from validation import validate
 
 # Imported by the flow, the CLI and the tests from here.

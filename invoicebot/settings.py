@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-if TYPE_CHECKING:
-    from invoicebot.books.entries import BookAccounts
+from invoicebot.books.entries import BookAccounts
 
 
 class Settings(BaseSettings):
@@ -244,8 +243,6 @@ class Settings(BaseSettings):
 
     def book_accounts(self) -> BookAccounts:
         """Return the journal and accounts the FEC export posts to."""
-        from invoicebot.books.entries import BookAccounts
-
         return BookAccounts(
             journal_code=self.fec_journal_code,
             journal_label=self.fec_journal_label,

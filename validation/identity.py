@@ -12,6 +12,9 @@ from stdnum.fr import siren as fr_siren
 
 from invoicebot.model import InvoiceFields, invoice_number_key
 
+# The one compaction of identifiers is a domain function; re-exported where the checks use it.
+from invoicebot.model import compact as compact
+
 # Legal forms left out when names are compared: "Bureau Plus SARL" is "Bureau Plus".
 LEGAL_FORMS = frozenset(
     {
@@ -54,11 +57,6 @@ LEGAL_FORMS = frozenset(
 )
 # VAT numbers whose prefix is not the ISO country code.
 VAT_PREFIX_COUNTRY = {"EL": "GR"}
-
-
-def compact(value: str) -> str:
-    """Return ``value`` upper-cased without spaces or punctuation (``fr 76-300`` -> ``FR76300``)."""
-    return "".join(ch for ch in value.upper() if ch.isalnum())
 
 
 def reference_key(value: str) -> str:

@@ -10,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from invoicebot.model import invoice_number_key, seller_key
 from validation.days import add_days
 from validation.identity import compact, reference_key, siren_of
-
-if TYPE_CHECKING:
-    from validation.context import RuleContext
+from validation.records import InvoiceFacts
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ class Prefetching(Protocol):
         ...
 
 
-def number_lookup(context: RuleContext) -> NumberLookup | None:
+def number_lookup(context: InvoiceFacts) -> NumberLookup | None:
     """Return the look-up of earlier invoices with this seller and number (None: no seller
     or no number to look for)."""
     fields = context.fields
@@ -79,7 +77,7 @@ def number_lookup(context: RuleContext) -> NumberLookup | None:
     return NumberLookup(seller, number, context.document_id)
 
 
-def gross_lookup(context: RuleContext) -> GrossLookup | None:
+def gross_lookup(context: InvoiceFacts) -> GrossLookup | None:
     """Return the look-up of earlier invoices with this seller and gross amount around this
     date under another number."""
     fields = context.fields
@@ -98,7 +96,7 @@ def gross_lookup(context: RuleContext) -> GrossLookup | None:
     )
 
 
-def identifier_lookup(context: RuleContext) -> IdentifierLookup | None:
+def identifier_lookup(context: InvoiceFacts) -> IdentifierLookup | None:
     """Return the look-up of suppliers by the seller's VAT number and SIREN."""
     fields = context.fields
     vat_id = compact(fields.seller_vat_id) if fields.seller_vat_id else None
@@ -108,14 +106,14 @@ def identifier_lookup(context: RuleContext) -> IdentifierLookup | None:
     return IdentifierLookup(vat_id or None, siren)
 
 
-def order_key(context: RuleContext) -> str | None:
+def order_key(context: InvoiceFacts) -> str | None:
     """Return the folded number of the purchase order the invoice quotes."""
     po_number = context.fields.po_number
     key = reference_key(po_number) if po_number else ""
     return key or None
 
 
-def plan_lookups(context: RuleContext) -> LookupPlan:
+def plan_lookups(context: InvoiceFacts) -> LookupPlan:
     """Return the look-ups the rules will make for the invoice in ``context``."""
     enabled = context.config.is_enabled
     return LookupPlan(

@@ -11,17 +11,13 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
 from invoicebot.model import Line
-from validation.context import OrderLineRecord, PurchaseOrderRecord, VendorRecord
 from validation.identity import fold_company_name
 from validation.lookups import identifier_lookup, order_key
-
-if TYPE_CHECKING:
-    from validation.context import RuleContext
+from validation.records import InvoiceFacts, OrderLineRecord, PurchaseOrderRecord, VendorRecord
 
 
 @dataclass(frozen=True)
@@ -36,7 +32,7 @@ class VendorMatch:
     nearest_score: float = 0.0
 
 
-def match_vendor(context: RuleContext) -> VendorMatch | None:
+def match_vendor(context: InvoiceFacts) -> VendorMatch | None:
     """Return the seller's supplier in the vendor master; None when there is no master.
 
     Identifiers first (SIRET, then VAT number, then SIREN), then the closest name when its
@@ -78,7 +74,7 @@ def match_vendor(context: RuleContext) -> VendorMatch | None:
     return VendorMatch(None, nearest_name=nearest.name if nearest else None, nearest_score=score)
 
 
-def find_purchase_order(context: RuleContext) -> PurchaseOrderRecord | None:
+def find_purchase_order(context: InvoiceFacts) -> PurchaseOrderRecord | None:
     """Return the purchase order quoted on the invoice when it is on file."""
     key = order_key(context)
     return context.master.purchase_order(key) if key else None
@@ -109,7 +105,7 @@ def fold_text(value: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", plain).split())
 
 
-def pair_order_lines(context: RuleContext) -> LinePairing | None:
+def pair_order_lines(context: InvoiceFacts) -> LinePairing | None:
     """Return each invoice line with the order line it bills: the most similar descriptions
     first, then, for lines left, the one unused order line with the same unit price."""
     order = context.purchase_order

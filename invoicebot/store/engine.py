@@ -12,7 +12,6 @@ from sqlmodel import create_engine
 
 # Imported to register their tables on SQLModel.metadata.
 from invoicebot.store import (  # noqa: F401
-    labels,
     lifecycle,
     mail,
     master,
@@ -20,6 +19,7 @@ from invoicebot.store import (  # noqa: F401
     retries,
     review,
     tables,
+    training_labels,
 )
 from invoicebot.store.schema import ensure_schema
 

@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col
 
 from invoicebot.model import InvoiceError
-from invoicebot.store import labels, master, retries, review, tables
+from invoicebot.store import master, retries, review, tables, training_labels
 from invoicebot.store.tables import Document, ExceptionRecord, Invoice, RuleResultRow, utcnow
 
 # Invoices still waiting for an operator are never purged: they are not paid yet.
@@ -376,11 +376,11 @@ def erase_supplier_rows(
         counts["document"] = counts.get("document", 0) + 1
     rewrite(
         "exception_case",
-        delete(labels.ExceptionSnapshot).where(
-            col(labels.ExceptionSnapshot.invoice_id).in_(invoice_ids)
+        delete(training_labels.ExceptionSnapshot).where(
+            col(training_labels.ExceptionSnapshot.invoice_id).in_(invoice_ids)
             | (
-                col(labels.ExceptionSnapshot.document_id).in_(selection.document_ids)
-                & col(labels.ExceptionSnapshot.invoice_id).is_(None)
+                col(training_labels.ExceptionSnapshot.document_id).in_(selection.document_ids)
+                & col(training_labels.ExceptionSnapshot.invoice_id).is_(None)
             )
         ),
     )

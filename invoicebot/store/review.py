@@ -2,7 +2,7 @@
 
 Every decision an operator submits, from the Prefect UI or the terminal, adds one
 ``ReviewDecision`` row (append-only): who, when, through which channel, what the invoice
-looked like before and what changed. The training label goes to ``labels.record_label``.
+looked like before and what changed. The training label goes to ``training_labels.record_label``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from invoicebot.model import (
     Suggestion,
 )
 from invoicebot.store.mail import provenance_of
+from invoicebot.store.rule_results import add_rule_results
 from invoicebot.store.tables import (
     Document,
     ExceptionRecord,
@@ -566,28 +567,9 @@ def _replace_rule_results(
     session: Session, *, case: StoredCase, results: Sequence[RuleResult]
 ) -> None:
     session.execute(delete(RuleResultRow).where(col(RuleResultRow.invoice_id) == case.invoice_id))
-    for result in results:
-        session.add(
-            RuleResultRow(
-                invoice_id=case.invoice_id,
-                rule=result.rule,
-                category=result.category.value,
-                severity=result.severity.value,
-                passed=result.passed,
-                message=result.message,
-                compared=result.values,
-            )
-        )
-        if result.is_exception:
-            session.add(
-                ExceptionRecord(
-                    document_id=case.document_id,
-                    invoice_id=case.invoice_id,
-                    rule=result.rule,
-                    category=result.category.value,
-                    message=result.message,
-                )
-            )
+    add_rule_results(
+        session, document_id=case.document_id, invoice_id=case.invoice_id, results=results
+    )
 
 
 def review_history(session: Session, *, invoice_id: int) -> list[ReviewDecision]:

@@ -33,9 +33,9 @@ from invoicebot.kpis import handling_seconds, read_snapshot
 from invoicebot.review import resolve_exception
 from invoicebot.settings import Settings
 from invoicebot.store.engine import make_engine
-from invoicebot.store.labels import OperatorDecision
 from invoicebot.store.review import ReviewDecision, ReviewRun, ReviewStart
 from invoicebot.store.tables import ExceptionRecord, Invoice
+from invoicebot.store.training_labels import OperatorDecision
 from tests.inbox import copy_into, pick_samples
 
 FAULTY = pick_samples(lambda t: t["faults"] == ["BR-CO-15"] and t["kind"] == "text-pdf", 1)

@@ -9,7 +9,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from sqlmodel import Session, select
 
-from classifiers.model import has_model
+from classifiers.resolution_model import has_model
 from flows.process_inbox import process_inbox
 from flows.train_classifier import retrain_classifier
 from invoicebot.model import InvoiceStatus, Resolution

@@ -28,8 +28,8 @@ from invoicebot.model import (
 )
 from invoicebot.store.claims import claim_document
 from invoicebot.store.engine import init_store, make_engine
-from invoicebot.store.labels import extraction_case, store_exception_case
 from invoicebot.store.repository import record_invoice
+from invoicebot.store.training_labels import extraction_case, store_exception_case
 
 # Small enough to train in a few seconds, large enough to beat the baseline clearly.
 SMALL_HISTORY = 3000

@@ -10,13 +10,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from invoicebot.model import Resolution, Suggestion
-from invoicebot.store.labels import (
+from invoicebot.store.tables import Invoice, RuleResultRow
+from invoicebot.store.training_labels import (
     OperatorDecision,
     UnknownResolutionError,
     labelled_history,
     record_label,
 )
-from invoicebot.store.tables import Invoice, RuleResultRow
 from tests.unit.classifiers.conftest import store_exception_invoice
 
 GROSS, GAP = Decimal("500"), Decimal("5")

@@ -16,10 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from classifiers.cases import ExceptionCase, LabelledCase
-from classifiers.model import load_model
+from classifiers.resolution_model import load_model
 from classifiers.train import RetrainOutcome, retrain
 from invoicebot.model import Resolution
-from invoicebot.store.labels import extraction_case, labelled_history, record_label
+from invoicebot.store.training_labels import extraction_case, labelled_history, record_label
 from tests.unit.classifiers.conftest import gap_extraction, gap_result, store_exception_invoice
 
 HABIT_SUPPLIER = "FR55HABIT0001"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from classifiers.cases import LabelledCase
-from classifiers.model import METADATA_FILE
-from classifiers.report import retrain_markdown
+from classifiers.resolution_model import METADATA_FILE
+from classifiers.retraining_report import retrain_markdown
 from classifiers.train import TIE_MARGIN, RuleSetBaseline, TrainingResult, retrain, split_cases
 from invoicebot.model import Resolution
 

@@ -18,9 +18,9 @@ from invoicebot.kpis import documents_received, read_snapshot
 from invoicebot.model import InvoiceStatus, invoice_number_key
 from invoicebot.pipeline import PipelineContext, process_file
 from invoicebot.review import resolve_exception, review_markdown
-from invoicebot.store.labels import ExceptionSnapshot, OperatorDecision
 from invoicebot.store.review import load_case
 from invoicebot.store.tables import Document, ExceptionRecord, Invoice, utcnow
+from invoicebot.store.training_labels import ExceptionSnapshot, OperatorDecision
 from samples.randomised import TUNING_FAMILIES, GeneratedDocument, generate_document
 from tests.inbox import concatenated_pdf
 from tests.processing import process_document

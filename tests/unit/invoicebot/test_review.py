@@ -43,7 +43,6 @@ from invoicebot.settings import Settings
 from invoicebot.store import master
 from invoicebot.store.claims import claim_document
 from invoicebot.store.engine import init_store, make_engine
-from invoicebot.store.labels import OperatorDecision
 from invoicebot.store.repository import StoreHistory, record_invoice
 from invoicebot.store.review import (
     ReviewConflictError,
@@ -53,6 +52,7 @@ from invoicebot.store.review import (
     waiting_invoice_ids,
 )
 from invoicebot.store.tables import Invoice
+from invoicebot.store.training_labels import OperatorDecision
 from tests.conftest import SAMPLES
 from tests.inbox import pick_samples
 from tests.processing import store_exception

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from classifiers.model import Metrics
+from classifiers.resolution_model import Metrics
 from classifiers.train import LABELS, TIE_MARGIN, RetrainOutcome
 
 

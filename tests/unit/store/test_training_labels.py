@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from invoicebot.model import ExceptionCategory, RuleResult, Severity
-from invoicebot.store.labels import classified_failures
+from invoicebot.store.training_labels import classified_failures
 
 
 def result(rule: str, severity: Severity, *, passed: bool = False) -> RuleResult:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.model import (
+from classifiers.resolution_model import (
     METADATA_FILE,
     MODEL_FILE,
     ModelError,
