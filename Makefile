@@ -62,9 +62,11 @@ stop:
 demo: setup
 	$(UV) run invoicebot demo
 
+# lint-imports checks the layers and the absence of import cycles declared in .importlinter.
 lint:
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run lint-imports
 
 typecheck:
 	$(UV) run mypy

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from invoicebot.model import Extraction, InvoiceFields, RuleResult
 from validation import rules as _rules  # noqa: F401  (registers every rule family)
-from validation.config import RuleConfig, RuleConfigError, load_rule_config
+from validation.config import RuleConfig, RuleConfigError, read_rule_config
 from validation.context import (
     EmptyHistory,
     EmptyMaster,
@@ -59,6 +60,21 @@ def validate(
         for store in prefetching:
             store.prefetch(plan)
     return run_rules(context)
+
+
+def load_rule_config(path: Path | None) -> RuleConfig:
+    """Return the rule configuration in the YAML file ``path`` (defaults for None); raise
+    ``RuleConfigError`` for a wrong setting or a rule id no registered rule has.
+
+    The parsed file is kept until it changes on disk, so calling this per invoice is cheap.
+    """
+    config = read_rule_config(path)
+    unknown = sorted(set(config.rules) - {spec.id for spec in RULES.all()})
+    if unknown and path is not None:
+        raise RuleConfigError(
+            path, f"rules: unknown rule id(s) {', '.join(unknown)}; `invoicebot rules` lists them"
+        )
+    return config
 
 
 __all__ = [

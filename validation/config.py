@@ -130,7 +130,7 @@ class PurchaseOrderSettings(_Section):
 
 
 class RuleConfig(_Section):
-    """Every setting the rules read; built from YAML by ``load_rule_config``."""
+    """Every setting the rules read; built from YAML by ``validation.load_rule_config``."""
 
     rules: dict[str, RuleOverride] = Field(
         default_factory=dict, description="per-rule switches, by rule id"
@@ -158,21 +158,6 @@ class RuleConfig(_Section):
         unknown = [name for name in value if name not in FIELD_NAMES]
         if unknown:
             raise ValueError(f"unknown field(s) {', '.join(unknown)}; known: {FIELD_NAMES}")
-        return value
-
-    @field_validator("rules", mode="after")
-    @classmethod
-    def _known_rules(cls, value: dict[str, RuleOverride]) -> dict[str, RuleOverride]:
-        # Imported here: the registry is filled by importing the rule modules, which import
-        # this module.
-        from validation import RULES
-
-        known = {spec.id for spec in RULES.all()}
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown rule id(s) {', '.join(unknown)}; `invoicebot rules` lists them"
-            )
         return value
 
     @property
@@ -222,8 +207,9 @@ _cache_lock = threading.Lock()
 _cache: dict[Path, tuple[int, RuleConfig]] = {}
 
 
-def load_rule_config(path: Path | None) -> RuleConfig:
-    """Return the configuration in the YAML file ``path`` (defaults for None).
+def read_rule_config(path: Path | None) -> RuleConfig:
+    """Return the configuration in the YAML file ``path`` (defaults for None), its rule ids
+    not checked: ``validation.load_rule_config`` checks them against the registered rules.
 
     The parsed file is kept until it changes on disk, so calling this per invoice is cheap.
     """
