@@ -1,4 +1,5 @@
-"""Shared fixtures: sample paths, an isolated data dir, PostgreSQL when a server answers."""
+"""Shared fixtures: sample paths, an isolated data dir, PostgreSQL when a server answers, a
+fresh store on each."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
 from invoicebot.mailbox import MailboxConfig
+from invoicebot.settings import Settings
+from invoicebot.store import init_store, make_engine
 from tests.dovecot import DovecotUnavailableError, ImapServer, dovecot_server
 
 # Before Prefect is imported anywhere: no telemetry, no log shipping, a patient start-up.
@@ -80,3 +86,28 @@ def postgres_url() -> Iterator[str]:
             yield url
         finally:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def drop_everything(engine: Engine) -> None:
+    """Drop the store's tables and the version table (PostgreSQL databases are shared)."""
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        connection.execute(text("DROP TABLE IF EXISTS legacy_thing"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[Engine]:
+    """A fresh store on SQLite (in the data dir), and on the PostgreSQL server where one
+    answers. Tests that need another store (SQLite only, master data loaded) override it."""
+    url = (
+        Settings().resolved_database_url
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    engine = make_engine(url)
+    drop_everything(engine)
+    init_store(engine)
+    yield engine
+    drop_everything(engine)
+    engine.dispose()

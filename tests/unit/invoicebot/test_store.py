@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -34,22 +33,6 @@ from invoicebot.store.tables import (
 from validation import validate
 
 HOUR = timedelta(hours=1)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    init_store(engine)
-    yield engine
-    if request.param == "postgresql":
-        from sqlmodel import SQLModel
-
-        SQLModel.metadata.drop_all(engine)
-    engine.dispose()
 
 
 def claim(session: Session, sha: str, stale_after: timedelta = HOUR) -> ClaimOutcome:

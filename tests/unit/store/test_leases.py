@@ -33,11 +33,10 @@ from invoicebot.store.claims import (
 from invoicebot.store.repository import record_invoice
 from invoicebot.store.review import ReviewRun, ReviewRunConflictError, record_review_run
 from invoicebot.store.tables import Document, Invoice
-from tests.conftest import ROOT
+from tests.conftest import ROOT, drop_everything
 from tests.processing import process_path
 from tests.unit.invoicebot.test_store import sample_extraction
 from tests.unit.store.test_claiming import FakeReader
-from tests.unit.store.test_schema import drop_everything
 
 LEASE = timedelta(seconds=30)
 

@@ -32,14 +32,7 @@ from invoicebot.store.schema import (
     upgrade_store,
 )
 from invoicebot.store.tables import Document
-
-
-def drop_everything(engine: Engine) -> None:
-    """Drop the store's tables and the version table (PostgreSQL databases are shared)."""
-    SQLModel.metadata.drop_all(engine)
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        connection.execute(text("DROP TABLE IF EXISTS legacy_thing"))
+from tests.conftest import drop_everything
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

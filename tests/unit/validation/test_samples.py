@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from invoicebot.model import Extraction, InvoiceStatus, RuleResult
 from invoicebot.store import StoreHistory, init_store, make_engine
@@ -105,20 +104,6 @@ def precision_recall(outcomes: list[SampleOutcome]) -> tuple[float, float]:
     raised = sum(len(o.exceptions) for o in outcomes)
     expected = sum(len(o.faults) for o in outcomes)
     return (true / raised if raised else 1.0), (true / expected if expected else 1.0)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    init_store(engine)
-    yield engine
-    if request.param == "postgresql":
-        SQLModel.metadata.drop_all(engine)
-    engine.dispose()
 
 
 @pytest.mark.parametrize("with_master", [False, True], ids=["no-master", "master"])
