@@ -16,6 +16,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from invoicebot.model import compact
+
 ELLIPSIS = "…"
 
 # Countries of the IBAN registry (SWIFT's, as python-stdnum ships it in iban.dat).
@@ -43,36 +45,32 @@ BIC_KEYS = re.compile(r"(^|_)(bic|swift)", re.IGNORECASE)
 ACCOUNT_KEYS = re.compile(r"account|rib|bban", re.IGNORECASE)
 
 
-def _compact(value: str) -> str:
-    return "".join(ch for ch in value.upper() if ch.isalnum())
-
-
 def mask_iban(value: str) -> str:
     """Return an IBAN masked to its country, check digits and last four characters."""
-    compact = _compact(value)
-    if len(compact) <= 8:
-        return mask_account(compact)
-    return f"{compact[:4]}{ELLIPSIS}{compact[-4:]}"
+    compacted = compact(value)
+    if len(compacted) <= 8:
+        return mask_account(compacted)
+    return f"{compacted[:4]}{ELLIPSIS}{compacted[-4:]}"
 
 
 def mask_bic(value: str) -> str:
     """Return a BIC masked to its country and last four characters (``FR…PXXX``)."""
-    compact = _compact(value)
-    if len(compact) < 8:
-        return mask_account(compact)
-    return f"{compact[4:6]}{ELLIPSIS}{compact[-4:]}"
+    compacted = compact(value)
+    if len(compacted) < 8:
+        return mask_account(compacted)
+    return f"{compacted[4:6]}{ELLIPSIS}{compacted[-4:]}"
 
 
 def mask_account(value: str) -> str:
     """Return an account number (or any bank identifier) masked to its last four characters."""
-    compact = _compact(value)
-    if len(compact) <= 4:
+    compacted = compact(value)
+    if len(compacted) <= 4:
         return ELLIPSIS
-    return f"{ELLIPSIS}{compact[-4:]}"
+    return f"{ELLIPSIS}{compacted[-4:]}"
 
 
 def _masked_match(match: re.Match[str]) -> str:
-    if match.group(1) not in IBAN_COUNTRIES or len(_compact(match.group(0))) < IBAN_MIN_LENGTH:
+    if match.group(1) not in IBAN_COUNTRIES or len(compact(match.group(0))) < IBAN_MIN_LENGTH:
         return match.group(0)
     return mask_iban(match.group(0))
 
