@@ -25,7 +25,7 @@ from extractors.printed_type import with_printed_type
 from extractors.splitting import held_whole, split_extraction
 from extractors.templates import apply_templates
 from extractors.text_layer import TextLayerExtractor
-from invoicebot.model import DocumentError, ErrorCode, Extraction, ExtractionError, InvoiceError
+from invoicebot.model import DocumentError, ErrorCode, Extraction, ExtractionFailure, InvoiceError
 
 __all__ = [
     "EXTRACTORS",
@@ -146,7 +146,7 @@ def _extract(
             Extraction(
                 source=source,
                 sha256=sha256,
-                error=ExtractionError(code=error.code, message=error.reason),
+                error=ExtractionFailure(code=error.code, message=error.reason),
             )
         ]
 

@@ -40,7 +40,7 @@ from invoicebot.model import (
     DocumentTimeoutError,
     ErrorCode,
     Extraction,
-    ExtractionError,
+    ExtractionFailure,
     InvoiceError,
 )
 
@@ -327,7 +327,7 @@ def answer(
             extraction=Extraction(
                 source=request.source,
                 sha256="",
-                error=ExtractionError(
+                error=ExtractionFailure(
                     code=ErrorCode.UNREADABLE,
                     message=f"internal error while reading the document: {defect!r}",
                 ),

@@ -94,7 +94,7 @@ class ReadBoxes(BaseModel):
 EINVOICE_BOXES_REASON = "an e-invoice's values come from its XML, which has no positions"
 
 
-class ExtractionError(BaseModel):
+class ExtractionFailure(BaseModel):
     """Why a document could not be read."""
 
     code: ErrorCode
@@ -112,7 +112,7 @@ class Extraction(BaseModel):
     fields: InvoiceFields = Field(default_factory=InvoiceFields)
     lines: list[Line] = Field(default_factory=list)
     confidence: dict[str, float] = Field(default_factory=dict)
-    error: ExtractionError | None = None
+    error: ExtractionFailure | None = None
     # Pages [first, last] (1-based) of the file this invoice was read from, when the file
     # holds several invoices or may (its confidence is ``confidence["page_range"]``).
     page_range: list[int] | None = None

@@ -16,7 +16,7 @@ from invoicebot.model import (
     DocumentError,
     ErrorCode,
     Extraction,
-    ExtractionError,
+    ExtractionFailure,
     InvoiceError,
     InvoiceFields,
     Method,
@@ -130,7 +130,7 @@ def failed_extraction(file: StoredFile, code: ErrorCode, reason: str) -> Extract
     return Extraction(
         source=file.source,
         sha256=file.sha256,
-        error=ExtractionError(code=code, message=reason),
+        error=ExtractionFailure(code=code, message=reason),
     )
 
 
@@ -177,7 +177,7 @@ def count_transient_failure(
 def _every_reason(extraction: Extraction, history: AttemptHistory) -> Extraction:
     assert extraction.error is not None  # the caller checked
     message = f"failed in {history.attempts} runs for a transient cause: {history.describe()}"
-    error = ExtractionError(code=extraction.error.code, message=message)
+    error = ExtractionFailure(code=extraction.error.code, message=message)
     return extraction.model_copy(update={"error": error})
 
 
