@@ -67,7 +67,7 @@ def run(dataset: Path, limit: int | None, work: Path) -> None:
     from invoicebot.settings import Settings
     from invoicebot.store import init_store, make_engine
     from invoicebot.store.lifecycle import statuses
-    from invoicebot.store.review import load_case, waiting_invoice_ids
+    from invoicebot.store.review_audit import load_case, waiting_invoice_ids
 
     found = sorted(dataset.glob("*.pdf"))[:limit] if dataset.is_dir() else []
     documents = [*SAMPLES, *PAPER, *found]

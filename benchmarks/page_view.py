@@ -56,7 +56,7 @@ from invoicebot.settings import Settings
 from invoicebot.store.claims import claim_document
 from invoicebot.store.engine import init_store, make_engine
 from invoicebot.store.repository import record_invoice
-from invoicebot.store.review import load_case
+from invoicebot.store.review_audit import load_case
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "invoices"
 KINDS = ("text-pdf", "scanned-pdf", "image")

@@ -192,7 +192,7 @@ def run_scenario(database: Callable[[], Path], data_dir: Path, workdir: Path) ->
     from invoicebot.settings import Settings
     from invoicebot.store import master
     from invoicebot.store.engine import shared_engine
-    from invoicebot.store.review import ReviewRun
+    from invoicebot.store.review_audit import ReviewRun
     from invoicebot.store.tables import Invoice
 
     inbox, vendors = prepare_inbox(workdir)

@@ -65,7 +65,7 @@ from invoicebot.review import (
 )
 from invoicebot.settings import Settings
 from invoicebot.store.engine import shared_engine
-from invoicebot.store.review import (
+from invoicebot.store.review_audit import (
     PERSON_NAME_MAX,
     WAITING_STATUSES,
     ReviewConflictError,

@@ -65,7 +65,7 @@ def paid(
 
     from invoicebot.lifecycle.outbox import NotPayableError, record_payment, write_messages
     from invoicebot.store.engine import shared_engine
-    from invoicebot.store.review import UnknownInvoiceError
+    from invoicebot.store.review_audit import UnknownInvoiceError
 
     settings = Settings()
     paid_at = on.replace(tzinfo=UTC) if on is not None else None

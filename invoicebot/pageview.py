@@ -32,7 +32,7 @@ from extractors.base import PDFIUM_LOCK, DocumentKind
 from extractors.ocr import upright_page
 from invoicebot.model import Box, InvoiceError
 from invoicebot.settings import Settings
-from invoicebot.store.review import StoredCase
+from invoicebot.store.review_audit import StoredCase
 from invoicebot.store.tables import Document, Invoice
 
 # Change it when the drawing changes: cached pages of the old drawing are not served.

@@ -34,7 +34,7 @@ def review_list(
     from sqlmodel import Session
 
     from invoicebot.store.engine import shared_engine
-    from invoicebot.store.review import load_case, review_run_of, waiting_invoice_ids
+    from invoicebot.store.review_audit import load_case, review_run_of, waiting_invoice_ids
 
     with Session(shared_engine(Settings().resolved_database_url)) as session:
         cases = [load_case(session, invoice_id=i) for i in waiting_invoice_ids(session)]
@@ -108,7 +108,7 @@ def review_show(
     from invoicebot.review import review_markdown
     from invoicebot.review_page import write_page_image
     from invoicebot.store.engine import shared_engine
-    from invoicebot.store.review import UnknownInvoiceError, load_case
+    from invoicebot.store.review_audit import UnknownInvoiceError, load_case
 
     settings = Settings()
     with Session(shared_engine(settings.resolved_database_url)) as session:
@@ -140,7 +140,7 @@ def review_start(
 
     from invoicebot.review import ReviewInputError, ReviewNotPendingError, start_review
     from invoicebot.store.engine import shared_engine
-    from invoicebot.store.review import ReviewTakenError, UnknownInvoiceError
+    from invoicebot.store.review_audit import ReviewTakenError, UnknownInvoiceError
 
     with Session(shared_engine(Settings().resolved_database_url)) as session:
         try:
@@ -190,7 +190,7 @@ def review_resolve(
         resolve_exception,
     )
     from invoicebot.store.engine import shared_engine
-    from invoicebot.store.review import ReviewConflictError, UnknownInvoiceError, load_case
+    from invoicebot.store.review_audit import ReviewConflictError, UnknownInvoiceError, load_case
 
     settings = Settings()
     with Session(shared_engine(settings.resolved_database_url)) as session:

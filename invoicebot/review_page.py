@@ -11,7 +11,7 @@ from sqlmodel import Session
 from invoicebot.pageview import DocumentNotFoundError, Outline, find_document, outline_of, page_png
 from invoicebot.review import fields_to_correct
 from invoicebot.settings import Settings
-from invoicebot.store.review import StoredCase, UnknownInvoiceError, load_case
+from invoicebot.store.review_audit import StoredCase, UnknownInvoiceError, load_case
 
 
 def case_outline(case: StoredCase, *, review_confidence: float | None = None) -> Outline:

@@ -11,7 +11,7 @@ from invoicebot.kpis.rows import DocumentRow, KpiSnapshot, ReviewRow, RowKey
 from invoicebot.model import (
     FIELD_NAMES,
 )
-from invoicebot.store.review import WAITING_STATUSES, ReviewDecision, ReviewStart
+from invoicebot.store.review_audit import WAITING_STATUSES, ReviewDecision, ReviewStart
 from invoicebot.store.tables import BatchRun, Document, ExceptionRecord, Invoice
 
 # --- Reading the store -----------------------------------------------------------------------

@@ -44,7 +44,7 @@ from invoicebot.lifecycle.statuses import (
 from invoicebot.model import InvoiceError, InvoiceStatus, Method
 from invoicebot.settings import Settings
 from invoicebot.store.lifecycle import LifecycleEvent, add_status, statuses, unwritten_messages
-from invoicebot.store.review import StoredCase, UnknownInvoiceError
+from invoicebot.store.review_audit import StoredCase, UnknownInvoiceError
 from invoicebot.store.tables import Invoice, utcnow
 
 logger = logging.getLogger(__name__)

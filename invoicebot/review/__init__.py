@@ -61,7 +61,7 @@ from invoicebot.review.forms import (
 )
 from invoicebot.settings import Settings
 from invoicebot.store.repository import StoreHistory
-from invoicebot.store.review import (
+from invoicebot.store.review_audit import (
     PERSON_NAME_MAX,
     WAITING_STATUSES,
     ReviewDecision,
@@ -131,7 +131,7 @@ def start_review(
 
     Handling time runs from this start to the decision that ends it. Raise
     ``ReviewNotPendingError`` when the invoice has no pending exception,
-    ``store.review.ReviewTakenError`` when another operator has taken it already.
+    ``store.review_audit.ReviewTakenError`` when another operator has taken it already.
     """
     operator = check_person_name(operator.strip() or "operator", role="operator")
     case = load_case(session, invoice_id=invoice_id)
@@ -164,7 +164,7 @@ def resolve_exception(
     """Apply an operator's decision to a waiting invoice, audit it and record the label;
     return the audit record. Raise ``ReviewInputError`` (nothing changed) for bad input (a
     ``FourEyesError`` for an approval the four-eyes rule refuses), ``ReviewNotPendingError``
-    when the invoice has no pending exception, ``store.review.ReviewConflictError`` when
+    when the invoice has no pending exception, ``store.review_audit.ReviewConflictError`` when
     another decision was applied meanwhile (the caller rolls the session back).
 
     The invoice's open start (``start_review``), if any, is ended by a final decision or

@@ -18,7 +18,7 @@ from invoicebot.model import (
 )
 from invoicebot.settings import Settings
 from invoicebot.store.limits import field_problems
-from invoicebot.store.review import (
+from invoicebot.store.review_audit import (
     PERSON_NAME_MAX,
     StoredCase,
 )

@@ -21,7 +21,7 @@ from invoicebot.review.decisions import (
     DECISION_HELP,
     Decision,
 )
-from invoicebot.store.review import (
+from invoicebot.store.review_audit import (
     StoredCase,
 )
 

@@ -19,7 +19,7 @@ from invoicebot.books.entries import BookLine, PurchaseInvoice
 from invoicebot.model import DocumentType, InvoiceStatus
 from invoicebot.store import master
 from invoicebot.store.master import Vendor
-from invoicebot.store.review import ReviewDecision
+from invoicebot.store.review_audit import ReviewDecision
 from invoicebot.store.tables import Document, Invoice, InvoiceLine
 from validation.identity import fold_company_name
 

@@ -17,7 +17,7 @@ from invoicebot.store import (  # noqa: F401
     master,
     retention,
     retries,
-    review,
+    review_audit,
     tables,
     training_labels,
 )

@@ -22,11 +22,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Field, Session, SQLModel, col
 
 from invoicebot.model import InvoiceError
-from invoicebot.store import master, retries, review, tables, training_labels
+from invoicebot.store import master, retries, review_audit, tables, training_labels
 from invoicebot.store.tables import Document, ExceptionRecord, Invoice, RuleResultRow, utcnow
 
 # Invoices still waiting for an operator are never purged: they are not paid yet.
-KEPT_STATUSES = (*review.WAITING_STATUSES,)
+KEPT_STATUSES = (*review_audit.WAITING_STATUSES,)
 # Documents still being processed are a live batch's: never purged either.
 KEPT_DOCUMENT_STATUSES = ("processing",)
 ERASED = "[erased]"
@@ -40,7 +40,7 @@ class PrivacyAction(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     action: str = Field(max_length=20)
     criterion: str
-    operator: str = Field(max_length=review.PERSON_NAME_MAX)
+    operator: str = Field(max_length=review_audit.PERSON_NAME_MAX)
     # Rows deleted or rewritten per table, files deleted, Prefect objects deleted.
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON))
     # What happened on the Prefect side ("not reachable: ..." when it was not).
@@ -111,8 +111,8 @@ def _selection(
             files += [document.archived_path, document.archived_path + ".reason.json"]
     review_runs = sorted(
         session.execute(
-            select(col(review.ReviewRun.flow_run_id)).where(
-                col(review.ReviewRun.invoice_id).in_(invoice_ids)
+            select(col(review_audit.ReviewRun.flow_run_id)).where(
+                col(review_audit.ReviewRun.invoice_id).in_(invoice_ids)
             )
         ).scalars()
     )
@@ -346,8 +346,8 @@ def erase_supplier_rows(
             .values(message=ERASED),
         )
         for decision in session.execute(
-            select(review.ReviewDecision).where(
-                col(review.ReviewDecision.invoice_id).in_(invoice_ids)
+            select(review_audit.ReviewDecision).where(
+                col(review_audit.ReviewDecision.invoice_id).in_(invoice_ids)
             )
         ).scalars():
             erased_changes = {
@@ -360,8 +360,8 @@ def erase_supplier_rows(
                 counts["review_decision"] = counts.get("review_decision", 0) + 1
         rewrite(
             "review_run",
-            update(review.ReviewRun)
-            .where(col(review.ReviewRun.invoice_id).in_(invoice_ids))
+            update(review_audit.ReviewRun)
+            .where(col(review_audit.ReviewRun.invoice_id).in_(invoice_ids))
             .values(flow_run_name=ERASED),
         )
     for document in session.execute(
@@ -411,7 +411,7 @@ def record_action(
     audit = PrivacyAction(
         action=action,
         criterion=criterion,
-        operator=operator.strip()[: review.PERSON_NAME_MAX] or "operator",
+        operator=operator.strip()[: review_audit.PERSON_NAME_MAX] or "operator",
         counts=counts,
         prefect=prefect,
     )

@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 from extractors.normalize import parse_amount
 from invoicebot.review import ORIGINAL_LINK
 from invoicebot.store.engine import make_engine
-from invoicebot.store.review import ReviewDecision, ReviewStart
+from invoicebot.store.review_audit import ReviewDecision, ReviewStart
 from invoicebot.store.tables import Invoice
 from tests.e2e.test_serve import Stack
 from tests.inbox import pick_samples

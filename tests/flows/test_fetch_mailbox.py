@@ -17,7 +17,7 @@ from invoicebot.model import InvoiceStatus
 from invoicebot.review import escape_markdown, review_markdown
 from invoicebot.settings import Settings
 from invoicebot.store.engine import make_engine
-from invoicebot.store.review import load_case
+from invoicebot.store.review_audit import load_case
 from invoicebot.store.tables import Invoice
 from tests.dovecot import deliver, invoice_mail
 from tests.inbox import duplicate_pair

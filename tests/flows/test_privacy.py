@@ -21,7 +21,7 @@ from invoicebot import retention
 from invoicebot.settings import Settings
 from invoicebot.store.engine import shared_engine
 from invoicebot.store.retention import PrivacyAction
-from invoicebot.store.review import ReviewDecision, ReviewRun
+from invoicebot.store.review_audit import ReviewDecision, ReviewRun
 from invoicebot.store.tables import Invoice
 
 

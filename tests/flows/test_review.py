@@ -33,7 +33,7 @@ from invoicebot.kpis import handling_seconds, read_snapshot
 from invoicebot.review import resolve_exception
 from invoicebot.settings import Settings
 from invoicebot.store.engine import make_engine
-from invoicebot.store.review import ReviewDecision, ReviewRun, ReviewStart
+from invoicebot.store.review_audit import ReviewDecision, ReviewRun, ReviewStart
 from invoicebot.store.tables import ExceptionRecord, Invoice
 from invoicebot.store.training_labels import OperatorDecision
 from tests.inbox import copy_into, pick_samples

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 # Imported to register every table on SQLModel.metadata (autogenerate compares with it).
-from invoicebot.store import mail, master, retries, review, tables, training_labels  # noqa: F401
+from invoicebot.store import mail, master, retries, review_audit, tables, training_labels  # noqa: F401
 
 
 def run_migrations(connection: Connection) -> None:

@@ -36,7 +36,7 @@ from invoicebot.kpis import (
 )
 from invoicebot.model import InvoiceOutcome, InvoiceStatus
 from invoicebot.store import init_store, make_engine
-from invoicebot.store.review import ReviewDecision, ReviewStart
+from invoicebot.store.review_audit import ReviewDecision, ReviewStart
 from invoicebot.store.tables import BatchRun, Document, ExceptionRecord, Invoice
 
 

@@ -24,7 +24,7 @@ from invoicebot.pipeline import PipelineContext
 from invoicebot.review import ReviewNotPendingError, resolve_exception
 from invoicebot.store import master
 from invoicebot.store.lifecycle import add_status, statuses
-from invoicebot.store.review import UnknownInvoiceError
+from invoicebot.store.review_audit import UnknownInvoiceError
 from tests.conftest import SAMPLES
 from tests.einvoices import EN16931_SAMPLE, altered, embedded_xml
 from tests.processing import process_document

@@ -32,7 +32,7 @@ from invoicebot.pageview import (
 from invoicebot.review import review_markdown, take_markdown
 from invoicebot.settings import Settings
 from invoicebot.store.engine import init_store, make_engine
-from invoicebot.store.review import load_case
+from invoicebot.store.review_audit import load_case
 from invoicebot.store.tables import Document
 from tests.inbox import pick_samples
 from tests.processing import store_exception

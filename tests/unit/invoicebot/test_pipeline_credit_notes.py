@@ -13,7 +13,7 @@ from invoicebot.model import DocumentType, InvoiceOutcome, InvoiceStatus
 from invoicebot.pipeline import PipelineContext
 from invoicebot.review import review_markdown
 from invoicebot.store.books import approved_for_books
-from invoicebot.store.review import load_case
+from invoicebot.store.review_audit import load_case
 from invoicebot.store.tables import Invoice
 from tests.einvoices import french_credit_note
 from tests.processing import process_path

@@ -20,7 +20,7 @@ from invoicebot.pipeline import PipelineContext, extract_options
 from invoicebot.review import resolve_exception
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
-from invoicebot.store.review import load_case
+from invoicebot.store.review_audit import load_case
 from tests.einvoices import EN16931_SAMPLE, altered, embedded_xml
 from tests.processing import process_document
 from tests.unit.extractors.test_einvoice import facturx_pdf

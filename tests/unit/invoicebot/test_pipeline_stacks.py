@@ -18,7 +18,7 @@ from invoicebot.kpis import documents_received, read_snapshot
 from invoicebot.model import InvoiceStatus, invoice_number_key
 from invoicebot.pipeline import PipelineContext, process_file
 from invoicebot.review import resolve_exception, review_markdown
-from invoicebot.store.review import load_case
+from invoicebot.store.review_audit import load_case
 from invoicebot.store.tables import Document, ExceptionRecord, Invoice, utcnow
 from invoicebot.store.training_labels import ExceptionSnapshot, OperatorDecision
 from samples.randomised import TUNING_FAMILIES, GeneratedDocument, generate_document

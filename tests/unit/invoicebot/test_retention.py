@@ -25,7 +25,7 @@ from invoicebot.store.claims import claim_document
 from invoicebot.store.engine import init_store, make_engine
 from invoicebot.store.repository import StoreHistory, record_invoice
 from invoicebot.store.retention import PrivacyAction, UnknownSupplierError
-from invoicebot.store.review import ReviewRun
+from invoicebot.store.review_audit import ReviewRun
 from invoicebot.store.tables import Document, ExceptionRecord, Invoice, RuleResultRow
 from tests.conftest import SAMPLES
 from tests.inbox import pick_samples

@@ -44,7 +44,7 @@ from invoicebot.store import master
 from invoicebot.store.claims import claim_document
 from invoicebot.store.engine import init_store, make_engine
 from invoicebot.store.repository import StoreHistory, record_invoice
-from invoicebot.store.review import (
+from invoicebot.store.review_audit import (
     ReviewConflictError,
     ReviewDecision,
     ReviewStart,

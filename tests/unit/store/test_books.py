@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from invoicebot.store import master
 from invoicebot.store.books import approved_for_books, approved_for_einvoices
-from invoicebot.store.review import ReviewDecision
+from invoicebot.store.review_audit import ReviewDecision
 from invoicebot.store.tables import Document, Invoice, InvoiceLine
 
 PROCESSED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from invoicebot.model import (
 )
 from invoicebot.store.books import approved_for_books, approved_for_einvoices
 from invoicebot.store.repository import StoreHistory, add_invoice
-from invoicebot.store.review import load_case
+from invoicebot.store.review_audit import load_case
 from invoicebot.store.tables import Document
 
 SELLER = InvoiceFields(seller_name="ACME", seller_vat_id="FR44732829320")

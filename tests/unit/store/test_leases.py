@@ -31,7 +31,7 @@ from invoicebot.store.claims import (
     takeovers,
 )
 from invoicebot.store.repository import record_invoice
-from invoicebot.store.review import ReviewRun, ReviewRunConflictError, record_review_run
+from invoicebot.store.review_audit import ReviewRun, ReviewRunConflictError, record_review_run
 from invoicebot.store.tables import Document, Invoice
 from tests.conftest import ROOT, drop_everything
 from tests.processing import process_path
