@@ -35,8 +35,8 @@ from invoicebot.store.review_audit import ReviewRun, ReviewRunConflictError, rec
 from invoicebot.store.tables import Document, Invoice
 from tests.conftest import ROOT, drop_everything
 from tests.processing import process_path
-from tests.unit.invoicebot.test_store import sample_extraction
 from tests.unit.store.test_claiming import FakeReader
+from tests.unit.store.test_repository import sample_extraction
 
 LEASE = timedelta(seconds=30)
 
