@@ -23,6 +23,16 @@ review deployment), 0 lost. Printed: wall time, invoices per second, takeover ti
 peak memory per worker: the flow process's peak resident set (VmHWM), and its whole process
 group's (flow process, fork server, reading processes) proportional set size, sampled every
 half second from /proc.
+
+Then the load each scenario put on the shared parts (``shared_load.py``), from the start of
+the runs to ``--settle-s`` after they end: CPU seconds of the runs (their finished processes'
+``RUSAGE_CHILDREN``, and sampled), of the Prefect server (less its idle share, measured for
+``--idle-s`` before the first scenario), of the PostgreSQL backends of the store's and of the
+server's databases, and of every PostgreSQL process (other jobs' on the same server too);
+the databases' transactions, rows written, blocks, statement time, connections and lock
+waits (``pg_stat_database``, ``pg_stat_activity``); the archive's bytes and files. Per
+invoice where it says so. ``pg_stat_statements`` is not used: it needs the server restarted
+with it preloaded.
 """
 
 from __future__ import annotations
@@ -47,6 +57,14 @@ from pathlib import Path
 import httpx
 import psycopg
 from psycopg import sql
+from shared_load import (
+    Idle,
+    LoadMeter,
+    load_rows,
+    measure_idle,
+    reaped_children_cpu_s,
+    storage_use,
+)
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
@@ -91,6 +109,7 @@ class Result:
     held_at_kill: int = 0
     peak_main_mb: list[float] = field(default_factory=list)
     peak_group_mb: list[float] = field(default_factory=list)
+    load: dict[str, str] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -124,9 +143,10 @@ def base_env(api_url: str, prefect_home: Path) -> dict[str, str]:
 
 
 @contextmanager
-def prefect_server(admin_url: str, folder: Path) -> Iterator[tuple[dict[str, str], str]]:
+def prefect_server(admin_url: str, folder: Path) -> Iterator[tuple[dict[str, str], str, int]]:
     """Start a Prefect server on a fresh PostgreSQL database, the review deployment on it;
-    yield the clients' environment and the server database's URL."""
+    yield the clients' environment, the server database's URL and the server's process
+    group."""
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     env = base_env(api_url, folder / "prefect")
@@ -160,7 +180,7 @@ def prefect_server(admin_url: str, folder: Path) -> Iterator[tuple[dict[str, str
                 check=True,
                 capture_output=True,
             )
-            yield env, database
+            yield env, database, server.pid
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
@@ -303,10 +323,15 @@ def run_scenario(
     workers: int,
     invoices: int,
     kill_at: float | None,
+    server_pgid: int,
+    idle: Idle,
+    settle_s: float,
     dask_workers: int = 0,
 ) -> Result:
     """Run ``workers`` batch runs at once over a fresh inbox and store (with ``dask_workers``,
-    each on a Dask LocalCluster of that many processes); check; measure."""
+    each on a Dask LocalCluster of that many processes); check; measure, the load on the
+    server, the store and the storage included (``settle_s`` more after the runs end, while
+    the server digests their events)."""
     with fresh_database(admin_url, "invoicebot_bench") as store_url:
         engine = make_engine(store_url)
         init_store(engine)
@@ -325,6 +350,14 @@ def run_scenario(
                 "INVOICEBOT_TASK_RUNNER": "dask",
                 "INVOICEBOT_DASK_WORKERS": str(dask_workers),
             }
+        meter = LoadMeter(
+            admin_url,
+            server_pgid,
+            {"store": database_name(store_url), "prefect": database_name(prefect_database)},
+        )
+        inbox_bytes = sum(p.stat().st_size for p in inbox.iterdir())
+        workers_cpu_before = reaped_children_cpu_s()
+        meter.start()
         since = datetime.now(UTC)
         started = time.perf_counter()
         processes = []
@@ -339,6 +372,7 @@ def run_scenario(
                     start_new_session=True,
                 )
             processes.append(Worker(process, output))
+        meter.add_workers(w.pid for w in processes)
         result = Result(
             workers, invoices, 0.0, killed=kill_at is not None, dask_workers=dask_workers
         )
@@ -351,6 +385,7 @@ def run_scenario(
             if time.monotonic() > deadline:
                 raise RuntimeError("the workers did not finish in time")
             sample_memory(processes)
+            meter.sample()
             if kill_at is not None and killed_at is None and stored(engine) >= kill_at * invoices:
                 # A run that holds documents now (between two, a run may hold none).
                 holding = [w for w in processes if held_by(engine, w.pid)]
@@ -366,6 +401,18 @@ def run_scenario(
                 result.held_at_kill = len(held)
             time.sleep(SAMPLE_S)
         result.seconds = time.perf_counter() - started
+        settled = time.monotonic() + settle_s
+        while time.monotonic() < settled:
+            time.sleep(SAMPLE_S)
+            meter.sample()
+        meter.stop()
+        result.load = load_rows(
+            meter,
+            idle,
+            invoices,
+            reaped_children_cpu_s() - workers_cpu_before,
+            storage_use(inbox_bytes, data_dir),
+        )
         if killed_at is not None:
             result.checks["documents finished by the killed run"] = finished_by(
                 engine, victim_owner
@@ -388,6 +435,10 @@ def run_scenario(
         result.peak_group_mb = [w.peak_group_kb / 1024 for w in processes]
         engine.dispose()
     return result
+
+
+def database_name(url: str) -> str:
+    return str(make_url(url).database)
 
 
 def check_exactly_once(
@@ -486,6 +537,12 @@ def report(results: list[Result]) -> None:
             f"| {r.invoices / r.seconds:.2f} | {'yes' if exactly_once(r) else 'NO'} "
             f"| {takeover} | {peaks} |"
         )
+    names = [f"{r.workers} run{'s' if r.workers > 1 else ''}" for r in results]
+    print("\nLoad on the shared parts (CPU as seconds of one core; per invoice of the inbox):")
+    print(f"\n| measure | {' | '.join(names)} |")
+    print("|---|" + "---|" * len(results))
+    for name in results[0].load:
+        print(f"| {name} | {' | '.join(r.load.get(name, '-') for r in results)} |")
     for r in results:
         kind = "with kill -9" if r.killed else "no kill"
         dask = f" on Dask ({r.dask_workers} processes)" if r.dask_workers else ""
@@ -512,6 +569,12 @@ def main() -> None:
         ),
         help="a database on the PostgreSQL server to create the benchmark's databases from",
     )
+    parser.add_argument(
+        "--idle-s", type=float, default=30, help="seconds to measure the idle server's CPU"
+    )
+    parser.add_argument(
+        "--settle-s", type=float, default=15, help="seconds measured after the runs end"
+    )
     args = parser.parse_args()
     scenarios: list[tuple[int, float | None, int]] = [(n, None, 0) for n in args.workers]
     if args.kill_workers:
@@ -521,7 +584,12 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="invoicebot-workers-") as tmp:
         folder = Path(tmp)
-        with prefect_server(args.postgres, folder) as (env, prefect_database):
+        with prefect_server(args.postgres, folder) as (env, prefect_database, server_pgid):
+            idle = measure_idle(
+                args.postgres, server_pgid, database_name(prefect_database), args.idle_s
+            )
+            print(f"Prefect server idle: {idle.server_percent:.1f}% of a core, its database's "
+                  f"backends {idle.prefect_db_percent:.1f}%", flush=True)  # fmt: skip
             for n, (workers, kill_at, dask_workers) in enumerate(scenarios):
                 scenario = folder / f"scenario-{n}"
                 scenario.mkdir()
@@ -537,6 +605,9 @@ def main() -> None:
                     workers=workers,
                     invoices=args.invoices,
                     kill_at=kill_at,
+                    server_pgid=server_pgid,
+                    idle=idle,
+                    settle_s=args.settle_s,
                     dask_workers=dask_workers,
                 )
                 results.append(result)
