@@ -45,6 +45,7 @@ PG_COUNTERS = (
 STAT_DATABASE = (
     f"SELECT datname, {', '.join(PG_COUNTERS)} FROM pg_stat_database WHERE datname = ANY(%s)"
 )
+TABLE_WRITES = "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables"
 ACTIVITY = (
     "SELECT pid, datname, wait_event_type FROM pg_stat_activity "
     "WHERE datname = ANY(%s) AND backend_type = 'client backend'"
@@ -97,6 +98,7 @@ class DatabaseLoad:
     cpu: Rate = field(default_factory=Rate)
     counters: dict[str, float] = field(default_factory=dict)
     peak_connections: int = 0
+    table_writes: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     peak_lock_waits: int = 0
     samples_with_lock_waits: int = 0
 
@@ -156,6 +158,7 @@ class LoadMeter:
     _baseline: dict[ProcessKey, float] = field(default_factory=dict)
     _backends: dict[str, dict[ProcessKey, float]] = field(default_factory=dict)
     _counters_at_start: dict[str, dict[str, float]] = field(default_factory=dict)
+    _tables_at_start: dict[str, dict[str, tuple[int, int, int]]] = field(default_factory=dict)
     _connection: psycopg.Connection[tuple[object, ...]] | None = None
 
     def start(self) -> None:
@@ -170,8 +173,10 @@ class LoadMeter:
                 self._baseline[(process.pid, process.info["create_time"])] = (
                     times.user + times.system
                 )
+        tables_at_start = {role: self._table_writes(name) for role, name in self.databases.items()}
         self._counters_at_start = self._counters()
         self.sample()
+        self._tables_at_start = tables_at_start
 
     def add_workers(self, worker_pgids: Iterable[int]) -> None:
         """Follow these process groups, started in the window (their CPU time counts whole)."""
@@ -196,6 +201,11 @@ class LoadMeter:
         for role, load in self.loads.items():
             start = self._counters_at_start.get(role, {})
             load.counters = {k: v - start.get(k, 0.0) for k, v in end.get(role, {}).items()}
+            before = self._tables_at_start.get(role, {})
+            for table, (ins, upd, dele) in self._table_writes(load.name).items():
+                ins0, upd0, dele0 = before.get(table, (0, 0, 0))
+                if (ins - ins0, upd - upd0, dele - dele0) != (0, 0, 0):
+                    load.table_writes[table] = (ins - ins0, upd - upd0, dele - dele0)
         self._admin().close()
         self._connection = None
 
@@ -214,6 +224,14 @@ class LoadMeter:
             }
             for row in rows
         }
+
+    def _table_writes(self, database: str) -> dict[str, tuple[int, int, int]]:
+        """Return the rows inserted, updated and deleted so far by table of ``database``
+        (its statistics, read from a connection of its own: outside the counted window)."""
+        conninfo = psycopg.conninfo.make_conninfo(self.admin_url, dbname=database)
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            rows = connection.execute(TABLE_WRITES).fetchall()
+        return {str(row[0]): (int(str(row[1])), int(str(row[2])), int(str(row[3]))) for row in rows}
 
     def _sample_backends(self, now: float) -> None:
         roles = {name: role for role, name in self.databases.items()}
@@ -361,3 +379,14 @@ def measure_idle(admin_url: str, server_pgid: int, prefect_database: str, second
         meter.sample()
     meter.stop()
     return Idle(meter.server.mean_percent, meter.loads["prefect"].cpu.mean_percent)
+
+
+def table_lines(load: DatabaseLoad, invoices: int, top: int = 8) -> list[str]:
+    """Return the tables of ``load`` most written to, with rows inserted, updated and deleted
+    per invoice."""
+    ranked = sorted(load.table_writes.items(), key=lambda item: -sum(item[1]))[:top]
+    return [
+        f"{table}: {ins / invoices:.2f} inserted, {upd / invoices:.2f} updated, "
+        f"{dele / invoices:.2f} deleted"
+        for table, (ins, upd, dele) in ranked
+    ]

@@ -2,6 +2,7 @@
 
     uv run python benchmarks/workers.py [--invoices 1000] [--workers 2 4] [--kill-workers 4]
         [--kill-at 0.3] [--dask 2] [--postgres postgresql://postgres@127.0.0.1:5432/test]
+        [--idle-s 30] [--settle-s 15] [--setting INVOICEBOT_NAME=VALUE ...]
 
 A real Prefect server is started for the benchmark, on a PostgreSQL database of its own, with
 the ``review`` deployment registered (no worker runs it: the review runs the batches start
@@ -64,6 +65,7 @@ from shared_load import (
     measure_idle,
     reaped_children_cpu_s,
     storage_use,
+    table_lines,
 )
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
@@ -110,6 +112,7 @@ class Result:
     peak_main_mb: list[float] = field(default_factory=list)
     peak_group_mb: list[float] = field(default_factory=list)
     load: dict[str, str] = field(default_factory=dict)
+    table_writes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -413,6 +416,10 @@ def run_scenario(
             reaped_children_cpu_s() - workers_cpu_before,
             storage_use(inbox_bytes, data_dir),
         )
+        result.table_writes = {
+            f"rows written per invoice in the {role} database's tables": table_lines(load, invoices)
+            for role, load in meter.loads.items()
+        }
         if killed_at is not None:
             result.checks["documents finished by the killed run"] = finished_by(
                 engine, victim_owner
@@ -422,6 +429,9 @@ def run_scenario(
             result.checks["held documents not taken over"] = len(held) - len(taken)
         result.checks |= check_exactly_once(
             engine, prefect_database, since, data_dir, inbox, written
+        )
+        result.table_writes["what the Prefect server recorded, per invoice"] = server_records(
+            prefect_database, since, invoices
         )
         result.checks["runs failed (not killed)"] = sum(
             1 for w in processes if not w.killed and w.process.returncode != 0
@@ -439,6 +449,27 @@ def run_scenario(
 
 def database_name(url: str) -> str:
     return str(make_url(url).database)
+
+
+def server_records(prefect_database: str, since: datetime, invoices: int) -> list[str]:
+    """Return the task runs (by the first word of their name) and the events the server
+    recorded since ``since``, per invoice, most first."""
+    queries = {
+        "task runs": "SELECT split_part(name, ' ', 1), count(*) FROM task_run "
+        "WHERE created >= :since GROUP BY 1 ORDER BY 2 DESC LIMIT 8",
+        "events": "SELECT event, count(*) FROM events "
+        "WHERE occurred >= :since GROUP BY 1 ORDER BY 2 DESC LIMIT 12",
+    }
+    lines = []
+    prefect_engine = make_engine(prefect_database)
+    with prefect_engine.connect() as connection:
+        for kind, query in queries.items():
+            rows = connection.execute(text(query), {"since": since}).all()
+            total = sum(int(row[1]) for row in rows)
+            lines.append(f"{kind} (the most frequent): {total / invoices:.2f}")
+            lines += [f"  {row[0]}: {int(row[1]) / invoices:.2f}" for row in rows]
+    prefect_engine.dispose()
+    return lines
 
 
 def check_exactly_once(
@@ -551,6 +582,10 @@ def report(results: list[Result]) -> None:
             print(f"  {name}: {value}")
         if r.takeover_s:
             print("  takeover seconds: " + ", ".join(f"{s:.1f}" for s in r.takeover_s))
+        for heading, lines in r.table_writes.items():
+            print(f"  {heading}:")
+            for line in lines:
+                print(f"    {line}")
 
 
 def main() -> None:
@@ -575,7 +610,17 @@ def main() -> None:
     parser.add_argument(
         "--settle-s", type=float, default=15, help="seconds measured after the runs end"
     )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="INVOICEBOT_NAME=VALUE",
+        help="a setting of the runs (repeatable), e.g. INVOICEBOT_STEP_TASK_RUNS=false",
+    )
     args = parser.parse_args()
+    settings = dict(setting.split("=", 1) for setting in args.setting)
+    if any(not name.startswith("INVOICEBOT_") for name in settings):
+        parser.error("--setting takes INVOICEBOT_NAME=VALUE")
     scenarios: list[tuple[int, float | None, int]] = [(n, None, 0) for n in args.workers]
     if args.kill_workers:
         scenarios.append((args.kill_workers, args.kill_at, 0))
@@ -598,7 +643,7 @@ def main() -> None:
                       + (f", on Dask ({dask_workers} processes)" if dask_workers else ""),
                       flush=True)  # fmt: skip
                 result = run_scenario(
-                    env,
+                    env | settings,
                     prefect_database,
                     args.postgres,
                     scenario,
