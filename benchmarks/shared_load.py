@@ -312,7 +312,7 @@ def load_rows(
     prefect_net = prefect.cpu.seconds - idle.prefect_db_percent / 100 * window
     statement_ms = store.counters.get("active_time", 0.0)
     return {
-        "window s (runs + settling)": f"{window:.0f}",
+        "window s (the runs, then until the server's records are complete)": f"{window:.0f}",
         "workers: CPU ms/invoice (runs with their reading processes)": per_invoice_ms(worker_cpu_s),
         "workers, sampled: CPU ms/invoice, peak % of a core of one run": (
             f"{per_invoice_ms(sum(r.last for r in meter.workers.values()))}, "

@@ -26,14 +26,15 @@ group's (flow process, fork server, reading processes) proportional set size, sa
 half second from /proc.
 
 Then the load each scenario put on the shared parts (``shared_load.py``), from the start of
-the runs to ``--settle-s`` after they end: CPU seconds of the runs (their finished processes'
-``RUSAGE_CHILDREN``, and sampled), of the Prefect server (less its idle share, measured for
-``--idle-s`` before the first scenario), of the PostgreSQL backends of the store's and of the
-server's databases, and of every PostgreSQL process (other jobs' on the same server too);
-the databases' transactions, rows written, blocks, statement time, connections and lock
-waits (``pg_stat_database``, ``pg_stat_activity``); the archive's bytes and files. Per
-invoice where it says so. ``pg_stat_statements`` is not used: it needs the server restarted
-with it preloaded.
+the runs until the server's records of them (task runs, states, events) stop growing, at
+least ``--settle-s`` after they end (the server records events after they are sent): CPU
+seconds of the runs (their finished processes' ``RUSAGE_CHILDREN``, and sampled), of the
+Prefect server (less its idle share, measured for ``--idle-s`` before the first scenario),
+of the PostgreSQL backends of the store's and of the server's databases, and of every
+PostgreSQL process (other jobs' on the same server too); the databases' transactions, rows
+written, blocks, statement time, connections and lock waits (``pg_stat_database``,
+``pg_stat_activity``); the archive's bytes and files. Per invoice where it says so.
+``pg_stat_statements`` is not used: it needs the server restarted with it preloaded.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ SEED = 2026
 SERVER_START_S = 180
 RUN_TIMEOUT_S = 3600
 SAMPLE_S = 0.5
+SETTLE_CHECK_S = 5
 REVIEW_DEPLOYMENT = "review"
 OLDEST_INVOICE_DAYS = 3650
 
@@ -112,6 +114,7 @@ class Result:
     peak_main_mb: list[float] = field(default_factory=list)
     peak_group_mb: list[float] = field(default_factory=list)
     load: dict[str, str] = field(default_factory=dict)
+    catch_up_s: float = 0.0
     table_writes: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -404,10 +407,7 @@ def run_scenario(
                 result.held_at_kill = len(held)
             time.sleep(SAMPLE_S)
         result.seconds = time.perf_counter() - started
-        settled = time.monotonic() + settle_s
-        while time.monotonic() < settled:
-            time.sleep(SAMPLE_S)
-            meter.sample()
+        result.catch_up_s = settle(meter, prefect_database, settle_s)
         meter.stop()
         result.load = load_rows(
             meter,
@@ -415,6 +415,9 @@ def run_scenario(
             invoices,
             reaped_children_cpu_s() - workers_cpu_before,
             storage_use(inbox_bytes, data_dir),
+        )
+        result.load["server's records complete, s after the runs ended"] = (
+            f"{result.catch_up_s:.0f}"
         )
         result.table_writes = {
             f"rows written per invoice in the {role} database's tables": table_lines(load, invoices)
@@ -449,6 +452,36 @@ def run_scenario(
 
 def database_name(url: str) -> str:
     return str(make_url(url).database)
+
+
+def settle(meter: LoadMeter, prefect_database: str, settle_s: float) -> float:
+    """Go on sampling ``meter`` for ``settle_s``, then until the server's records (task runs,
+    their states, events) stop growing for ``SETTLE_CHECK_S``: the server records the runs'
+    events after them. Return the seconds it took."""
+    started = time.monotonic()
+    prefect_engine = make_engine(prefect_database)
+    check_at = started + settle_s
+    recorded = -1
+    while True:
+        time.sleep(SAMPLE_S)
+        meter.sample()
+        if time.monotonic() < check_at:
+            continue
+        with prefect_engine.connect() as connection:
+            now = int(
+                connection.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM task_run) "
+                        "+ (SELECT count(*) FROM task_run_state) + (SELECT count(*) FROM events)"
+                    )
+                ).scalar_one()
+            )
+        if now == recorded or time.monotonic() - started > RUN_TIMEOUT_S:
+            break
+        recorded = now
+        check_at = time.monotonic() + SETTLE_CHECK_S
+    prefect_engine.dispose()
+    return time.monotonic() - started - SETTLE_CHECK_S
 
 
 def server_records(prefect_database: str, since: datetime, invoices: int) -> list[str]:
@@ -608,7 +641,7 @@ def main() -> None:
         "--idle-s", type=float, default=30, help="seconds to measure the idle server's CPU"
     )
     parser.add_argument(
-        "--settle-s", type=float, default=15, help="seconds measured after the runs end"
+        "--settle-s", type=float, default=15, help="seconds measured at least after the runs end"
     )
     parser.add_argument(
         "--setting",
