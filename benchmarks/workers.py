@@ -336,8 +336,8 @@ def run_scenario(
 ) -> Result:
     """Run ``workers`` batch runs at once over a fresh inbox and store (with ``dask_workers``,
     each on a Dask LocalCluster of that many processes); check; measure, the load on the
-    server, the store and the storage included (``settle_s`` more after the runs end, while
-    the server digests their events)."""
+    server, the store and the storage included (until the server has recorded the runs, at
+    least ``settle_s`` after they end)."""
     with fresh_database(admin_url, "invoicebot_bench") as store_url:
         engine = make_engine(store_url)
         init_store(engine)
@@ -601,7 +601,12 @@ def report(results: list[Result]) -> None:
             f"| {r.invoices / r.seconds:.2f} | {'yes' if exactly_once(r) else 'NO'} "
             f"| {takeover} | {peaks} |"
         )
-    names = [f"{r.workers} run{'s' if r.workers > 1 else ''}" for r in results]
+    names = [
+        f"{r.workers} run{'s' if r.workers > 1 else ''}"
+        + (", one killed" if r.killed else "")
+        + (f", Dask ({r.dask_workers})" if r.dask_workers else "")
+        for r in results
+    ]
     print("\nLoad on the shared parts (CPU as seconds of one core; per invoice of the inbox):")
     print(f"\n| measure | {' | '.join(names)} |")
     print("|---|" + "---|" * len(results))
