@@ -2,6 +2,7 @@
 
     uv run python benchmarks/workers.py [--invoices 1000] [--workers 2 4] [--kill-workers 4]
         [--kill-at 0.3] [--dask 2] [--postgres postgresql://postgres@127.0.0.1:5432/test]
+        [--idle-s 30] [--settle-s 15] [--setting INVOICEBOT_NAME=VALUE ...]
 
 A real Prefect server is started for the benchmark, on a PostgreSQL database of its own, with
 the ``review`` deployment registered (no worker runs it: the review runs the batches start
@@ -23,6 +24,17 @@ review deployment), 0 lost. Printed: wall time, invoices per second, takeover ti
 peak memory per worker: the flow process's peak resident set (VmHWM), and its whole process
 group's (flow process, fork server, reading processes) proportional set size, sampled every
 half second from /proc.
+
+Then the load each scenario put on the shared parts (``shared_load.py``), from the start of
+the runs until the server's records of them (task runs, states, events) stop growing, at
+least ``--settle-s`` after they end (the server records events after they are sent): CPU
+seconds of the runs (their finished processes' ``RUSAGE_CHILDREN``, and sampled), of the
+Prefect server (less its idle share, measured for ``--idle-s`` before the first scenario),
+of the PostgreSQL backends of the store's and of the server's databases, and of every
+PostgreSQL process (other jobs' on the same server too); the databases' transactions, rows
+written, blocks, statement time, connections and lock waits (``pg_stat_database``,
+``pg_stat_activity``); the archive's bytes and files. Per invoice where it says so.
+``pg_stat_statements`` is not used: it needs the server restarted with it preloaded.
 """
 
 from __future__ import annotations
@@ -47,6 +59,15 @@ from pathlib import Path
 import httpx
 import psycopg
 from psycopg import sql
+from shared_load import (
+    Idle,
+    LoadMeter,
+    load_rows,
+    measure_idle,
+    reaped_children_cpu_s,
+    storage_use,
+    table_lines,
+)
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
@@ -58,6 +79,7 @@ SEED = 2026
 SERVER_START_S = 180
 RUN_TIMEOUT_S = 3600
 SAMPLE_S = 0.5
+SETTLE_CHECK_S = 5
 REVIEW_DEPLOYMENT = "review"
 OLDEST_INVOICE_DAYS = 3650
 
@@ -91,6 +113,9 @@ class Result:
     held_at_kill: int = 0
     peak_main_mb: list[float] = field(default_factory=list)
     peak_group_mb: list[float] = field(default_factory=list)
+    load: dict[str, str] = field(default_factory=dict)
+    catch_up_s: float = 0.0
+    table_writes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -124,9 +149,10 @@ def base_env(api_url: str, prefect_home: Path) -> dict[str, str]:
 
 
 @contextmanager
-def prefect_server(admin_url: str, folder: Path) -> Iterator[tuple[dict[str, str], str]]:
+def prefect_server(admin_url: str, folder: Path) -> Iterator[tuple[dict[str, str], str, int]]:
     """Start a Prefect server on a fresh PostgreSQL database, the review deployment on it;
-    yield the clients' environment and the server database's URL."""
+    yield the clients' environment, the server database's URL and the server's process
+    group."""
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     env = base_env(api_url, folder / "prefect")
@@ -160,7 +186,7 @@ def prefect_server(admin_url: str, folder: Path) -> Iterator[tuple[dict[str, str
                 check=True,
                 capture_output=True,
             )
-            yield env, database
+            yield env, database, server.pid
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
@@ -303,10 +329,15 @@ def run_scenario(
     workers: int,
     invoices: int,
     kill_at: float | None,
+    server_pgid: int,
+    idle: Idle,
+    settle_s: float,
     dask_workers: int = 0,
 ) -> Result:
     """Run ``workers`` batch runs at once over a fresh inbox and store (with ``dask_workers``,
-    each on a Dask LocalCluster of that many processes); check; measure."""
+    each on a Dask LocalCluster of that many processes); check; measure, the load on the
+    server, the store and the storage included (until the server has recorded the runs, at
+    least ``settle_s`` after they end)."""
     with fresh_database(admin_url, "invoicebot_bench") as store_url:
         engine = make_engine(store_url)
         init_store(engine)
@@ -325,6 +356,14 @@ def run_scenario(
                 "INVOICEBOT_TASK_RUNNER": "dask",
                 "INVOICEBOT_DASK_WORKERS": str(dask_workers),
             }
+        meter = LoadMeter(
+            admin_url,
+            server_pgid,
+            {"store": database_name(store_url), "prefect": database_name(prefect_database)},
+        )
+        inbox_bytes = sum(p.stat().st_size for p in inbox.iterdir())
+        workers_cpu_before = reaped_children_cpu_s()
+        meter.start()
         since = datetime.now(UTC)
         started = time.perf_counter()
         processes = []
@@ -339,6 +378,7 @@ def run_scenario(
                     start_new_session=True,
                 )
             processes.append(Worker(process, output))
+        meter.add_workers(w.pid for w in processes)
         result = Result(
             workers, invoices, 0.0, killed=kill_at is not None, dask_workers=dask_workers
         )
@@ -351,6 +391,7 @@ def run_scenario(
             if time.monotonic() > deadline:
                 raise RuntimeError("the workers did not finish in time")
             sample_memory(processes)
+            meter.sample()
             if kill_at is not None and killed_at is None and stored(engine) >= kill_at * invoices:
                 # A run that holds documents now (between two, a run may hold none).
                 holding = [w for w in processes if held_by(engine, w.pid)]
@@ -366,6 +407,22 @@ def run_scenario(
                 result.held_at_kill = len(held)
             time.sleep(SAMPLE_S)
         result.seconds = time.perf_counter() - started
+        result.catch_up_s = settle(meter, prefect_database, settle_s)
+        meter.stop()
+        result.load = load_rows(
+            meter,
+            idle,
+            invoices,
+            reaped_children_cpu_s() - workers_cpu_before,
+            storage_use(inbox_bytes, data_dir),
+        )
+        result.load["server's records complete, s after the runs ended"] = (
+            f"{result.catch_up_s:.0f}"
+        )
+        result.table_writes = {
+            f"rows written per invoice in the {role} database's tables": table_lines(load, invoices)
+            for role, load in meter.loads.items()
+        }
         if killed_at is not None:
             result.checks["documents finished by the killed run"] = finished_by(
                 engine, victim_owner
@@ -375,6 +432,9 @@ def run_scenario(
             result.checks["held documents not taken over"] = len(held) - len(taken)
         result.checks |= check_exactly_once(
             engine, prefect_database, since, data_dir, inbox, written
+        )
+        result.table_writes["what the Prefect server recorded, per invoice"] = server_records(
+            prefect_database, since, invoices
         )
         result.checks["runs failed (not killed)"] = sum(
             1 for w in processes if not w.killed and w.process.returncode != 0
@@ -388,6 +448,61 @@ def run_scenario(
         result.peak_group_mb = [w.peak_group_kb / 1024 for w in processes]
         engine.dispose()
     return result
+
+
+def database_name(url: str) -> str:
+    return str(make_url(url).database)
+
+
+def settle(meter: LoadMeter, prefect_database: str, settle_s: float) -> float:
+    """Go on sampling ``meter`` for ``settle_s``, then until the server's records (task runs,
+    their states, events) stop growing for ``SETTLE_CHECK_S``: the server records the runs'
+    events after them. Return the seconds it took."""
+    started = time.monotonic()
+    prefect_engine = make_engine(prefect_database)
+    check_at = started + settle_s
+    recorded = -1
+    while True:
+        time.sleep(SAMPLE_S)
+        meter.sample()
+        if time.monotonic() < check_at:
+            continue
+        with prefect_engine.connect() as connection:
+            now = int(
+                connection.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM task_run) "
+                        "+ (SELECT count(*) FROM task_run_state) + (SELECT count(*) FROM events)"
+                    )
+                ).scalar_one()
+            )
+        if now == recorded or time.monotonic() - started > RUN_TIMEOUT_S:
+            break
+        recorded = now
+        check_at = time.monotonic() + SETTLE_CHECK_S
+    prefect_engine.dispose()
+    return time.monotonic() - started - SETTLE_CHECK_S
+
+
+def server_records(prefect_database: str, since: datetime, invoices: int) -> list[str]:
+    """Return the task runs (by the first word of their name) and the events the server
+    recorded since ``since``, per invoice, most first."""
+    queries = {
+        "task runs": "SELECT split_part(name, ' ', 1), count(*) FROM task_run "
+        "WHERE created >= :since GROUP BY 1 ORDER BY 2 DESC LIMIT 8",
+        "events": "SELECT event, count(*) FROM events "
+        "WHERE occurred >= :since GROUP BY 1 ORDER BY 2 DESC LIMIT 12",
+    }
+    lines = []
+    prefect_engine = make_engine(prefect_database)
+    with prefect_engine.connect() as connection:
+        for kind, query in queries.items():
+            rows = connection.execute(text(query), {"since": since}).all()
+            total = sum(int(row[1]) for row in rows)
+            lines.append(f"{kind} (the most frequent): {total / invoices:.2f}")
+            lines += [f"  {row[0]}: {int(row[1]) / invoices:.2f}" for row in rows]
+    prefect_engine.dispose()
+    return lines
 
 
 def check_exactly_once(
@@ -486,6 +601,17 @@ def report(results: list[Result]) -> None:
             f"| {r.invoices / r.seconds:.2f} | {'yes' if exactly_once(r) else 'NO'} "
             f"| {takeover} | {peaks} |"
         )
+    names = [
+        f"{r.workers} run{'s' if r.workers > 1 else ''}"
+        + (", one killed" if r.killed else "")
+        + (f", Dask ({r.dask_workers})" if r.dask_workers else "")
+        for r in results
+    ]
+    print("\nLoad on the shared parts (CPU as seconds of one core; per invoice of the inbox):")
+    print(f"\n| measure | {' | '.join(names)} |")
+    print("|---|" + "---|" * len(results))
+    for name in results[0].load:
+        print(f"| {name} | {' | '.join(r.load.get(name, '-') for r in results)} |")
     for r in results:
         kind = "with kill -9" if r.killed else "no kill"
         dask = f" on Dask ({r.dask_workers} processes)" if r.dask_workers else ""
@@ -494,6 +620,10 @@ def report(results: list[Result]) -> None:
             print(f"  {name}: {value}")
         if r.takeover_s:
             print("  takeover seconds: " + ", ".join(f"{s:.1f}" for s in r.takeover_s))
+        for heading, lines in r.table_writes.items():
+            print(f"  {heading}:")
+            for line in lines:
+                print(f"    {line}")
 
 
 def main() -> None:
@@ -512,7 +642,23 @@ def main() -> None:
         ),
         help="a database on the PostgreSQL server to create the benchmark's databases from",
     )
+    parser.add_argument(
+        "--idle-s", type=float, default=30, help="seconds to measure the idle server's CPU"
+    )
+    parser.add_argument(
+        "--settle-s", type=float, default=15, help="seconds measured at least after the runs end"
+    )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="INVOICEBOT_NAME=VALUE",
+        help="a setting of the runs (repeatable), e.g. INVOICEBOT_STEP_TASK_RUNS=false",
+    )
     args = parser.parse_args()
+    settings = dict(setting.split("=", 1) for setting in args.setting)
+    if any(not name.startswith("INVOICEBOT_") for name in settings):
+        parser.error("--setting takes INVOICEBOT_NAME=VALUE")
     scenarios: list[tuple[int, float | None, int]] = [(n, None, 0) for n in args.workers]
     if args.kill_workers:
         scenarios.append((args.kill_workers, args.kill_at, 0))
@@ -521,7 +667,12 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="invoicebot-workers-") as tmp:
         folder = Path(tmp)
-        with prefect_server(args.postgres, folder) as (env, prefect_database):
+        with prefect_server(args.postgres, folder) as (env, prefect_database, server_pgid):
+            idle = measure_idle(
+                args.postgres, server_pgid, database_name(prefect_database), args.idle_s
+            )
+            print(f"Prefect server idle: {idle.server_percent:.1f}% of a core, its database's "
+                  f"backends {idle.prefect_db_percent:.1f}%", flush=True)  # fmt: skip
             for n, (workers, kill_at, dask_workers) in enumerate(scenarios):
                 scenario = folder / f"scenario-{n}"
                 scenario.mkdir()
@@ -530,13 +681,16 @@ def main() -> None:
                       + (f", on Dask ({dask_workers} processes)" if dask_workers else ""),
                       flush=True)  # fmt: skip
                 result = run_scenario(
-                    env,
+                    env | settings,
                     prefect_database,
                     args.postgres,
                     scenario,
                     workers=workers,
                     invoices=args.invoices,
                     kill_at=kill_at,
+                    server_pgid=server_pgid,
+                    idle=idle,
+                    settle_s=args.settle_s,
                     dask_workers=dask_workers,
                 )
                 results.append(result)
