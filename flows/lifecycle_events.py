@@ -1,7 +1,9 @@
 """Prefect events for the lifecycle statuses: one ``invoice.lifecycle.<code>`` per status.
 
 Each status recorded in the store (an e-invoice's or a paper invoice's) is emitted once:
-after the event is sent, the row says so; a status recorded where no Prefect API answers
+its row is marked in a transaction that commits after the event is sent, and the mark is a
+compare-and-set, so of several runs publishing at once one sends it (a crash before the commit
+leaves it to send again); a status recorded where no Prefect API answers
 (a decision on the terminal without a server) is emitted by the next batch or review run.
 An automation can start a deployment on them (``expect: ["invoice.lifecycle.210"]``).
 """
@@ -18,8 +20,8 @@ from sqlmodel import Session
 from invoicebot.lifecycle.statuses import NAMES, LifecycleStatus
 from invoicebot.settings import Settings
 from invoicebot.store.engine import shared_engine
-from invoicebot.store.lifecycle import LifecycleEvent, unemitted_events
-from invoicebot.store.tables import Invoice, utcnow
+from invoicebot.store.lifecycle import LifecycleEvent, claim_event, unemitted_events
+from invoicebot.store.tables import Invoice
 
 EVENT_PREFIX = "invoice.lifecycle."
 
@@ -61,11 +63,14 @@ def emit_lifecycle_events(*, configured_server_only: bool = False) -> list[Event
     with Session(shared_engine(Settings().resolved_database_url)) as session:
         try:
             for status, invoice in unemitted_events(session):
-                event = emit_event(**lifecycle_event(status, invoice))  # type: ignore[arg-type]
+                arguments = lifecycle_event(status, invoice)
+                if status.id is None or not claim_event(session, status.id):
+                    session.rollback()
+                    continue
+                event = emit_event(**arguments)  # type: ignore[arg-type]
                 if event is None:
+                    session.rollback()
                     break
-                status.event_emitted_at = utcnow()
-                session.add(status)
                 session.commit()
                 sent.append(event)
         except SQLAlchemyError as error:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, UniqueConstraint
+from sqlalchemy import Column, Numeric, UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from invoicebot.store.tables import Invoice, utcnow
@@ -101,6 +101,20 @@ def unwritten_messages(session: Session) -> Sequence[tuple[LifecycleEvent, Invoi
         .order_by(col(LifecycleEvent.id))
     )
     return session.exec(statement).all()
+
+
+def claim_event(session: Session, status_id: int) -> bool:
+    """Mark a status's event emitted, in the session's transaction, if no one has: a
+    compare-and-set whose row stays locked until the transaction ends. True when this session
+    marked it: emit the event, then commit (or roll back, and it stays to emit). False when
+    another run emitted it, or is emitting it and commits first."""
+    result = session.execute(
+        update(LifecycleEvent)
+        .where(col(LifecycleEvent.id) == status_id)
+        .where(col(LifecycleEvent.event_emitted_at).is_(None))
+        .values(event_emitted_at=utcnow())
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def unemitted_events(session: Session) -> Sequence[tuple[LifecycleEvent, Invoice]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -10,9 +11,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from invoicebot.store import init_store, make_engine
 from invoicebot.store.lifecycle import (
     LifecycleEvent,
     add_status,
+    claim_event,
     issued_codes,
     statuses,
     unemitted_events,
@@ -68,3 +71,51 @@ def test_the_database_refuses_a_second_row_of_one_status(engine: Engine) -> None
                                    einvoice=True))  # fmt: skip
         with pytest.raises(IntegrityError):
             session.commit()
+
+
+def test_of_two_runs_claiming_one_event_one_emits_it(engine: Engine) -> None:
+    with Session(engine) as session:
+        invoice = store_invoice(session, "F-3", "approved", method="einvoice")
+        status = add_status(session, invoice_id=invoice, status_code="205", cause="batch",
+                            einvoice=True)  # fmt: skip
+        session.commit()
+        assert status is not None and status.id is not None
+        status_id = status.id
+    with Session(engine) as first, Session(engine) as second:
+        # A run that claimed it and could not send the event gives it back.
+        assert claim_event(first, status_id)
+        first.rollback()
+        assert claim_event(second, status_id)
+        second.commit()
+        assert not claim_event(first, status_id)
+        first.rollback()
+    with Session(engine) as session:
+        assert unemitted_events(session) == []
+
+
+@pytest.mark.postgres
+def test_a_run_claiming_an_event_another_holds_waits_and_leaves_it(postgres_url: str) -> None:
+    engine = make_engine(postgres_url)
+    init_store(engine)
+    with Session(engine) as session:
+        invoice = store_invoice(session, "F-4", "approved", method="einvoice")
+        status = add_status(session, invoice_id=invoice, status_code="205", cause="batch",
+                            einvoice=True)  # fmt: skip
+        session.commit()
+        assert status is not None and status.id is not None
+        status_id = status.id
+    with Session(engine) as holder, ThreadPoolExecutor(max_workers=1) as other_run:
+        assert claim_event(holder, status_id)
+
+        def claim_elsewhere() -> bool:
+            with Session(engine) as session:
+                claimed = claim_event(session, status_id)
+                session.commit()
+                return claimed
+
+        waiting = other_run.submit(claim_elsewhere)
+        # The row is locked: the other run waits for the holder's transaction to end.
+        assert not waiting.done()
+        holder.commit()
+        assert waiting.result(timeout=30) is False
+    engine.dispose()
