@@ -53,6 +53,9 @@ PARALLEL_DOCUMENTS = os.cpu_count() or 2
 # Beyond the two hard limits of a document's readings (the e-invoice XML, then its printed
 # page), what storing and archiving may take before the task is stopped as a backstop.
 STORE_ALLOWANCE_S = 120.0
+# The progress artifact is updated at most this often (and at the end): an update is an API
+# call, and one per document cost the server more than the document's own task run.
+PROGRESS_EVERY_S = 2.0
 
 
 def task_timeout_s(settings: Settings) -> float:
@@ -172,6 +175,7 @@ def _process_all(
         progress=0.0, key="process-inbox-progress", description=f"0 of {len(paths)} documents"
     )
     done = 0
+    shown_at = time.monotonic()
     while waiting or held or in_flight:
         while len(in_flight) < window:
             if held and held[0].due <= time.monotonic():
@@ -202,11 +206,13 @@ def _process_all(
             logger.error("%s failed and stays in the inbox: %s", path.name, error)
             failures.append(DocumentFailure(source=str(path), error=error))
         done += 1
-        update_progress_artifact(
-            artifact_id=progress,
-            progress=100.0 * done / max(len(paths), 1),
-            description=f"{done} of {len(paths)} documents",
-        )
+        if time.monotonic() - shown_at >= PROGRESS_EVERY_S or done == len(paths):
+            shown_at = time.monotonic()
+            update_progress_artifact(
+                artifact_id=progress,
+                progress=100.0 * done / max(len(paths), 1),
+                description=f"{done} of {len(paths)} documents",
+            )
     if left_held:
         logger.warning(
             "%d documents still held by other runs stay in the inbox: %s",
