@@ -19,7 +19,6 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.utilities.annotations import quote
 from sqlmodel import Session
 
 from extractors.base import ExtractOptions
@@ -168,8 +167,8 @@ def _process_all(
     process = process_document_task.with_options(timeout_seconds=task_timeout_s(settings))
 
     def submit(path: Path) -> PrefectFuture[list[InvoiceOutcome] | Skipped]:
-        # Quoted: Prefect leaves the settings unvisited (no futures in them).
-        return process.submit(path, batch_id, quote(settings))
+        # Not quoted: a Dask worker would get the quote, not the settings.
+        return process.submit(path, batch_id, settings)
 
     window = 2 * batch_parallelism(settings, parallel_documents=PARALLEL_DOCUMENTS)
     max_looks = held_wait_rounds(settings)
