@@ -53,6 +53,9 @@ PARALLEL_DOCUMENTS = os.cpu_count() or 2
 # Beyond the two hard limits of a document's readings (the e-invoice XML, then its printed
 # page), what storing and archiving may take before the task is stopped as a backstop.
 STORE_ALLOWANCE_S = 120.0
+# The progress artifact is updated at most this often (and at the end): an update is an API
+# call, and one per document cost the server more than the document's own task run.
+PROGRESS_EVERY_S = 2.0
 
 
 def task_timeout_s(settings: Settings) -> float:
@@ -64,10 +67,12 @@ def task_timeout_s(settings: Settings) -> float:
 
 # No caching: processing moves files and writes the store, it must run every time.
 @task(name="process-document", task_run_name="process {path.name}", cache_policy=NO_CACHE)
-def process_document_task(path: Path, batch_id: int) -> list[InvoiceOutcome] | Skipped:
+def process_document_task(
+    path: Path, batch_id: int, settings: Settings
+) -> list[InvoiceOutcome] | Skipped:
     """Return the outcomes of one inbox file (one per invoice it holds), or why this run
-    gave none (another run holds it, or moved it)."""
-    settings = Settings()
+    gave none (another run holds it, or moved it), with the batch's ``settings`` (read once
+    by the flow: reading them costs milliseconds, a tenth of a text PDF's cost to the flow)."""
     context = PipelineContext(
         settings=settings,
         engine=shared_engine(settings.resolved_database_url),
@@ -160,6 +165,11 @@ def _process_all(
     """
     logger = get_run_logger()
     process = process_document_task.with_options(timeout_seconds=task_timeout_s(settings))
+
+    def submit(path: Path) -> PrefectFuture[list[InvoiceOutcome] | Skipped]:
+        # Not quoted: a Dask worker would get the quote, not the settings.
+        return process.submit(path, batch_id, settings)
+
     window = 2 * batch_parallelism(settings, parallel_documents=PARALLEL_DOCUMENTS)
     max_looks = held_wait_rounds(settings)
     waiting = deque(paths)
@@ -172,14 +182,15 @@ def _process_all(
         progress=0.0, key="process-inbox-progress", description=f"0 of {len(paths)} documents"
     )
     done = 0
+    shown_at = time.monotonic()
     while waiting or held or in_flight:
         while len(in_flight) < window:
             if held and held[0].due <= time.monotonic():
                 again = held.popleft()
-                in_flight.append((again.path, again.looks, process.submit(again.path, batch_id)))
+                in_flight.append((again.path, again.looks, submit(again.path)))
             elif waiting:
                 path = waiting.popleft()
-                in_flight.append((path, 0, process.submit(path, batch_id)))
+                in_flight.append((path, 0, submit(path)))
             else:
                 break
         if not in_flight:
@@ -202,11 +213,13 @@ def _process_all(
             logger.error("%s failed and stays in the inbox: %s", path.name, error)
             failures.append(DocumentFailure(source=str(path), error=error))
         done += 1
-        update_progress_artifact(
-            artifact_id=progress,
-            progress=100.0 * done / max(len(paths), 1),
-            description=f"{done} of {len(paths)} documents",
-        )
+        if time.monotonic() - shown_at >= PROGRESS_EVERY_S or done == len(paths):
+            shown_at = time.monotonic()
+            update_progress_artifact(
+                artifact_id=progress,
+                progress=100.0 * done / max(len(paths), 1),
+                description=f"{done} of {len(paths)} documents",
+            )
     if left_held:
         logger.warning(
             "%d documents still held by other runs stay in the inbox: %s",

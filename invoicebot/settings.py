@@ -112,10 +112,10 @@ class Settings(BaseSettings):
         "steps claim, extract, validate, classify, store, route",
     )
     step_task_runs: bool = Field(
-        default=True,
-        description="the batch flow runs each step of each document as a Prefect task run of "
-        "its own, shown in the UI (about 4 ms a step); false: the steps run inside the "
-        "document's process-document task run",
+        default=False,
+        description="true: the batch flow runs each step of each document as a Prefect task "
+        "run of its own, shown in the UI (24-34 ms a document); false: the steps run inside "
+        "the document's process-document task run",
     )
     notify_url: str | None = Field(
         default=None,

@@ -34,6 +34,7 @@ def test_each_step_is_a_task_run_and_the_optional_steps_work(
     listed = "".join(f"  - {step}\n" for step in STEPS[:-2])
     config.write_text(f"steps:\n{listed}  - export: {{folder: {exports}}}\n  - notify\n")
     monkeypatch.setenv("INVOICEBOT_STEPS_CONFIG", str(config))
+    monkeypatch.setenv("INVOICEBOT_STEP_TASK_RUNS", "true")
     inbox = tmp_path / "inbox"
     clean = pick_samples(lambda t: t["kind"] == "text-pdf" and not t["faults"], 1)
     copy_into(inbox, clean)
