@@ -40,6 +40,7 @@ from invoicebot.pipeline import (
     configured_steps,
     discover_inbox,
     extract_options,
+    held_by_another_run,
     process_file,
 )
 from invoicebot.privacy import mask_text
@@ -181,37 +182,12 @@ def _process_all(
     progress = create_progress_artifact(
         progress=0.0, key="process-inbox-progress", description=f"0 of {len(paths)} documents"
     )
+    engine = shared_engine(settings.resolved_database_url)
     done = 0
     shown_at = time.monotonic()
-    while waiting or held or in_flight:
-        while len(in_flight) < window:
-            if held and held[0].due <= time.monotonic():
-                again = held.popleft()
-                in_flight.append((again.path, again.looks, submit(again.path)))
-            elif waiting:
-                path = waiting.popleft()
-                in_flight.append((path, 0, submit(path)))
-            else:
-                break
-        if not in_flight:
-            time.sleep(max(0.0, held[0].due - time.monotonic()))
-            continue
-        path, looks, future = in_flight.popleft()
-        future.wait()
-        if future.state.is_completed():
-            outcome = future.result()
-            if outcome is Skipped.HELD_ELSEWHERE and looks < max_looks:
-                due = time.monotonic() + settings.lease_renew_every_s
-                held.append(_Held(path, due, looks + 1))
-                continue
-            if isinstance(outcome, list):
-                outcomes.extend(outcome)
-            elif outcome is Skipped.HELD_ELSEWHERE:
-                left_held.append(path)
-        else:
-            error = future.state.message or future.state.name
-            logger.error("%s failed and stays in the inbox: %s", path.name, error)
-            failures.append(DocumentFailure(source=str(path), error=error))
+
+    def finished() -> None:
+        nonlocal done, shown_at
         done += 1
         if time.monotonic() - shown_at >= PROGRESS_EVERY_S or done == len(paths):
             shown_at = time.monotonic()
@@ -220,6 +196,47 @@ def _process_all(
                 progress=100.0 * done / max(len(paths), 1),
                 description=f"{done} of {len(paths)} documents",
             )
+
+    def held_elsewhere(path: Path, looks: int) -> None:
+        if looks < max_looks:
+            due = time.monotonic() + settings.lease_renew_every_s
+            held.append(_Held(path, due, looks + 1))
+        else:
+            left_held.append(path)
+            finished()
+
+    while waiting or held or in_flight:
+        while len(in_flight) < window:
+            if held and held[0].due <= time.monotonic():
+                again = held.popleft()
+                path, looks = again.path, again.looks
+            elif waiting:
+                path, looks = waiting.popleft(), 0
+            else:
+                break
+            # Checked here, not by a task: a task run costs the server more than the check.
+            if held_by_another_run(path, engine):
+                held_elsewhere(path, looks)
+            else:
+                in_flight.append((path, looks, submit(path)))
+        if not in_flight:
+            if held:
+                time.sleep(max(0.0, held[0].due - time.monotonic()))
+            continue
+        path, looks, future = in_flight.popleft()
+        future.wait()
+        if future.state.is_completed():
+            outcome = future.result()
+            if outcome is Skipped.HELD_ELSEWHERE:
+                held_elsewhere(path, looks)
+                continue
+            if isinstance(outcome, list):
+                outcomes.extend(outcome)
+        else:
+            error = future.state.message or future.state.name
+            logger.error("%s failed and stays in the inbox: %s", path.name, error)
+            failures.append(DocumentFailure(source=str(path), error=error))
+        finished()
     if left_held:
         logger.warning(
             "%d documents still held by other runs stay in the inbox: %s",

@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError, StatementError
 from sqlmodel import Session
 
@@ -67,8 +68,10 @@ from invoicebot.steps.transaction import open_transaction
 from invoicebot.store.claims import (
     Claim,
     ClaimOutcome,
+    Clock,
     LeaseLostError,
     claim_document,
+    held_under_lease,
     release_claim,
 )
 from invoicebot.store.limits import storable_file_name, storable_text
@@ -81,6 +84,7 @@ from invoicebot.store.repository import (
     set_archived_path,
 )
 from invoicebot.store.retries import clear_attempts, record_attempt
+from invoicebot.store.tables import utcnow
 from invoicebot.store.training_labels import extraction_case, store_exception_case
 from validation import validate
 
@@ -97,6 +101,7 @@ __all__ = [
     "configured_steps",
     "discover_inbox",
     "extract_options",
+    "held_by_another_run",
     "process_file",
 ]
 
@@ -111,6 +116,18 @@ ARCHIVE_FOLDERS: dict[InvoiceStatus, str] = {
 
 # Why the store refused a claim, as kept with the file's attempts.
 UNCLAIMABLE = "unclaimable"
+
+
+def held_by_another_run(path: Path, engine: Engine, *, clock: Clock = utcnow) -> bool:
+    """Return True when a run holds the file's bytes under a running lease: a batch looks
+    again after a renewal instead of starting a task, which would only find it held (with
+    several runs over one inbox, most files are another run's)."""
+    try:
+        sha256 = file_sha256(path)
+    except OSError:
+        return False  # gone or unreadable: the document's task says which
+    with Session(engine) as session:
+        return held_under_lease(session, sha256=sha256, clock=clock)
 
 
 def process_file(path: Path, context: PipelineContext) -> list[InvoiceOutcome] | Skipped:

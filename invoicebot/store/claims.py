@@ -150,6 +150,19 @@ def claim_document(
     return Claim(ClaimOutcome.CLAIMED, existing.id, PROCESSING, None, owner, previous or "unknown")
 
 
+def held_under_lease(session: Session, *, sha256: str, clock: Clock = utcnow) -> bool:
+    """Return True when a run holds the file with these bytes and its lease runs: claiming
+    it now would find it in progress."""
+    now = clock()
+    held = session.exec(
+        select(Document.id)
+        .where(Document.sha256 == sha256)
+        .where(Document.status == PROCESSING)
+        .where(col(Document.lease_expires_at) >= now)
+    ).first()
+    return held is not None
+
+
 def _lapsed(now: datetime) -> ColumnElement[bool]:
     return or_(
         col(Document.lease_expires_at) < now,

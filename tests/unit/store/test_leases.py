@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from invoicebot.archive import archive_file
 from invoicebot.leases import LeaseKeeper
 from invoicebot.model import Extraction, InvoiceStatus
-from invoicebot.pipeline import PipelineContext, Skipped, extract_options
+from invoicebot.pipeline import PipelineContext, Skipped, extract_options, held_by_another_run
 from invoicebot.settings import Settings
 from invoicebot.store import init_store, make_engine
 from invoicebot.store.claims import (
@@ -112,6 +112,21 @@ def test_a_renewed_lease_is_kept_and_a_lapsed_one_taken_over_and_recorded(
     assert record.taken_at.replace(tzinfo=UTC) == clock.now
     # The claim keeps the time the file was first taken (the KPIs' received time).
     assert document.claimed_at.replace(tzinfo=UTC) == clock.now - timedelta(seconds=51)
+
+
+def test_a_batch_sees_a_file_another_run_holds_until_its_lease_lapses(
+    engine: Engine, clock: FakeClock, tmp_path: Path
+) -> None:
+    path = tmp_path / "held.pdf"
+    path.write_bytes(b"%PDF-1.7 held")
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert not held_by_another_run(path, engine, clock=clock)  # nobody claimed it
+    claim(engine, clock, "worker-1", sha)
+    clock.advance(30)
+    assert held_by_another_run(path, engine, clock=clock)  # the lease runs to its end
+    clock.advance(1)
+    assert not held_by_another_run(path, engine, clock=clock)  # lapsed: to take over
+    assert not held_by_another_run(tmp_path / "gone.pdf", engine, clock=clock)
 
 
 def test_a_run_whose_claim_was_taken_over_can_neither_renew_store_nor_release_it(
