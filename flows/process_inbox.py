@@ -52,16 +52,17 @@ from invoicebot.store.repository import finish_batch, start_batch
 # One document per core at a time; inside a document, OCR shares out the remaining workers.
 PARALLEL_DOCUMENTS = os.cpu_count() or 2
 # Beyond the two hard limits of a document's readings (the e-invoice XML, then its printed
-# page), what storing and archiving may take before the task is stopped as a backstop.
+# page), what storing and archiving may take a live run.
 STORE_ALLOWANCE_S = 120.0
 # The progress artifact is updated at most this often (and at the end): an update is an API
 # call, and one per document cost the server more than the document's own task run.
 PROGRESS_EVERY_S = 2.0
 
 
-def task_timeout_s(settings: Settings) -> float:
-    """Return the process-document task's timeout: a backstop behind the reading process's
-    hard limit, which stops a hung document first."""
+def longest_document_s(settings: Settings) -> float:
+    """Return the longest a live run takes over one document. No Prefect timeout enforces
+    it: the task runs in a worker thread, which a timeout cannot interrupt (Prefect says so
+    in a warning on every task run); the reading process's hard limit stops a hung reading."""
     hard_limit_s = ExtractOptions(timeout_s=settings.document_timeout_s).hard_limit_s
     return 2 * hard_limit_s + STORE_ALLOWANCE_S
 
@@ -91,8 +92,8 @@ def process_document_task(
 
 def held_wait_rounds(settings: Settings) -> int:
     """Return how many times a batch looks again at the files other runs hold: enough for
-    a live run to finish any document (its task timeout) and a dead one's lease to lapse."""
-    waited_s = task_timeout_s(settings) + settings.claim_lease_s
+    a live run to finish any document and a dead one's lease to lapse."""
+    waited_s = longest_document_s(settings) + settings.claim_lease_s
     return math.ceil(waited_s / settings.lease_renew_every_s) + 1
 
 
@@ -165,11 +166,10 @@ def _process_all(
     dead worker's documents do not wait for the end of the others' batches.
     """
     logger = get_run_logger()
-    process = process_document_task.with_options(timeout_seconds=task_timeout_s(settings))
 
     def submit(path: Path) -> PrefectFuture[list[InvoiceOutcome] | Skipped]:
         # Not quoted: a Dask worker would get the quote, not the settings.
-        return process.submit(path, batch_id, settings)
+        return process_document_task.submit(path, batch_id, settings)
 
     window = 2 * batch_parallelism(settings, parallel_documents=PARALLEL_DOCUMENTS)
     max_looks = held_wait_rounds(settings)
