@@ -146,7 +146,7 @@ def read_page_image(
 ) -> PageWords:
     """Return the words tesseract reads on one page image, positions in pixels."""
     deadline.remaining()
-    image = remove_rules(upright_page(image))
+    image = prepared_page(image)
     words = TESSERACT.read_words(image, options.ocr_languages, deadline)
     words += words_in_unread_bands(
         image, words, lambda band: TESSERACT.read_words(band, options.ocr_languages, deadline)
@@ -154,6 +154,11 @@ def read_page_image(
     return PageWords(
         number=number, width=image.width, height=image.height, method="ocr", words=words
     )
+
+
+def prepared_page(image: Image.Image) -> Image.Image:
+    """Return the page image tesseract is given: upright, its column rules whitened."""
+    return remove_rules(upright_page(image))
 
 
 class TesseractEngine:
