@@ -86,6 +86,9 @@ EVEN_PHOTO_LIGHTING = True
 # line-item F1 0.845 -> 0.981, for 0.1 s a page. Whitening horizontal rules as well did worse
 # (line F1 0.878): a table's filled header band went, and its white lettering with it.
 RULE_MIN_LENGTH = 0.028
+# Upright page images kept for a second engine (4 MB each at 200 dpi): a longer document read
+# again is rendered and turned again, rather than held whole in memory.
+KEPT_UPRIGHT_PAGES = 4
 RULE_INK_LEVEL = 170
 
 
@@ -100,9 +103,7 @@ class OcrEngineUnavailableError(InvoiceError):
 def read_with_engine(
     engine: OcrEngine, image: Image.Image, number: int, options: ExtractOptions, deadline: Deadline
 ) -> PageWords:
-    """Return the words ``engine`` reads on one page image, flattened and turned upright
-    first."""
-    image = upright_page(image)
+    """Return the words ``engine`` reads on one upright page image (``upright_page``)."""
     words = engine.read_words(image, options.ocr_languages, deadline)
     return PageWords(
         number=number, width=image.width, height=image.height, method="ocr", words=words
@@ -119,12 +120,18 @@ def ocr_pdf_pages(
 
 
 def ocr_images(
-    images: Iterable[tuple[int, Image.Image]], options: ExtractOptions, deadline: Deadline
+    images: Iterable[tuple[int, Image.Image]],
+    options: ExtractOptions,
+    deadline: Deadline,
+    *,
+    upright: dict[int, Image.Image] | None = None,
 ) -> list[PageWords]:
     """Return the words of each ``(page number, image)``, OCR'd ``options.ocr_workers`` at once.
 
     ``images`` is consumed in this thread, so a generator may render pages lazily; at most two
-    pages per worker wait in memory.
+    pages per worker wait in memory. ``upright``, when given, receives the upright images of
+    the first ``KEPT_UPRIGHT_PAGES`` pages by page number, for a second engine to read
+    without rendering and turning them again.
     """
     _check_languages(options.ocr_languages)
     pages: list[PageWords] = []
@@ -134,7 +141,7 @@ def ocr_images(
         for number, image in images:
             if len(pending) >= 2 * options.ocr_workers:
                 pages.append(pending.popleft().result())
-            pending.append(pool.submit(read_page_image, image, number, options, deadline))
+            pending.append(pool.submit(read_page_image, image, number, options, deadline, upright))
         pages.extend(future.result() for future in pending)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -142,11 +149,19 @@ def ocr_images(
 
 
 def read_page_image(
-    image: Image.Image, number: int, options: ExtractOptions, deadline: Deadline
+    image: Image.Image,
+    number: int,
+    options: ExtractOptions,
+    deadline: Deadline,
+    upright: dict[int, Image.Image] | None = None,
 ) -> PageWords:
-    """Return the words tesseract reads on one page image, positions in pixels."""
+    """Return the words tesseract reads on one page image, positions in pixels; the upright
+    image goes into ``upright`` when given."""
     deadline.remaining()
-    image = remove_rules(upright_page(image))
+    turned = upright_page(image)
+    if upright is not None and number <= KEPT_UPRIGHT_PAGES:
+        upright[number] = turned
+    image = remove_rules(turned)
     words = TESSERACT.read_words(image, options.ocr_languages, deadline)
     words += words_in_unread_bands(
         image, words, lambda band: TESSERACT.read_words(band, options.ocr_languages, deadline)
@@ -154,6 +169,11 @@ def read_page_image(
     return PageWords(
         number=number, width=image.width, height=image.height, method="ocr", words=words
     )
+
+
+def prepared_page(image: Image.Image) -> Image.Image:
+    """Return the page image tesseract is given: upright, its column rules whitened."""
+    return remove_rules(upright_page(image))
 
 
 class TesseractEngine:

@@ -30,6 +30,7 @@ from extractors.ocr import (
     ocr_images,
     read_with_engine,
     render_pdf_pages,
+    upright_page,
 )
 from extractors.ocr_engines import OcrEngine
 from extractors.ocr_vote import voted_name
@@ -79,14 +80,28 @@ class OcrExtractor:
             )
         else:
             return None
-        pages = ocr_images(images(), options, deadline)
+        upright: dict[int, Image.Image] = {}
+        pages = ocr_images(images(), options, deadline, upright=upright)
         reading = read_invoice(pages)
         second = OCR_ENGINES.get(SECOND_ENGINE) if SECOND_ENGINE else None
         if second is not None and needs_second_reading(pages, reading) and second.available():
+            if len(upright) == len(pages):
+                # Every page kept upright by the first reading: none is rendered again.
+                images = functools.partial(iter, sorted(upright.items()))
+            else:
+                images = _turned_upright(images)
             reading = _with_second_reading(reading, pages, second, images, options, deadline)
+        upright.clear()
         return reading.to_extraction(
             document, method=Method.OCR, pages=len(pages), page_words=pages
         )
+
+
+def _turned_upright(
+    images: Callable[[], Iterator[tuple[int, Image.Image]]],
+) -> Callable[[], Iterator[tuple[int, Image.Image]]]:
+    """Return ``images`` with each page turned upright (``upright_page``)."""
+    return lambda: ((number, upright_page(image)) for number, image in images())
 
 
 def _with_second_reading(
@@ -97,10 +112,11 @@ def _with_second_reading(
     options: ExtractOptions,
     deadline: Deadline,
 ) -> FieldReading:
-    """Return ``reading`` merged with ``engine``'s reading of the pages, or ``reading`` alone
-    when the time limit passes during the second reading: tesseract's words are already
-    read, and a poor reading beats a timed-out document. The parties' names keep the
-    letters the second engine read more surely (``extractors.ocr_vote``)."""
+    """Return ``reading`` merged with ``engine``'s reading of the upright pages ``images``
+    gives, or ``reading`` alone when the time limit passes during the second reading:
+    tesseract's words are already read, and a poor reading beats a timed-out document. The
+    parties' names keep the letters the second engine read more surely
+    (``extractors.ocr_vote``)."""
     try:
         second_pages = [
             read_with_engine(engine, image, number, options, deadline) for number, image in images()

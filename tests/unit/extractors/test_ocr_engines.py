@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from extractors import ocr, ocr_reading
 from extractors.base import (
     Deadline,
     DocumentKind,
@@ -20,7 +22,7 @@ from extractors.base import (
     SourceDocument,
     Word,
 )
-from extractors.ocr import OCR_ENGINES
+from extractors.ocr import OCR_ENGINES, load_image_pages
 from extractors.ocr_engines import RapidOcrEngine, _line_words
 from extractors.ocr_reading import (
     SECOND_ENGINE,
@@ -183,3 +185,36 @@ def test_the_time_limit_passing_in_the_second_reading_keeps_the_tesseract_readin
     assert extraction.error is None
     assert extraction.fields.seller_name == "ACME TRADING SDN BHD"
     assert extraction.fields.total_gross is None
+
+
+class CountingLoader:
+    """``load_image_pages``, counting how often the image file is decoded."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(
+        self, data: bytes, source: str, **limits: int
+    ) -> Iterator[tuple[int, Image.Image]]:
+        self.calls += 1
+        return load_image_pages(data, source, **limits)
+
+
+@pytest.mark.parametrize(("kept", "decoded"), [(ocr.KEPT_UPRIGHT_PAGES, 1), (0, 2)])
+def test_the_second_engine_reads_the_pages_the_first_reading_turned_upright(
+    monkeypatch: pytest.MonkeyPatch, kept: int, decoded: int
+) -> None:
+    assert SECOND_ENGINE is not None
+    fake = FakeEngine()
+    loader = CountingLoader()
+    monkeypatch.setitem(OCR_ENGINES, SECOND_ENGINE, fake)
+    monkeypatch.setattr(ocr_reading, "load_image_pages", loader)
+    # A document longer than the pages kept upright is decoded again for the second engine.
+    monkeypatch.setattr(ocr, "KEPT_UPRIGHT_PAGES", kept)
+
+    extraction = OcrExtractor().extract(receipt_without_total(), FAST_OCR)
+
+    assert extraction is not None
+    assert loader.calls == decoded
+    assert fake.pages == 1
+    assert extraction.fields.total_gross == Decimal("14.10")
