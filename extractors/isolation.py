@@ -29,6 +29,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
@@ -152,6 +153,13 @@ class DocumentReader:
         if reply.extraction is None:  # a reply always carries one of the three
             raise DocumentCrashedError(source, None, "the reading process gave no answer")
         return list(reply.invoices) or [reply.extraction]
+
+    def start(self) -> None:
+        """Start the fork server now rather than at the first document: its imports and
+        warm-up take seconds of one core, which then overlap with what the caller does."""
+        with self._lock:
+            self._fork_server()
+        forkserver.ensure_running()
 
     def close(self) -> None:
         """Stop the idle reading processes."""

@@ -22,6 +22,7 @@ from prefect.runtime import flow_run
 from sqlmodel import Session
 
 from extractors.base import ExtractOptions
+from extractors.isolation import shared_reader
 from flows.lifecycle_events import emit_lifecycle_events
 from flows.review import start_review_runs
 from flows.runners import batch_parallelism, batch_task_runner
@@ -49,8 +50,9 @@ from invoicebot.steps.document import call_directly
 from invoicebot.store.engine import shared_engine
 from invoicebot.store.repository import finish_batch, start_batch
 
-# One document per core at a time; inside a document, OCR shares out the remaining workers.
-PARALLEL_DOCUMENTS = os.cpu_count() or 2
+# One document per core at a time (the cores this process may use: taskset, cpusets); inside
+# a document, OCR shares out the remaining workers.
+PARALLEL_DOCUMENTS = len(os.sched_getaffinity(0)) or 2
 # Beyond the two hard limits of a document's readings (the e-invoice XML, then its printed
 # page), what storing and archiving may take a live run.
 STORE_ALLOWANCE_S = 120.0
@@ -111,6 +113,10 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
     engine = shared_engine(settings.resolved_database_url)
     # A wrong steps configuration stops the batch here, before any file is claimed.
     configured_steps(settings)
+    if settings.task_runner == "thread":
+        # The documents are read by this process's reading processes: their fork server
+        # starts while the inbox is listed and the batch recorded.
+        shared_reader().start()
     paths = discover_inbox(Path(inbox))[:batch_size]
     with Session(engine) as session:
         batch_id = start_batch(session, inbox=inbox, flow_run_id=flow_run.get_id())

@@ -9,6 +9,8 @@ reading and that the reader goes on.
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +27,7 @@ from invoicebot.model import (
     ErrorCode,
     Method,
 )
+from tests.conftest import ROOT
 from tests.misbehaving import EVERY_PLUGIN
 from tests.unit.extractors.test_text_layer import INVOICE_LINES, make_pdf
 
@@ -132,3 +135,19 @@ def test_a_process_killed_while_idle_is_replaced(reader: DocumentReader, tmp_pat
         idle.process.join()
 
     assert_reads(reader, tmp_path)
+
+
+def test_a_started_reader_has_its_fork_server_before_the_first_document() -> None:
+    # In a fresh interpreter: this test process's fork server may be running already.
+    script = (
+        "import os, pathlib\n"
+        "from extractors.isolation import DocumentReader\n"
+        "DocumentReader().start()\n"
+        "children = pathlib.Path(f'/proc/{os.getpid()}/task/{os.getpid()}/children')\n"
+        "for pid in children.read_text().split():\n"
+        "    print(pathlib.Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\\0', b' '))\n"
+    )
+    started = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert "multiprocessing.forkserver" in started.stdout
