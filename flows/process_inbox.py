@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -48,7 +50,7 @@ from invoicebot.privacy import mask_text
 from invoicebot.settings import Settings
 from invoicebot.steps.document import call_directly
 from invoicebot.store.engine import shared_engine
-from invoicebot.store.repository import finish_batch, start_batch
+from invoicebot.store.repository import finish_batch, other_running_batches, start_batch
 
 # One document per core at a time (the cores this process may use: taskset, cpusets); inside
 # a document, OCR shares out the remaining workers.
@@ -56,6 +58,8 @@ PARALLEL_DOCUMENTS = len(os.sched_getaffinity(0)) or 2
 # Beyond the two hard limits of a document's readings (the e-invoice XML, then its printed
 # page), what storing and archiving may take a live run.
 STORE_ALLOWANCE_S = 120.0
+# Batch runs over the same inbox started this recently and not finished share it.
+SHARED_INBOX_WINDOW = timedelta(hours=24)
 # The progress artifact is updated at most this often (and at the end): an update is an API
 # call, and one per document cost the server more than the document's own task run.
 PROGRESS_EVERY_S = 2.0
@@ -120,6 +124,14 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
     paths = discover_inbox(Path(inbox))[:batch_size]
     with Session(engine) as session:
         batch_id = start_batch(session, inbox=inbox, flow_run_id=flow_run.get_id())
+        sharing = other_running_batches(
+            session, inbox=inbox, batch_id=batch_id, started_within=SHARED_INBOX_WINDOW
+        )
+    if sharing and paths:
+        # Runs over one inbox walking it in the same order would meet at every file, each
+        # a claim lost and a task run for nothing: this one starts somewhere else in it.
+        start = random.randrange(len(paths))
+        paths = paths[start:] + paths[:start]
     logger.info("%d documents in %s (batch %d)", len(paths), inbox, batch_id)
     started = time.perf_counter()
     outcomes, failures = _process_all(paths, batch_id, settings)
@@ -221,7 +233,9 @@ def _process_all(
             else:
                 break
             # Checked here, not by a task: a task run costs the server more than the check.
-            if held_by_another_run(path, engine):
+            if not path.exists():
+                finished()  # another run processed and moved it
+            elif held_by_another_run(path, engine):
                 held_elsewhere(path, looks)
             else:
                 in_flight.append((path, looks, submit(path)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text, update
@@ -49,6 +50,22 @@ def start_batch(session: Session, *, inbox: str, flow_run_id: str | None) -> int
     session.commit()
     assert batch.id is not None  # set by the INSERT
     return batch.id
+
+
+def other_running_batches(
+    session: Session, *, inbox: str, batch_id: int, started_within: timedelta
+) -> int:
+    """Return how many other batch runs over ``inbox`` started within ``started_within`` and
+    have not finished (or died unfinished)."""
+    since = utcnow() - started_within
+    rows = session.exec(
+        select(BatchRun.id)
+        .where(BatchRun.inbox == inbox)
+        .where(col(BatchRun.id) != batch_id)
+        .where(col(BatchRun.finished_at).is_(None))
+        .where(col(BatchRun.started_at) >= since)
+    ).all()
+    return len(rows)
 
 
 def finish_batch(

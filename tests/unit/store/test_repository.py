@@ -18,11 +18,15 @@ from invoicebot.store.claims import ClaimOutcome, claim_document, release_claim
 from invoicebot.store.repository import (
     StoreUsageError,
     begin_write,
+    finish_batch,
+    other_running_batches,
     record_invoice,
     record_quarantine,
     same_seller_and_number,
+    start_batch,
 )
 from invoicebot.store.tables import (
+    BatchRun,
     Document,
     ExceptionRecord,
     Invoice,
@@ -196,3 +200,21 @@ def test_the_write_lock_must_come_before_the_first_write(tmp_path: Path) -> None
         with pytest.raises(StoreUsageError):
             begin_write(session)
     engine.dispose()
+
+
+def test_a_batch_knows_the_other_unfinished_batches_over_its_inbox(engine: Engine) -> None:
+    with Session(engine) as session:
+        first = start_batch(session, inbox="/in", flow_run_id=None)
+        second = start_batch(session, inbox="/in", flow_run_id=None)
+        start_batch(session, inbox="/elsewhere", flow_run_id=None)
+        old = start_batch(session, inbox="/in", flow_run_id=None)
+        session.execute(
+            update(BatchRun)
+            .where(col(BatchRun.id) == old)
+            .values(started_at=utcnow() - timedelta(days=2))
+        )
+        session.commit()
+        day = timedelta(days=1)
+        assert other_running_batches(session, inbox="/in", batch_id=second, started_within=day) == 1
+        finish_batch(session, batch_id=first, counts={}, machine_seconds=1.0)
+        assert other_running_batches(session, inbox="/in", batch_id=second, started_within=day) == 0
