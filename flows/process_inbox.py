@@ -134,7 +134,7 @@ def process_inbox(inbox: str, batch_size: int | None = None) -> BatchSummary:
         paths = paths[start:] + paths[:start]
     logger.info("%d documents in %s (batch %d)", len(paths), inbox, batch_id)
     started = time.perf_counter()
-    outcomes, failures = _process_all(paths, batch_id, settings)
+    outcomes, failures = _process_all(paths, batch_id, settings, shared=bool(sharing))
     machine_seconds = time.perf_counter() - started
     kpis = batch_kpis(
         outcomes,
@@ -173,7 +173,7 @@ class _Held:
 
 
 def _process_all(
-    paths: list[Path], batch_id: int, settings: Settings
+    paths: list[Path], batch_id: int, settings: Settings, *, shared: bool
 ) -> tuple[list[InvoiceOutcome], list[DocumentFailure]]:
     """Return the outcomes and failures of ``paths``; one failure never stops the batch.
 
@@ -181,7 +181,8 @@ def _process_all(
     run holds is looked at again every lease renewal, ahead of the files not started yet,
     until that run finishes it, or dies and its lease lapses, when this run takes it over
     (within a lease and a renewal of the death). So several batches share one inbox, and a
-    dead worker's documents do not wait for the end of the others' batches.
+    dead worker's documents do not wait for the end of the others' batches. ``shared`` (other
+    runs work over the inbox): on meeting another run's file, this one goes on elsewhere.
     """
     logger = get_run_logger()
 
@@ -216,6 +217,9 @@ def _process_all(
             )
 
     def held_elsewhere(path: Path, looks: int) -> None:
+        if shared and waiting:
+            # Another run works here: go on somewhere else rather than behind it.
+            waiting.rotate(random.randrange(len(waiting)))
         if looks < max_looks:
             due = time.monotonic() + settings.lease_renew_every_s
             held.append(_Held(path, due, looks + 1))
