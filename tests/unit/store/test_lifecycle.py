@@ -73,14 +73,19 @@ def test_the_database_refuses_a_second_row_of_one_status(engine: Engine) -> None
             session.commit()
 
 
-def test_of_two_runs_claiming_one_event_one_emits_it(engine: Engine) -> None:
+def approved_status(engine: Engine, number: str) -> int:
+    """Store an approved e-invoice with its 205 status; return the status's id."""
     with Session(engine) as session:
-        invoice = store_invoice(session, "F-3", "approved", method="einvoice")
+        invoice = store_invoice(session, number, "approved", method="einvoice")
         status = add_status(session, invoice_id=invoice, status_code="205", cause="batch",
                             einvoice=True)  # fmt: skip
         session.commit()
         assert status is not None and status.id is not None
-        status_id = status.id
+        return status.id
+
+
+def test_of_two_runs_claiming_one_event_one_emits_it(engine: Engine) -> None:
+    status_id = approved_status(engine, "F-3")
     with Session(engine) as first, Session(engine) as second:
         # A run that claimed it and could not send the event gives it back.
         assert claim_event(first, status_id)
@@ -97,13 +102,7 @@ def test_of_two_runs_claiming_one_event_one_emits_it(engine: Engine) -> None:
 def test_a_run_claiming_an_event_another_holds_waits_and_leaves_it(postgres_url: str) -> None:
     engine = make_engine(postgres_url)
     init_store(engine)
-    with Session(engine) as session:
-        invoice = store_invoice(session, "F-4", "approved", method="einvoice")
-        status = add_status(session, invoice_id=invoice, status_code="205", cause="batch",
-                            einvoice=True)  # fmt: skip
-        session.commit()
-        assert status is not None and status.id is not None
-        status_id = status.id
+    status_id = approved_status(engine, "F-4")
     with Session(engine) as holder, ThreadPoolExecutor(max_workers=1) as other_run:
         assert claim_event(holder, status_id)
 
