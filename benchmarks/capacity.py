@@ -30,7 +30,6 @@ Linux's cgroup v1 cpuacct or cgroup v2.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 import shutil
@@ -44,6 +43,7 @@ from pathlib import Path
 
 import pypdfium2
 
+from benchmarks.cpu_group import CpuGroup, start_in
 from benchmarks.workers import date_rules, fresh_database, prefect_server
 from invoicebot.store import init_store, make_engine
 from samples.invoices.generate import DocumentPlan, Kind, plan_documents, render_document
@@ -53,47 +53,6 @@ RUN_TIMEOUT_S = 3600
 # The fixed cost's batch: one invoice per core, so that every reading process starts.
 BASELINE_INVOICES = os.cpu_count() or 2
 DEFAULT_MIX = "text-pdf=0.55,scanned-pdf=0.30,image=0.05,facturx=0.10"
-CGROUP_V1 = Path("/sys/fs/cgroup/cpuacct")
-CGROUP_V2 = Path("/sys/fs/cgroup")
-
-
-class CpuGroup:
-    """A cgroup whose processes' CPU time, ended processes included, can be read."""
-
-    def __init__(self, name: str) -> None:
-        if (CGROUP_V1 / "cpuacct.usage").exists():
-            self.path = CGROUP_V1 / name
-            self.usage_file, self.scale = "cpuacct.usage", 1e-9
-        elif (CGROUP_V2 / "cgroup.controllers").exists():
-            self.path = CGROUP_V2 / name
-            self.usage_file, self.scale = "cpu.stat", 1e-6
-        else:
-            raise RuntimeError("no cpuacct cgroup (v1) nor cgroup v2 under /sys/fs/cgroup")
-        self.path.mkdir(exist_ok=True)
-
-    def seconds(self) -> float:
-        """Return the CPU seconds of every process that was ever in the group."""
-        text = (self.path / self.usage_file).read_text()
-        if self.usage_file == "cpu.stat":
-            usage = next(line for line in text.splitlines() if line.startswith("usage_usec"))
-            return int(usage.split()[1]) * self.scale
-        return int(text) * self.scale
-
-    def remove(self) -> None:
-        """Move what still runs in the group out of it, then remove the group (a process
-        that has just exited may hold it a moment longer)."""
-        deadline = time.monotonic() + 30
-        while True:
-            for pid in (self.path / "cgroup.procs").read_text().split():
-                with contextlib.suppress(ProcessLookupError):
-                    (self.path.parent / "cgroup.procs").write_text(pid)
-            try:
-                self.path.rmdir()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
 
 
 @dataclass
@@ -139,19 +98,9 @@ def run_batch(env: dict[str, str], inbox: Path, log: Path) -> tuple[float, float
     try:
         started = time.perf_counter()
         with log.open("ab") as stderr:
-            process = subprocess.Popen(
-                [
-                    "sh",
-                    "-c",
-                    f'echo $$ > {group.path / "cgroup.procs"} && exec "$0" "$@"',
-                    sys.executable,
-                    "-m",
-                    "invoicebot",
-                    "run",
-                    "--inbox",
-                    str(inbox),
-                    "--json",
-                ],
+            process = start_in(
+                group,
+                [sys.executable, "-m", "invoicebot", "run", "--inbox", str(inbox), "--json"],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,

@@ -21,7 +21,8 @@ on the same batch with the options the batch uses (each stage's thread CPU time,
 holds on a loaded machine): the text-layer probe, render, preprocessing, tesseract on the page,
 tesseract's second look at the ink it passed over (``extractors.unread_ink``), the second engine
 (RapidOCR), reading the fields, and the rest of the cascade; and the flow's CPU seconds per page
-beyond the reading (the store and Prefect), from the whole ``invoicebot run`` process tree.
+beyond the reading (the store and Prefect), from the whole ``invoicebot run`` process tree,
+counted by a cgroup (``benchmarks/cpu_group.py``: needs root).
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ from typing import Any
 
 import pypdfium2
 
+from benchmarks.cpu_group import CpuGroup, start_in
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 2026
 RUN_TIMEOUT_S = 3600
-SAMPLE_S = 0.25
 # An image lower than this is a band of a page read again (at most 2.5 % of an A4 page's height
 # at 300 dpi, with its margins), not a page.
 BAND_HEIGHT = 400
@@ -205,25 +207,28 @@ def invoicebot_run(inbox: Path, data_dir: Path, env: dict[str, str], cores: int)
     """Return the figures of one ``invoicebot run`` over ``inbox`` on ``cores`` CPUs."""
     pages = page_count(sorted(inbox.iterdir()))
     started = time.perf_counter()
-    with affinity(cpus(cores)):
-        # A session of its own, so that its fork server and reading processes can be found.
-        process = subprocess.Popen(
-            [sys.executable, "-m", "invoicebot", "run", "--inbox", str(inbox), "--json"],
-            env=env | {"INVOICEBOT_DATA_DIR": str(data_dir)},
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-    cpu = SessionCpu(process.pid)
-    while process.poll() is None:
-        cpu.sample()
-        if time.perf_counter() - started > RUN_TIMEOUT_S:
+    group = CpuGroup(f"invoicebot-scan-floor-{os.getpid()}")
+    try:
+        with affinity(cpus(cores)):
+            process = start_in(
+                group,
+                [sys.executable, "-m", "invoicebot", "run", "--inbox", str(inbox), "--json"],
+                env=env | {"INVOICEBOT_DATA_DIR": str(data_dir)},
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        try:
+            stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
             process.kill()
-        time.sleep(SAMPLE_S)
-    command_s = time.perf_counter() - started
-    stdout, stderr = process.communicate()
+            raise
+        command_s = time.perf_counter() - started
+        # The fork server and reading processes ended with the run; their time is counted.
+        cpu_s = group.seconds()
+    finally:
+        group.remove()
     if process.returncode != 0:
         raise SystemExit(f"invoicebot run exited {process.returncode}:\n{stderr[-4000:]}")
     summary = json.loads(stdout)
@@ -236,31 +241,7 @@ def invoicebot_run(inbox: Path, data_dir: Path, env: dict[str, str], cores: int)
     batch_s = (
         datetime.fromisoformat(finished_at) - datetime.fromisoformat(started_at)
     ).total_seconds()
-    return FlowRun(pages=pages, batch_s=batch_s, command_s=command_s, cpu_s=cpu.seconds())
-
-
-class SessionCpu:
-    """CPU seconds of every process of a session (a command and all it started), sampled
-    from /proc: the fork server and the reading processes are nobody's waited-for child, so
-    ``RUSAGE_CHILDREN`` misses them."""
-
-    def __init__(self, session: int) -> None:
-        self.session = session
-        self.ticks: dict[int, int] = {}
-
-    def sample(self) -> None:
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            # After the command name: state, ppid, pgrp, session, ... utime, stime (proc(5)).
-            if int(fields[3]) == self.session:
-                pid = int(stat.parent.name)
-                self.ticks[pid] = max(self.ticks.get(pid, 0), int(fields[11]) + int(fields[12]))
-
-    def seconds(self) -> float:
-        return sum(self.ticks.values()) / os.sysconf("SC_CLK_TCK")
+    return FlowRun(pages=pages, batch_s=batch_s, command_s=command_s, cpu_s=cpu_s)
 
 
 def flow_run(batch: Sequence[Path], folder: Path, env: dict[str, str], cores: int) -> FlowRun:
