@@ -10,6 +10,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import (
@@ -21,6 +22,7 @@ from prefect.artifacts import (
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.tasks import TaskRunNameCallbackWithParameters
 from sqlmodel import Session
 
 from extractors.base import ExtractOptions
@@ -73,14 +75,37 @@ def longest_document_s(settings: Settings) -> float:
     return 2 * hard_limit_s + STORE_ALLOWANCE_S
 
 
+@dataclass(frozen=True)
+class DocumentResult:
+    """What a task run gave for one of its documents: its outcomes (one per invoice it
+    holds), why this run gave none (``Skipped``), or the error that left it in the inbox."""
+
+    path: Path
+    outcome: list[InvoiceOutcome] | Skipped | DocumentFailure
+
+
+def group_run_name(parameters: dict[str, Any]) -> str:
+    """Return a process-documents task run's name: its first file, and how many follow."""
+    paths: list[Path] = parameters["paths"]
+    more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+    return f"process {paths[0].name}{more}"
+
+
 # No caching: processing moves files and writes the store, it must run every time.
-@task(name="process-document", task_run_name="process {path.name}", cache_policy=NO_CACHE)
-def process_document_task(
-    path: Path, batch_id: int, settings: Settings
-) -> list[InvoiceOutcome] | Skipped:
-    """Return the outcomes of one inbox file (one per invoice it holds), or why this run
-    gave none (another run holds it, or moved it), with the batch's ``settings`` (read once
-    by the flow: reading them costs milliseconds, a tenth of a text PDF's cost to the flow)."""
+# Cast: Prefect's protocol for a name from the parameters also lists its own class method.
+@task(
+    name="process-documents",
+    task_run_name=cast(TaskRunNameCallbackWithParameters, group_run_name),
+    cache_policy=NO_CACHE,
+)
+def process_documents_task(
+    paths: list[Path], batch_id: int, settings: Settings
+) -> list[DocumentResult]:
+    """Return what each of ``paths`` gave, read one after the other, with the batch's
+    ``settings`` (read once by the flow: reading them costs milliseconds, a tenth of a text
+    PDF's cost to the flow). Several documents a task run: a task run costs the server and
+    the flow more than a text PDF's reading. One document's failure does not stop the others."""
+    logger = get_run_logger()
     context = PipelineContext(
         settings=settings,
         engine=shared_engine(settings.resolved_database_url),
@@ -93,7 +118,22 @@ def process_document_task(
         run_step=run_step_as_task if settings.step_task_runs else call_directly,
         emit=emit_prefect_event,
     )
-    return process_file(path, context)
+    results: list[DocumentResult] = []
+    for path in paths:
+        try:
+            outcome: list[InvoiceOutcome] | Skipped | DocumentFailure = process_file(path, context)
+        except Exception as error:  # the document fails, the group goes on
+            logger.exception("%s failed and stays in the inbox", path.name)
+            outcome = DocumentFailure(source=str(path), error=f"{type(error).__name__}: {error}")
+        results.append(DocumentResult(path, outcome))
+    return results
+
+
+def group_size(remaining: int, in_flight: int, most: int) -> int:
+    """Return how many of the ``remaining`` documents the next task run takes: at most
+    ``most``, and fewer as the batch's end nears (guided scheduling), so that each of the
+    ``in_flight`` task runs at a time still gets about two more and none runs on alone."""
+    return max(1, min(most, remaining // (2 * in_flight)))
 
 
 def held_wait_rounds(settings: Settings) -> int:
@@ -177,24 +217,26 @@ def _process_all(
 ) -> tuple[list[InvoiceOutcome], list[DocumentFailure]]:
     """Return the outcomes and failures of ``paths``; one failure never stops the batch.
 
-    A few documents per worker are in flight at a time, not the whole batch: a file another
-    run holds is looked at again every lease renewal, ahead of the files not started yet,
-    until that run finishes it, or dies and its lease lapses, when this run takes it over
-    (within a lease and a renewal of the death). So several batches share one inbox, and a
-    dead worker's documents do not wait for the end of the others' batches. ``shared`` (other
-    runs work over the inbox): on meeting another run's file, this one goes on elsewhere.
+    A few task runs per worker are in flight at a time, each over a group of documents, not
+    the whole batch: a file another run holds is looked at again every lease renewal, ahead
+    of the files not started yet, until that run finishes it, or dies and its lease lapses,
+    when this run takes it over (within a lease and a renewal of the death). So several
+    batches share one inbox, and a dead worker's documents do not wait for the end of the
+    others' batches: a document is claimed when its reading starts, not when its group is
+    formed. ``shared`` (other runs work over the inbox): on meeting another run's file, this
+    one goes on elsewhere.
     """
     logger = get_run_logger()
 
-    def submit(path: Path) -> PrefectFuture[list[InvoiceOutcome] | Skipped]:
+    def submit(group: list[Path]) -> PrefectFuture[list[DocumentResult]]:
         # Not quoted: a Dask worker would get the quote, not the settings.
-        return process_document_task.submit(path, batch_id, settings)
+        return process_documents_task.submit(group, batch_id, settings)
 
     window = 2 * batch_parallelism(settings, parallel_documents=PARALLEL_DOCUMENTS)
     max_looks = held_wait_rounds(settings)
     waiting = deque(paths)
     held: deque[_Held] = deque()
-    in_flight: deque[tuple[Path, int, PrefectFuture[list[InvoiceOutcome] | Skipped]]] = deque()
+    in_flight: deque[tuple[dict[Path, int], PrefectFuture[list[DocumentResult]]]] = deque()
     outcomes: list[InvoiceOutcome] = []
     failures: list[DocumentFailure] = []
     left_held: list[Path] = []
@@ -227,8 +269,12 @@ def _process_all(
             left_held.append(path)
             finished()
 
-    while waiting or held or in_flight:
-        while len(in_flight) < window:
+    def next_group() -> dict[Path, int]:
+        """Return the next files to read with how often each was looked at: the held ones
+        due first, then those not started; the ones another run holds or moved left out."""
+        size = group_size(len(waiting) + len(held), window, settings.documents_per_task)
+        group: dict[Path, int] = {}
+        while len(group) < size:
             if held and held[0].due <= time.monotonic():
                 again = held.popleft()
                 path, looks = again.path, again.looks
@@ -242,25 +288,39 @@ def _process_all(
             elif held_by_another_run(path, engine):
                 held_elsewhere(path, looks)
             else:
-                in_flight.append((path, looks, submit(path)))
+                group[path] = looks
+        return group
+
+    while waiting or held or in_flight:
+        while len(in_flight) < window and (group := next_group()):
+            in_flight.append((group, submit(list(group))))
         if not in_flight:
             if held:
                 time.sleep(max(0.0, held[0].due - time.monotonic()))
             continue
-        path, looks, future = in_flight.popleft()
+        group, future = in_flight.popleft()
         future.wait()
         if future.state.is_completed():
-            outcome = future.result()
-            if outcome is Skipped.HELD_ELSEWHERE:
-                held_elsewhere(path, looks)
-                continue
-            if isinstance(outcome, list):
-                outcomes.extend(outcome)
+            results = future.result()
         else:
+            # The task run itself failed (its worker died, say): all its documents with it.
             error = future.state.message or future.state.name
-            logger.error("%s failed and stays in the inbox: %s", path.name, error)
-            failures.append(DocumentFailure(source=str(path), error=error))
-        finished()
+            results = [
+                DocumentResult(path, DocumentFailure(source=str(path), error=error))
+                for path in group
+            ]
+        for result in results:
+            if result.outcome is Skipped.HELD_ELSEWHERE:
+                held_elsewhere(result.path, group[result.path])
+                continue
+            if isinstance(result.outcome, list):
+                outcomes.extend(result.outcome)
+            elif isinstance(result.outcome, DocumentFailure):
+                logger.error(
+                    "%s failed and stays in the inbox: %s", result.path.name, result.outcome.error
+                )
+                failures.append(result.outcome)
+            finished()
     if left_held:
         logger.warning(
             "%d documents still held by other runs stay in the inbox: %s",

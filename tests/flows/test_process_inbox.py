@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, col, func, select
 
-from flows.process_inbox import process_inbox
-from invoicebot.model import BatchSummary, InvoiceStatus
+import flows.process_inbox as batch_flow
+from flows.process_inbox import group_size, process_inbox
+from invoicebot.model import BatchSummary, DocumentFailure, InvoiceOutcome, InvoiceStatus
+from invoicebot.pipeline import PipelineContext, Skipped
 from invoicebot.settings import Settings
 from invoicebot.store.engine import make_engine
 from invoicebot.store.tables import BatchRun, Document, ExceptionRecord, Invoice
 from samples.randomised import TUNING_FAMILIES, generate_document
+from tests.flows.runs import task_run_names
 from tests.inbox import concatenated_pdf, copy_into, duplicate_pair, pick_samples, write_bad_files
 
 
@@ -117,3 +122,41 @@ def test_a_stack_gives_one_summary_entry_per_invoice_and_one_document(
         assert session.exec(select(func.count()).select_from(Invoice)).one() == 4
         assert session.exec(select(BatchRun)).one().documents == 2
     engine.dispose()
+
+
+def test_documents_share_task_runs_and_one_failing_stops_none_of_the_others(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for n in range(12):
+        document = generate_document(TUNING_FAMILIES[n % len(TUNING_FAMILIES)], 3000 + n)
+        (inbox / f"g{n:02}.pdf").write_bytes(document.data)
+    # One task run at a time, so the groups are formed in inbox order: g00 leads the first.
+    monkeypatch.setattr(batch_flow, "PARALLEL_DOCUMENTS", 1)
+    reading = batch_flow.process_file
+
+    def failing_on_g01(path: Path, context: PipelineContext) -> list[InvoiceOutcome] | Skipped:
+        if path.name == "g01.pdf":
+            raise OSError("disk gone")
+        return reading(path, context)
+
+    monkeypatch.setattr(batch_flow, "process_file", failing_on_g01)
+
+    summary = process_inbox(inbox=str(inbox))
+
+    failure = DocumentFailure(source=str(inbox / "g01.pdf"), error="OSError: disk gone")
+    assert summary.failures == [failure]
+    assert sorted(by_name(summary)) == [f"g{n:02}.pdf" for n in range(12) if n != 1]
+    assert [p.name for p in inbox.iterdir()] == ["g01.pdf"]
+    names = asyncio.run(task_run_names(summary.run_id))
+    assert "process g00.pdf and 2 more" in names
+    assert len([name for name in names if name.startswith("process ")]) < 12
+
+
+def test_groups_shrink_as_the_batch_ends_and_never_pass_the_setting() -> None:
+    assert group_size(500, 4, 16) == 16
+    assert group_size(40, 4, 16) == 5
+    assert group_size(7, 4, 16) == 1
+    assert group_size(0, 4, 16) == 1
+    assert group_size(500, 4, 1) == 1

@@ -8,22 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from flows.process_inbox import process_inbox
 from invoicebot.model import InvoiceStatus
+from tests.flows.runs import task_run_names
 from tests.inbox import copy_into, pick_samples
 
 STEPS = ["claim", "extract", "validate", "classify", "store", "route", "export", "notify"]
-
-
-async def task_run_names(flow_run_id: str) -> list[str]:
-    async with get_client() as client:
-        runs = await client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    return [run.name for run in runs]
 
 
 def test_each_step_is_a_task_run_and_the_optional_steps_work(
