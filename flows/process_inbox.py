@@ -62,6 +62,13 @@ PARALLEL_DOCUMENTS = len(os.sched_getaffinity(0)) or 2
 STORE_ALLOWANCE_S = 120.0
 # Batch runs over the same inbox started this recently and not finished share it.
 SHARED_INBOX_WINDOW = timedelta(hours=24)
+# A group of documents is sized to take about this long (at the pace of the batch's documents
+# so far): short enough that a held file's next look, queued behind the groups in flight, comes
+# well within a minute of its run's death, and that each task run shows progress in the UI.
+GROUP_TARGET_S = 3.0
+# How much the latest group weighs in the batch's pace (an exponential mean: a batch may go
+# from text PDFs, a tenth of a second each, to scans of several seconds).
+PACE_WEIGHT = 0.3
 # The progress artifact is updated at most this often (and at the end): an update is an API
 # call, and one per document cost the server more than the document's own task run.
 PROGRESS_EVERY_S = 2.0
@@ -82,6 +89,7 @@ class DocumentResult:
 
     path: Path
     outcome: list[InvoiceOutcome] | Skipped | DocumentFailure
+    seconds: float
 
 
 def group_run_name(parameters: dict[str, Any]) -> str:
@@ -120,20 +128,26 @@ def process_documents_task(
     )
     results: list[DocumentResult] = []
     for path in paths:
+        started = time.perf_counter()
         try:
             outcome: list[InvoiceOutcome] | Skipped | DocumentFailure = process_file(path, context)
         except Exception as error:  # the document fails, the group goes on
             logger.exception("%s failed and stays in the inbox", path.name)
             outcome = DocumentFailure(source=str(path), error=f"{type(error).__name__}: {error}")
-        results.append(DocumentResult(path, outcome))
+        results.append(DocumentResult(path, outcome, time.perf_counter() - started))
     return results
 
 
-def group_size(remaining: int, in_flight: int, most: int) -> int:
+def group_size(remaining: int, in_flight: int, most: int, seconds_each: float | None) -> int:
     """Return how many of the ``remaining`` documents the next task run takes: at most
-    ``most``, and fewer as the batch's end nears (guided scheduling), so that each of the
-    ``in_flight`` task runs at a time still gets about two more and none runs on alone."""
-    return max(1, min(most, remaining // (2 * in_flight)))
+    ``most``; about ``GROUP_TARGET_S`` of work at ``seconds_each`` a document (one while the
+    batch's pace is not known); and fewer as the batch's end nears (guided scheduling), so
+    that each of the ``in_flight`` task runs at a time still gets about two more and none
+    runs on alone."""
+    if seconds_each is None:
+        return 1
+    timed = int(GROUP_TARGET_S / max(seconds_each, 1e-3))
+    return max(1, min(most, timed, remaining // (2 * in_flight)))
 
 
 def held_wait_rounds(settings: Settings) -> int:
@@ -246,6 +260,7 @@ def _process_all(
     engine = shared_engine(settings.resolved_database_url)
     done = 0
     shown_at = time.monotonic()
+    seconds_each: float | None = None  # the batch's pace: a document's seconds in a task run
 
     def finished() -> None:
         nonlocal done, shown_at
@@ -272,7 +287,9 @@ def _process_all(
     def next_group() -> dict[Path, int]:
         """Return the next files to read with how often each was looked at: the held ones
         due first, then those not started; the ones another run holds or moved left out."""
-        size = group_size(len(waiting) + len(held), window, settings.documents_per_task)
+        size = group_size(
+            len(waiting) + len(held), window, settings.documents_per_task, seconds_each
+        )
         group: dict[Path, int] = {}
         while len(group) < size:
             if held and held[0].due <= time.monotonic():
@@ -302,11 +319,19 @@ def _process_all(
         future.wait()
         if future.state.is_completed():
             results = future.result()
+            read = [result.seconds for result in results if isinstance(result.outcome, list)]
+            if read:
+                mean = sum(read) / len(read)
+                seconds_each = (
+                    mean
+                    if seconds_each is None
+                    else PACE_WEIGHT * mean + (1 - PACE_WEIGHT) * seconds_each
+                )
         else:
             # The task run itself failed (its worker died, say): all its documents with it.
             error = future.state.message or future.state.name
             results = [
-                DocumentResult(path, DocumentFailure(source=str(path), error=error))
+                DocumentResult(path, DocumentFailure(source=str(path), error=error), 0.0)
                 for path in group
             ]
         for result in results:

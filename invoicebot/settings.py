@@ -121,7 +121,8 @@ class Settings(BaseSettings):
         default=16,
         ge=1,
         description="most documents one process-documents task run of the batch flow reads, "
-        "one after the other (fewer as the batch's end nears, so all cores finish together): a "
+        "one after the other (a group is about 3 s of work at the batch's pace, and fewer as "
+        "the batch's end nears, so all cores finish together): a "
         "task run costs the Prefect server and the flow about 75 ms of CPU, a text PDF's whole "
         "reading 100-200 ms; 1: one task run per document",
     )
