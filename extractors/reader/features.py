@@ -74,8 +74,19 @@ class DocumentView:
         return max(page.width, 1.0), max(page.height, 1.0)
 
 
-def contexts(view: DocumentView, candidate: Candidate) -> dict[str, str]:
-    """Return the masked text around ``candidate`` in each direction."""
+def contexts(
+    view: DocumentView, candidate: Candidate, masked: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Return the masked text around ``candidate`` in each direction; ``masked`` keeps the
+    texts masked so far (a document repeats its rows' texts across candidates)."""
+    memo = {} if masked is None else masked
+
+    def mask(text: str) -> str:
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = mask_text(text)
+        return found
+
     row = candidate.row
     words = row.words
     left = " ".join(
@@ -85,12 +96,12 @@ def contexts(view: DocumentView, candidate: Candidate) -> dict[str, str]:
     above = _neighbour_text(view, candidate, step=-1, reach=ABOVE_REACH)
     below = _neighbour_text(view, candidate, step=1, reach=BELOW_REACH)
     return {
-        "left": mask_text(left),
-        "above": mask_text(above),
-        "column": mask_text(_column_head(view, candidate)),
-        "below": mask_text(below),
-        "right": mask_text(right),
-        "row": mask_text(row.text),
+        "left": mask(left),
+        "above": mask(above),
+        "column": mask(_column_head(view, candidate)),
+        "below": mask(below),
+        "right": mask(right),
+        "row": mask(row.text),
     }
 
 
@@ -507,8 +518,16 @@ def featurize(view: DocumentView, candidates: Sequence[Candidate]) -> Features:
     stats = _Stats(view)
     by_namespace: dict[str, list[str]] = {name: [] for name in CONTEXT_NAMESPACES}
     dense = []
+    # Candidates on the same words (an amount that reads as a reference too) share their
+    # surroundings: each span's texts are found once.
+    masked: dict[str, str] = {}
+    span_texts: dict[tuple[int, int, int], dict[str, str]] = {}
     for candidate in candidates:
-        for name, text in contexts(view, candidate).items():
+        span = (candidate.row_index, candidate.first, candidate.last)
+        texts = span_texts.get(span)
+        if texts is None:
+            texts = span_texts[span] = contexts(view, candidate, masked)
+        for name, text in texts.items():
             by_namespace[name].append(f" {text} " if text else "")
         dense.append(dense_features(view, candidate, stats))
     # Each distinct text is hashed once, whichever namespaces and candidates share it.
