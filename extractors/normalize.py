@@ -60,7 +60,13 @@ _MARKS_LONGEST_FIRST = "|".join(
     re.escape(mark) for mark in sorted(CURRENCY_MARKS, key=len, reverse=True)
 )
 _CURRENCY_PATTERN = re.compile(_MARKS_LONGEST_FIRST, re.IGNORECASE)
-_TRAILING_CURRENCY = re.compile(f"(?:{_MARKS_LONGEST_FIRST})$", re.IGNORECASE)
+# The marks spelled backwards, longest first: the longest mark ending a text is the first that
+# matches the start of the text reversed, one match where a search for "(?:marks)$" tries every
+# position of the text (a tenth of the reading's time went to that search).
+_REVERSED_MARKS = re.compile(
+    "|".join(re.escape(mark[::-1]) for mark in sorted(CURRENCY_MARKS, key=len, reverse=True)),
+    re.IGNORECASE,
+)
 _IDENTIFIER_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u00a0\u202f]")
 _NUMBER_BODY = re.compile(r"^\d+(?:[.,]\d+)*$")
 _PERCENT = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*%\s*$")
@@ -160,18 +166,17 @@ def parse_amount(text: str) -> Decimal | None:
 
 
 def _strip_currency(text: str) -> str:
-    """Return ``text`` without a currency mark at its start or end."""
+    """Return ``text`` (stripped of white space) without a currency mark at its start or end."""
     stripped = text
     for _ in range(2):
         match = _CURRENCY_PATTERN.match(stripped)
         if match and (not match.group(0).isalpha() or _stands_alone(stripped, 0, match.end())):
             stripped = stripped[match.end() :].strip()
-        trailing = _TRAILING_CURRENCY.search(stripped)
-        if trailing and (
-            not trailing.group(0).isalpha()
-            or _stands_alone(stripped, trailing.start(), len(stripped))
-        ):
-            stripped = stripped[: trailing.start()].strip()
+        trailing = _REVERSED_MARKS.match(stripped[::-1])
+        if trailing:
+            start = len(stripped) - trailing.end()
+            if not stripped[start:].isalpha() or _stands_alone(stripped, start, len(stripped)):
+                stripped = stripped[:start].strip()
     return stripped
 
 
