@@ -133,6 +133,7 @@ def _line_of(row: TextRow, numbers: Sequence[_Number]) -> _Found | None:
         (number for number in numbers if number.value <= MAX_RATE), key=lambda n: not n.percent
     )
     best: tuple[_Number, _Number, _Number, _Number | None] | None = None
+    best_preference = (0, 0)
     for quantity, price, net in permutations(plain, 3):
         if quantity.value <= 0 or (net.first < quantity.first and net.first < price.first):
             continue
@@ -140,11 +141,12 @@ def _line_of(row: TextRow, numbers: Sequence[_Number]) -> _Found | None:
         # A discount only lowers the amount: a product below the net cannot be its line.
         if gross < net.value - TOLERANCE:
             continue
-        if best is not None and _preference(quantity, price, net) <= _preference(*best[:3]):
+        preference = _preference(quantity, price, net)
+        if best is not None and preference <= best_preference:
             continue
         holds, discount = _discount_between(gross, net.value, rates, (quantity, price, net))
         if holds and _apart(quantity, price, net):
-            best = (quantity, price, net, discount)
+            best, best_preference = (quantity, price, net, discount), preference
     if best is None:
         return None
     quantity, price, net, discount = best
