@@ -23,6 +23,7 @@ from itertools import chain
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
 
 from extractors.base import PageWords
 from extractors.identifiers import IdentifierType
@@ -48,7 +49,41 @@ _VECTORIZER = HashingVectorizer(
     norm="l2",
     lowercase=False,
 )
+# The same n-grams counted, not normalised: a text's counts are the sum of its words'.
+_WORD_COUNTS = HashingVectorizer(
+    analyzer="char_wb",
+    ngram_range=(2, 4),
+    n_features=HASH_FEATURES,
+    alternate_sign=False,
+    norm=None,
+    lowercase=False,
+)
 _LEGAL_FORMS = frozenset(fold_text(form) for form in LEGAL_FORMS)
+
+
+def hashed_texts(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Return ``_VECTORIZER.transform(texts)``, each distinct word's n-grams hashed once.
+
+    A ``char_wb`` analyser takes n-grams within words only, so a text's counts are the sum
+    of its words' counts; a document's contexts repeat the same few hundred words, which
+    were hashed once per text they stand in. The counts are whole numbers, so their sums
+    and the l2 norms are exactly the ones of hashing each text.
+    """
+    words: dict[str, int] = {}
+    rows: list[int] = []
+    columns: list[int] = []
+    for row, text in enumerate(texts):
+        for word in text.split():
+            rows.append(row)
+            columns.append(words.setdefault(word, len(words)))
+    if not words:
+        return sparse.csr_matrix((len(texts), HASH_FEATURES))
+    occurrences = sparse.csr_matrix(
+        (np.ones(len(rows)), (rows, columns)), shape=(len(texts), len(words))
+    )
+    counts = sparse.csr_matrix(occurrences @ _WORD_COUNTS.transform(list(words)))
+    counts.sort_indices()
+    return normalize(counts, norm="l2", copy=False)
 
 
 def mask_text(text: str) -> str:
@@ -534,7 +569,7 @@ def featurize(view: DocumentView, candidates: Sequence[Candidate]) -> Features:
     distinct = {
         text: index for index, text in enumerate(dict.fromkeys(chain(*by_namespace.values())))
     }
-    hashed = _VECTORIZER.transform(list(distinct))
+    hashed = hashed_texts(list(distinct))
     blocks = [
         hashed[[distinct[text] for text in by_namespace[name]]] for name in CONTEXT_NAMESPACES
     ]
