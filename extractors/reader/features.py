@@ -570,10 +570,33 @@ def featurize(view: DocumentView, candidates: Sequence[Candidate]) -> Features:
         text: index for index, text in enumerate(dict.fromkeys(chain(*by_namespace.values())))
     }
     hashed = hashed_texts(list(distinct))
-    blocks = [
-        hashed[[distinct[text] for text in by_namespace[name]]] for name in CONTEXT_NAMESPACES
-    ]
-    return Features(sparse.hstack(blocks, format="csr"), np.asarray(dense, dtype=np.float64))
+    chosen = np.asarray(
+        [[distinct[text] for text in by_namespace[name]] for name in CONTEXT_NAMESPACES],
+        dtype=np.intp,
+    )
+    return Features(_side_by_side(hashed, chosen.T), np.asarray(dense, dtype=np.float64))
+
+
+def _side_by_side(hashed: sparse.csr_matrix, chosen: np.ndarray) -> sparse.csr_matrix:
+    """Return the rows of ``hashed`` that ``chosen`` names (a row of text indexes, one per
+    namespace, for each candidate) laid side by side, one namespace's block after another:
+    ``sparse.hstack`` of the selected blocks, built in one pass rather than six
+    selections and a stack."""
+    selected = chosen.ravel()
+    starts = hashed.indptr[selected].astype(np.intp)
+    lengths = hashed.indptr[selected + 1].astype(np.intp) - starts
+    ends = np.cumsum(lengths)
+    # Each selected row's entries in turn, where they stand in ``hashed``.
+    positions = np.arange(ends[-1] if len(ends) else 0, dtype=np.intp) + np.repeat(
+        starts - (ends - lengths), lengths
+    )
+    namespace = np.tile(np.arange(chosen.shape[1], dtype=np.intp), chosen.shape[0])
+    indices = hashed.indices[positions] + np.repeat(namespace * HASH_FEATURES, lengths)
+    indptr = np.concatenate(([0], ends[chosen.shape[1] - 1 :: chosen.shape[1]]))
+    return sparse.csr_matrix(
+        (hashed.data[positions], indices, indptr),
+        shape=(chosen.shape[0], chosen.shape[1] * HASH_FEATURES),
+    )
 
 
 TEXT_FEATURES = HASH_FEATURES * len(CONTEXT_NAMESPACES)
