@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -144,8 +146,35 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
     return not before.isalpha() and not after.isalpha()
 
 
+# The amounts read so far in the document being read (``amounts_remembered``), by text.
+_AMOUNTS_READ: ContextVar[dict[str, Decimal | None] | None] = ContextVar(
+    "amounts_read", default=None
+)
+
+
+@contextmanager
+def amounts_remembered() -> Iterator[None]:
+    """Within the block, ``parse_amount`` parses each text once: the finder, its line
+    readers and the learned reader each read a document's words as amounts, about half of
+    them texts already parsed."""
+    token = _AMOUNTS_READ.set({})
+    try:
+        yield
+    finally:
+        _AMOUNTS_READ.reset(token)
+
+
 def parse_amount(text: str) -> Decimal | None:
     """Return the amount in ``text`` (``1 234,56 €``, ``(12.00)``, ``-1.234,5``), or None."""
+    read = _AMOUNTS_READ.get()
+    if read is None:
+        return _parse_amount(text)
+    if text not in read:
+        read[text] = _parse_amount(text)
+    return read[text]
+
+
+def _parse_amount(text: str) -> Decimal | None:
     body = _strip_currency(text.strip())
     if not body:
         return None
