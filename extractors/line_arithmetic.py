@@ -133,18 +133,29 @@ def _line_of(row: TextRow, numbers: Sequence[_Number]) -> _Found | None:
         (number for number in numbers if number.value <= MAX_RATE), key=lambda n: not n.percent
     )
     best: tuple[_Number, _Number, _Number, _Number | None] | None = None
-    for quantity, price, net in permutations(plain, 3):
+    best_preference = (0, 0)
+    least_gross = [number.value - TOLERANCE for number in plain]
+    # Quantity x price is price x quantity, and the discount test is the same for both
+    # orders: each pair and net is tested once.
+    outcomes: dict[tuple[int, int, int], tuple[bool, _Number | None]] = {}
+    for (q, quantity), (p, price), (n, net) in permutations(enumerate(plain), 3):
         if quantity.value <= 0 or (net.first < quantity.first and net.first < price.first):
             continue
         gross = quantity.value * price.value
         # A discount only lowers the amount: a product below the net cannot be its line.
-        if gross < net.value - TOLERANCE:
+        if gross < least_gross[n]:
             continue
-        if best is not None and _preference(quantity, price, net) <= _preference(*best[:3]):
+        preference = _preference(quantity, price, net)
+        if best is not None and preference <= best_preference:
             continue
-        holds, discount = _discount_between(gross, net.value, rates, (quantity, price, net))
+        pair = (min(q, p), max(q, p), n)
+        outcome = outcomes.get(pair)
+        if outcome is None:
+            line = (quantity, price, net)
+            outcome = outcomes[pair] = _discount_between(gross, net.value, rates, line)
+        holds, discount = outcome
         if holds and _apart(quantity, price, net):
-            best = (quantity, price, net, discount)
+            best, best_preference = (quantity, price, net, discount), preference
     if best is None:
         return None
     quantity, price, net, discount = best
@@ -234,11 +245,15 @@ def _discount_between(
         return True, None
     if gross <= 0:
         return False, None
-    needed = (1 - net / gross) * 100
+    needed: Decimal | None = None
     quantity, price, _ = line
     start = min(quantity.first, price.first)
     for rate in rates:
-        if abs(rate.value - needed) > 1 or rate.first <= start or not _apart(rate, *line):
+        if rate.first <= start:
+            continue
+        if needed is None:  # a division: only where a rate stands right of the factors
+            needed = (1 - net / gross) * 100
+        if abs(rate.value - needed) > 1 or not _apart(rate, *line):
             continue
         discounted = gross * (1 - rate.value / 100)
         if abs(discounted.quantize(CENT, ROUND_HALF_UP) - net) <= TOLERANCE:

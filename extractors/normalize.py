@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -60,7 +62,13 @@ _MARKS_LONGEST_FIRST = "|".join(
     re.escape(mark) for mark in sorted(CURRENCY_MARKS, key=len, reverse=True)
 )
 _CURRENCY_PATTERN = re.compile(_MARKS_LONGEST_FIRST, re.IGNORECASE)
-_TRAILING_CURRENCY = re.compile(f"(?:{_MARKS_LONGEST_FIRST})$", re.IGNORECASE)
+# The marks spelled backwards, longest first: the longest mark ending a text is the first that
+# matches the start of the text reversed, one match where a search for "(?:marks)$" tries every
+# position of the text (a tenth of the reading's time went to that search).
+_REVERSED_MARKS = re.compile(
+    "|".join(re.escape(mark[::-1]) for mark in sorted(CURRENCY_MARKS, key=len, reverse=True)),
+    re.IGNORECASE,
+)
 _IDENTIFIER_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u00a0\u202f]")
 _NUMBER_BODY = re.compile(r"^\d+(?:[.,]\d+)*$")
 _PERCENT = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*%\s*$")
@@ -138,8 +146,35 @@ def _stands_alone(text: str, start: int, end: int) -> bool:
     return not before.isalpha() and not after.isalpha()
 
 
+# The amounts read so far in the document being read (``amounts_remembered``), by text.
+_AMOUNTS_READ: ContextVar[dict[str, Decimal | None] | None] = ContextVar(
+    "amounts_read", default=None
+)
+
+
+@contextmanager
+def amounts_remembered() -> Iterator[None]:
+    """Within the block, ``parse_amount`` parses each text once: the finder, its line
+    readers and the learned reader each read a document's words as amounts, about half of
+    them texts already parsed."""
+    token = _AMOUNTS_READ.set({})
+    try:
+        yield
+    finally:
+        _AMOUNTS_READ.reset(token)
+
+
 def parse_amount(text: str) -> Decimal | None:
     """Return the amount in ``text`` (``1 234,56 €``, ``(12.00)``, ``-1.234,5``), or None."""
+    read = _AMOUNTS_READ.get()
+    if read is None:
+        return _parse_amount(text)
+    if text not in read:
+        read[text] = _parse_amount(text)
+    return read[text]
+
+
+def _parse_amount(text: str) -> Decimal | None:
     body = _strip_currency(text.strip())
     if not body:
         return None
@@ -160,18 +195,17 @@ def parse_amount(text: str) -> Decimal | None:
 
 
 def _strip_currency(text: str) -> str:
-    """Return ``text`` without a currency mark at its start or end."""
+    """Return ``text`` (stripped of white space) without a currency mark at its start or end."""
     stripped = text
     for _ in range(2):
         match = _CURRENCY_PATTERN.match(stripped)
         if match and (not match.group(0).isalpha() or _stands_alone(stripped, 0, match.end())):
             stripped = stripped[match.end() :].strip()
-        trailing = _TRAILING_CURRENCY.search(stripped)
-        if trailing and (
-            not trailing.group(0).isalpha()
-            or _stands_alone(stripped, trailing.start(), len(stripped))
-        ):
-            stripped = stripped[: trailing.start()].strip()
+        trailing = _REVERSED_MARKS.match(stripped[::-1])
+        if trailing:
+            start = len(stripped) - trailing.end()
+            if not stripped[start:].isalpha() or _stands_alone(stripped, start, len(stripped)):
+                stripped = stripped[:start].strip()
     return stripped
 
 

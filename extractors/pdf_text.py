@@ -185,22 +185,33 @@ def _page_chars(textpage: pypdfium2.PdfTextPage, frame: _PageFrame) -> Iterator[
     text = _all_text(textpage, count)
     rect = pdfium_c.FS_RECTF()
     matrix = pdfium_c.FS_MATRIX()
+    # Looked up once, not per character: a page has a few thousand.
+    handle = textpage.raw
+    is_generated = pdfium_c.FPDFText_IsGenerated
+    has_map_error = pdfium_c.FPDFText_HasUnicodeMapError
+    get_matrix = pdfium_c.FPDFText_GetMatrix
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    get_size = pdfium_c.FPDFText_GetFontSize
+    box = frame.box
+    turned = frame.rotation in (90, 270)
+    low, high = SURROGATES
     for index, char in enumerate(text):
-        if char.isspace() and pdfium_c.FPDFText_IsGenerated(textpage, index) == 1:
+        if char.isspace() and is_generated(handle, index) == 1:
             continue
-        if SURROGATES[0] <= char <= SURROGATES[1]:
+        if low <= char <= high:
             # Half of a character beyond the BMP (an emoji: a phone, a globe) whose other half
             # PDFium loses; pdfminer reads no text there either.
             continue
-        if pdfium_c.FPDFText_HasUnicodeMapError(textpage, index) == 1:
+        if has_map_error(handle, index) == 1:
             char = UNMAPPED_GLYPH
-        pdfium_c.FPDFText_GetMatrix(textpage, index, matrix)
-        pdfium_c.FPDFText_GetLooseCharBox(textpage, index, rect)
-        size = pdfium_c.FPDFText_GetFontSize(textpage, index)
-        box = _em_box(
-            rect.left, rect.bottom, rect.right, rect.top, matrix.c * size, matrix.d * size
-        )
-        yield _Char(char, *frame.box(*box), frame.upright(matrix))
+        get_matrix(handle, index, matrix)
+        get_box(handle, index, rect)
+        size = get_size(handle, index)
+        a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
+        em = _em_box(rect.left, rect.bottom, rect.right, rect.top, c * size, d * size)
+        # Upright: reads left to right on the page as displayed (``_PageFrame.upright``).
+        upright = b * -c > 0 and -a * d <= 0 if turned else a * d > 0 and b * c <= 0
+        yield _Char(char, *box(*em), upright)
 
 
 def _em_box(

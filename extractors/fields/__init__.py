@@ -71,6 +71,7 @@ from extractors.line_repair import repair_misread_lines
 from extractors.lines import read_lines_from_rows
 from extractors.normalize import (
     DEFAULT_DATE_LANGUAGES,
+    amounts_remembered,
     month_first_dates,
     parse_amount,
     parse_currency,
@@ -93,8 +94,9 @@ def read_invoice(pages: Sequence[PageWords]) -> FieldReading:
     logged and gives an empty reading rather than losing the document.
     """
     try:
-        found = find_fields(pages)
-        return apply_reader(found)
+        with amounts_remembered():
+            found = find_fields(pages)
+            return apply_reader(found)
     except Exception:  # the finder must not take a batch down with one odd page
         logger.exception("the field finder failed; returning an empty reading")
         return FieldReading(fields=InvoiceFields())

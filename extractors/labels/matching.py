@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from extractors.labels.field_labels import FIELD_LABELS
 from extractors.labels.rows import TextRow
@@ -25,12 +26,13 @@ class LabelHit:
     label: str
     weights: Mapping[str, float] = field(hash=False, compare=False)
 
-    @property
+    # Cached: the reader's features ask each hit for its edges once per candidate near it.
+    @cached_property
     def x0(self) -> float:
         """Return the x position where the label starts."""
         return self.row.x_at(self.start)
 
-    @property
+    @cached_property
     def x1(self) -> float:
         """Return the x position where the label ends."""
         return self.row.x_at(self.end)

@@ -72,6 +72,7 @@ MONTH_STEMS = frozenset(
     )
 )  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]{3,}")
+_DIGIT = re.compile(r"\d")
 # "20260313": a compact ISO date, told from other numbers by a valid month and day.
 _COMPACT_DATE = re.compile(r"^(20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 MAX_AMOUNT_WORDS = 3
@@ -156,7 +157,9 @@ def find_candidates(
     languages = tuple(dict.fromkeys([*languages, *DATE_LANGUAGES]))
     for row_index, row in enumerate(rows):
         texts = [word.text for word in row.words]
-        dates = list(_dates(row, row_index, texts, languages, day_first))
+        # Dates and amounts hold a digit: spans without one are not read as either.
+        numeric = [_DIGIT.search(text) is not None for text in texts]
+        dates = list(_dates(row, row_index, texts, numeric, languages, day_first))
         # A compact date ("20260314") may as well be a reference: it stays one too.
         taken = {
             index
@@ -165,7 +168,7 @@ def find_candidates(
             for index in range(candidate.first, candidate.last + 1)
         }
         found.extend(dates)
-        found.extend(_amounts(row, row_index, texts, taken))
+        found.extend(_amounts(row, row_index, texts, numeric, taken))
         found.extend(_references(row, row_index, texts, taken))
         found.extend(_names(row, row_index))
         found.extend(_identifiers(row, row_index, texts))
@@ -181,12 +184,20 @@ def _spans(row: TextRow, size: int) -> Iterator[tuple[int, int]]:
 
 
 def _dates(
-    row: TextRow, row_index: int, texts: list[str], languages: Sequence[str], day_first: bool
+    row: TextRow,
+    row_index: int,
+    texts: list[str],
+    numeric: list[bool],
+    languages: Sequence[str],
+    day_first: bool,
 ) -> Iterator[Candidate]:
-    """Yield the row's dates, longest reading first where spans overlap."""
+    """Yield the row's dates, longest reading first where spans overlap (``numeric``: which
+    of ``texts`` hold a digit)."""
     used: set[int] = set()
     spans = sorted(_spans(row, MAX_DATE_WORDS), key=lambda span: (span[0] - span[1], span[0]))
     for first, last in spans:
+        if not any(numeric[first : last + 1]):
+            continue
         if any(index in used for index in range(first, last + 1)):
             continue
         text = " ".join(texts[first : last + 1]).strip(_EDGE_PUNCTUATION + " ")
@@ -217,12 +228,15 @@ def _compact_date(match: re.Match[str]) -> date | None:
 
 
 def _amounts(
-    row: TextRow, row_index: int, texts: list[str], taken: set[int]
+    row: TextRow, row_index: int, texts: list[str], numeric: list[bool], taken: set[int]
 ) -> Iterator[Candidate]:
-    """Yield the row's amounts: "1 234,56 €", "EUR 1,234.56", "(12.00)"; not rates."""
+    """Yield the row's amounts: "1 234,56 €", "EUR 1,234.56", "(12.00)"; not rates
+    (``numeric``: which of ``texts`` hold a digit)."""
     used: set[int] = set(taken)
     spans = sorted(_spans(row, MAX_AMOUNT_WORDS), key=lambda span: (span[0] - span[1], span[0]))
     for first, last in spans:
+        if not any(numeric[first : last + 1]):
+            continue
         if any(index in used for index in range(first, last + 1)):
             continue
         text = " ".join(texts[first : last + 1]).rstrip(_EDGE_PUNCTUATION.replace(")", "") + " ")

@@ -9,6 +9,7 @@ import pytest
 
 from extractors import normalize
 from extractors.normalize import (
+    amounts_remembered,
     compact_identifier,
     fold_text,
     looks_like_date,
@@ -235,3 +236,24 @@ def test_fold_text_keeps_one_character_per_character() -> None:
     folded = fold_text(text)
     assert len(folded) == len(text)
     assert folded == "no echeance straße - tva "
+
+
+def test_amounts_remembered_in_a_block_read_as_outside_it_and_are_forgotten_after() -> None:
+    texts = ["1 234,56 €", "(12.00)", "abc", "1 234,56 €", "-1.234,5", "abc"]
+    outside = [parse_amount(text) for text in texts]
+    with amounts_remembered():
+        inside = [parse_amount(text) for text in texts]
+        assert normalize._AMOUNTS_READ.get() == {text: parse_amount(text) for text in texts}
+    assert (
+        inside
+        == outside
+        == [
+            Decimal("1234.56"),
+            Decimal("-12.00"),
+            None,
+            Decimal("1234.56"),
+            Decimal("-1234.5"),
+            None,
+        ]
+    )
+    assert normalize._AMOUNTS_READ.get() is None

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from extractors.base import PageWords
 from extractors.fields import find_fields
 from extractors.reader.candidates import CandidateKind, find_candidates
-from extractors.reader.features import DocumentView, stacked_label_sides
+from extractors.reader.features import (
+    _VECTORIZER,
+    DocumentView,
+    hashed_texts,
+    stacked_label_sides,
+)
 from tests.unit.extractors.pages import page
 
 
@@ -46,3 +53,25 @@ def test_dates_printed_under_their_labels_are_told_by_the_top_of_the_stack() -> 
 def test_labels_beside_their_values_tell_nothing() -> None:
     beside = page((40, 100, "Invoice date 12/03/2026"), (40, 115, "Due date 11/04/2026"))
     assert CandidateKind.DATE not in sides(beside)
+
+
+def test_texts_hashed_word_by_word_are_the_vectorizer_s_rows_exactly() -> None:
+    texts = [
+        " n0 de facture ",
+        "",
+        " total ttc total ",
+        " montant\u00a0du  000,00 eur ",
+        " x ",
+        " n0 de facture ",
+    ]
+    expected = _VECTORIZER.transform(texts)
+    got = hashed_texts(texts)
+    assert got.shape == expected.shape
+    assert np.array_equal(got.indptr, expected.indptr)
+    assert np.array_equal(got.indices, expected.indices)
+    assert np.array_equal(got.data, expected.data)
+
+
+def test_texts_without_words_hash_to_empty_rows() -> None:
+    assert hashed_texts(["", ""]).shape == (2, _VECTORIZER.n_features)
+    assert hashed_texts(["", ""]).nnz == 0
