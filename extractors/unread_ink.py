@@ -42,6 +42,9 @@ MAX_BANDS = 12
 # A word read in a band below this confidence is noise taken for letters.
 MIN_WORD_CONFIDENCE = 0.5
 
+# ``on_long_run`` opens only the columns that may hold a long run while they are at most this
+# share of the page's columns; beyond, it opens them all.
+MAX_CHOSEN_COLUMNS = 0.1
 # A pixel's neighbours within two pixels left and right (``_print``).
 NEIGHBOURS = np.array([[1, 1, 0, 1, 1]], dtype=np.uint8)
 
@@ -116,11 +119,41 @@ def on_long_run(ink: BoolArray, length: int, *, along_rows: bool) -> BoolArray:
     """Return where ``ink`` lies on a run of at least ``length`` pixels along its rows, or
     down its columns.
 
-    A morphological opening by a segment ``length`` long, done by OpenCV in a few milliseconds
-    a page: the erosion (anchored at the segment's first pixel, outside the image taken as
-    paper) marks where a run of ``length`` starts, the dilation (anchored at its last pixel)
-    spreads each start over the ``length`` pixels after it.
+    A morphological opening by a segment ``length`` long (``_opened``), of the lines that can
+    hold such a run only: a run covers ``length // step`` consecutive multiples of ``step``,
+    so a line without that many inked samples in a row has none (most lines of a page of
+    text).
     """
+    axis = 1 if along_rows else 0
+    step = max(1, length // 4)
+    samples = ink[:, ::step] if along_rows else ink[::step]
+    needed = length // step
+    count = samples.shape[axis] - needed + 1
+    if count <= 0:  # lines shorter than ``length``
+        return np.zeros_like(ink)
+    inked = np.ones((ink.shape[0], count) if along_rows else (count, ink.shape[1]), np.bool_)
+    for offset in range(needed):
+        inked &= samples[:, offset:][:, :count] if along_rows else samples[offset:][:count]
+    lines = np.flatnonzero(inked.any(axis=axis))
+    if not along_rows and lines.size > MAX_CHOSEN_COLUMNS * ink.shape[1]:
+        # Gathering many columns (a page with large dark areas) costs more than opening all;
+        # rows, contiguous in memory, cost little to gather.
+        return _opened(ink, length, along_rows=along_rows)
+    runs = np.zeros_like(ink)
+    if not lines.size:
+        return runs
+    if along_rows:
+        runs[lines] = _opened(ink[lines], length, along_rows=True)
+    else:
+        runs[:, lines] = _opened(ink[:, lines], length, along_rows=False)
+    return runs
+
+
+def _opened(ink: BoolArray, length: int, *, along_rows: bool) -> BoolArray:
+    """Return where ``ink`` lies on a run of at least ``length`` along its rows or columns:
+    the erosion by a segment that long (anchored at its first pixel, outside the image taken
+    as paper) marks where a run starts, the dilation (anchored at its last pixel) spreads each
+    start over the ``length`` pixels after it."""
     segment = np.ones((1, length) if along_rows else (length, 1), dtype=np.uint8)
     last = (length - 1, 0) if along_rows else (0, length - 1)
     starts = cv2.erode(
