@@ -45,7 +45,7 @@ from extractors.ocr_engines import OcrEngine, RapidOcrEngine
 from extractors.page_geometry import even_lighting, flatten_page
 from extractors.pdfium import open_pdf
 from extractors.tesseract_api import TessdataUnavailableError, TesseractApi
-from extractors.unread_ink import words_in_unread_bands
+from extractors.unread_ink import on_long_run, words_in_unread_bands
 from invoicebot.model import DocumentError, ErrorCode, InvoiceError
 
 logger = logging.getLogger(__name__)
@@ -454,37 +454,9 @@ def remove_rules(image: Image.Image) -> Image.Image:
     # A length on the page: a receipt's narrow width must not shrink it.
     length = max(20, round(max(image.size) * RULE_MIN_LENGTH))
     # Along the columns of the page; a scanned rule's grey fringe goes too.
-    rules = _widened(_on_long_vertical_run(ink, length))
-    cleaned = pixels.copy()
-    cleaned[rules] = 255
-    return Image.fromarray(cleaned)
-
-
-def _on_long_vertical_run(ink: BoolArray, length: int) -> BoolArray:
-    """Return where ``ink`` lies on a run of at least ``length`` down its columns.
-
-    By doubling: boolean ANDs of the image with itself shifted find where a run starts, ORs
-    spread each start over its run, in O(log length) passes over the page.
-    """
-    rows = ink.shape[0]
-    if rows < length:
-        return np.zeros_like(ink)
-    # ``starts[y]``: ink[y : y + span] is all ink, span growing to ``length``.
-    starts = ink.copy()
-    span = 1
-    while span < length:
-        step = min(span, length - span)
-        starts[: rows - step] &= starts[step:]
-        starts[rows - step :] = False
-        span += step
-    # A pixel is on a run when one starts at most ``length - 1`` pixels above it.
-    covered = starts.copy()
-    span = 1
-    while span < length:
-        step = min(span, length - span)
-        covered[step:] |= covered[: rows - step].copy()
-        span += step
-    return covered
+    rules = _widened(on_long_run(ink, length, along_rows=False))
+    # 255 where a rule lies, the page's own grey elsewhere.
+    return Image.fromarray(np.maximum(pixels, rules.view(np.uint8) * np.uint8(255)))
 
 
 def _widened(mask: BoolArray) -> BoolArray:

@@ -140,12 +140,20 @@ def test_a_process_killed_while_idle_is_replaced(reader: DocumentReader, tmp_pat
 def test_a_started_reader_has_its_fork_server_before_the_first_document() -> None:
     # In a fresh interpreter: this test process's fork server may be running already.
     script = (
-        "import os, pathlib\n"
+        "import os, pathlib, time\n"
         "from extractors.isolation import DocumentReader\n"
         "DocumentReader().start()\n"
         "children = pathlib.Path(f'/proc/{os.getpid()}/task/{os.getpid()}/children')\n"
-        "for pid in children.read_text().split():\n"
-        "    print(pathlib.Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\\0', b' '))\n"
+        "def cmdlines():\n"
+        "    return [pathlib.Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\\0', b' ')\n"
+        "            for pid in children.read_text().split()]\n"
+        "# A child forked but not yet executing has no command line for a moment.\n"
+        "for _ in range(100):\n"
+        "    if all(cmdlines()):\n"
+        "        break\n"
+        "    time.sleep(0.05)\n"
+        "for line in cmdlines():\n"
+        "    print(line)\n"
     )
     started = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT

@@ -18,7 +18,6 @@ from extractors.base import Deadline, DocumentKind, ExtractOptions, SourceDocume
 from extractors.ocr import (
     TESSERACT,
     OcrEngineUnavailableError,
-    _on_long_vertical_run,
     estimate_skew,
     load_image_pages,
     ocr_images,
@@ -26,6 +25,7 @@ from extractors.ocr import (
     remove_rules,
 )
 from extractors.ocr_reading import OcrExtractor
+from extractors.unread_ink import on_long_run
 from invoicebot.model import DocumentError, ErrorCode, Method
 from tests.unit.extractors.test_tesseract_api import OneMillisecondLeft
 from tests.unit.extractors.test_text_layer import INVOICE_LINES, make_pdf, render_page
@@ -256,12 +256,26 @@ def runs_by_scanning(ink: np.ndarray, length: int) -> np.ndarray:
     return marked
 
 
-@pytest.mark.parametrize("length", [1, 2, 3, 7, 20])
-def test_long_vertical_runs_are_those_of_the_plain_definition(length: int) -> None:
+@pytest.mark.parametrize("length", [1, 2, 3, 7, 20, 61])
+@pytest.mark.parametrize("density", [0.85, 0.05])
+def test_long_runs_are_those_of_the_plain_definition(length: int, density: float) -> None:
     generator = np.random.default_rng(length)
-    ink = generator.random((60, 40)) < 0.85
+    ink = generator.random((90, 70)) < density
+    ink[5:80, 33] = True  # a rule down a page of specks
+    ink[44, 2:60] = True  # and one across it
 
-    assert np.array_equal(_on_long_vertical_run(ink, length), runs_by_scanning(ink, length))
+    down = on_long_run(ink, length, along_rows=False)
+    along = on_long_run(ink.T.copy(), length, along_rows=True)
+
+    assert np.array_equal(down, runs_by_scanning(ink, length))
+    assert np.array_equal(along, runs_by_scanning(ink, length).T)
+
+
+def test_no_run_is_longer_than_its_line() -> None:
+    ink = np.ones((30, 30), dtype=np.bool_)
+
+    assert not on_long_run(ink, 100, along_rows=True).any()
+    assert not on_long_run(ink, 100, along_rows=False).any()
 
 
 def test_the_extractor_reads_image_files(invoice_image: Image.Image) -> None:

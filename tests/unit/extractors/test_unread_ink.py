@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 from extractors.base import Word
-from extractors.unread_ink import unread_bands, words_in_unread_bands
+from extractors.unread_ink import _print, unread_bands, words_in_unread_bands
 
 FOOTER = (100, 400, 500, 412)
 
@@ -82,3 +83,13 @@ def test_a_word_the_page_s_reading_has_is_not_added_twice() -> None:
 
     found = words_in_unread_bands(image, [READ, known], read)
     assert [w.text for w in found] == ["IBAN"]
+
+
+def test_print_is_ink_with_ink_at_most_two_pixels_beside_it() -> None:
+    ink = np.random.default_rng(3).random((30, 50)) < 0.2
+    expected = np.zeros_like(ink)
+    for row, column in zip(*np.nonzero(ink), strict=True):
+        beside = [column + shift for shift in (-2, -1, 1, 2) if 0 <= column + shift < 50]
+        expected[row, column] = ink[row, beside].any()
+
+    assert np.array_equal(_print(ink), expected)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from extractors import normalize
 from extractors.fields import read_invoice
 from extractors.isolation import PRELOADED_MODULES
-from extractors.warm_reading import made_up_page
+from extractors.warm_reading import made_up_page, warm_reading
 
 
 def test_the_made_up_page_is_read_as_an_invoice_with_dates_and_amounts() -> None:
@@ -20,3 +21,12 @@ def test_the_made_up_page_is_read_as_an_invoice_with_dates_and_amounts() -> None
 
 def test_the_fork_server_reads_it_before_forking_reading_processes() -> None:
     assert "extractors.warm_reading" in PRELOADED_MODULES
+
+
+def test_the_reading_builds_dateparser_whose_first_use_is_slow() -> None:
+    normalize._date_parser.cache_clear()
+    normalize._parse_date_cached.cache_clear()
+
+    warm_reading()
+
+    assert normalize._date_parser.cache_info().currsize >= 1
