@@ -2,7 +2,7 @@
 
 ``invoicebot.pipeline.process_file`` runs each step through ``PipelineContext.run_step`` and
 gives steps ``PipelineContext.emit`` to publish events: the batch flow passes these two, so
-the UI shows each step of each document as a task run (nested in its ``process-document``
+the UI shows each step of each document as a task run (nested in the ``process-documents``
 task run), and the steps' events go to Prefect's event bus, where automations can act on
 them. The steps themselves import no Prefect.
 """

@@ -16,7 +16,7 @@ def record(level: int, task_name: str) -> logging.LogRecord:
 def test_routine_lines_of_steps_are_left_out_and_failures_kept() -> None:
     assert not QUIET.filter(record(logging.INFO, f"{TASK_PREFIX}claim"))
     assert QUIET.filter(record(logging.ERROR, f"{TASK_PREFIX}claim"))
-    assert QUIET.filter(record(logging.INFO, "process-document"))
+    assert QUIET.filter(record(logging.INFO, "process-documents"))
 
 
 def test_the_filter_is_installed_once() -> None:
