@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pypdfium2
 import pypdfium2.raw as pdfium_c
@@ -120,8 +120,10 @@ def _page_words(page: pypdfium2.PdfPage, number: int) -> PageWords | None:
         chars = list(_page_chars(textpage, frame))
     finally:
         textpage.close()
+    # Made without validation: the text is a str and the edges are floats, PDFium's read
+    # into Python; validating the few hundred words of a page cost a twentieth of it.
     words = [
-        Word(text=text, x0=x0, top=top, x1=x1, bottom=bottom)
+        Word.model_construct(text=text, x0=x0, top=top, x1=x1, bottom=bottom)
         for text, x0, top, x1, bottom in _words(chars)
         if text.strip()
     ]
@@ -183,35 +185,54 @@ def _page_chars(textpage: pypdfium2.PdfTextPage, frame: _PageFrame) -> Iterator[
     adds between them; an unmapped glyph's text is U+FFFD."""
     count = textpage.count_chars()
     text = _all_text(textpage, count)
-    rect = pdfium_c.FS_RECTF()
-    matrix = pdfium_c.FS_MATRIX()
-    # Looked up once, not per character: a page has a few thousand.
+    # One buffer for both answers, read in one go: the matrix (a, b, c, d, e, f) and after it
+    # the loose box (left, top, right, bottom), PDFium's FS_MATRIX and FS_RECTF.
+    floats = (ctypes.c_float * 10)()
+    matrix = ctypes.byref(floats)
+    rect = ctypes.byref(floats, 6 * ctypes.sizeof(ctypes.c_float))
+    read = memoryview(floats).cast("B").cast("f").tolist
     handle = textpage.raw
-    is_generated = pdfium_c.FPDFText_IsGenerated
-    has_map_error = pdfium_c.FPDFText_HasUnicodeMapError
-    get_matrix = pdfium_c.FPDFText_GetMatrix
-    get_box = pdfium_c.FPDFText_GetLooseCharBox
-    get_size = pdfium_c.FPDFText_GetFontSize
     box = frame.box
     turned = frame.rotation in (90, 270)
     low, high = SURROGATES
+    # The named tuple made by tuple's own constructor: its generated one, called per
+    # character, cost a tenth of this loop.
+    new_char = tuple.__new__
     for index, char in enumerate(text):
-        if char.isspace() and is_generated(handle, index) == 1:
+        if char.isspace() and _IS_GENERATED(handle, index) == 1:
             continue
         if low <= char <= high:
             # Half of a character beyond the BMP (an emoji: a phone, a globe) whose other half
             # PDFium loses; pdfminer reads no text there either.
             continue
-        if has_map_error(handle, index) == 1:
+        if _HAS_UNICODE_MAP_ERROR(handle, index) == 1:
             char = UNMAPPED_GLYPH
-        get_matrix(handle, index, matrix)
-        get_box(handle, index, rect)
-        size = get_size(handle, index)
-        a, b, c, d = matrix.a, matrix.b, matrix.c, matrix.d
-        em = _em_box(rect.left, rect.bottom, rect.right, rect.top, c * size, d * size)
+        _GET_MATRIX(handle, index, matrix)
+        _GET_LOOSE_CHAR_BOX(handle, index, rect)
+        size = _GET_FONT_SIZE(handle, index)
+        a, b, c, d, _, _, left, top, right, bottom = read()
+        em = _em_box(left, bottom, right, top, c * size, d * size)
         # Upright: reads left to right on the page as displayed (``_PageFrame.upright``).
         upright = b * -c > 0 and -a * d <= 0 if turned else a * d > 0 and b * c <= 0
-        yield _Char(char, *box(*em), upright)
+        yield new_char(_Char, (char, *box(*em), upright))
+
+
+def _unchecked(function: Any, restype: type[Any] = ctypes.c_int) -> Any:
+    """Return PDFium's ``function`` without pypdfium2's argument types: called for each of
+    a page's few thousand characters, ctypes' conversion of every argument cost more than
+    the call. Its callers pass what the C function takes: the handle, an int index and a
+    pointer (``ctypes.byref``)."""
+    address = ctypes.cast(function, ctypes.c_void_p).value
+    bare = type(function)(address)
+    bare.restype = restype
+    return bare
+
+
+_IS_GENERATED = _unchecked(pdfium_c.FPDFText_IsGenerated)
+_HAS_UNICODE_MAP_ERROR = _unchecked(pdfium_c.FPDFText_HasUnicodeMapError)
+_GET_MATRIX = _unchecked(pdfium_c.FPDFText_GetMatrix)
+_GET_LOOSE_CHAR_BOX = _unchecked(pdfium_c.FPDFText_GetLooseCharBox)
+_GET_FONT_SIZE = _unchecked(pdfium_c.FPDFText_GetFontSize, ctypes.c_double)
 
 
 def _em_box(
@@ -306,10 +327,8 @@ def _split_words(
 
 
 def _merged(chars: Sequence[_Char]) -> tuple[str, float, float, float, float]:
-    return (
-        "".join(LIGATURES.get(char.text, char.text) for char in chars),
-        min(char.x0 for char in chars),
-        min(char.top for char in chars),
-        max(char.x1 for char in chars),
-        max(char.bottom for char in chars),
-    )
+    texts, x0s, tops, x1s, bottoms, _ = zip(*chars, strict=True)
+    return "".join(texts).translate(_SPELLED_LIGATURES), min(x0s), min(tops), max(x1s), max(bottoms)
+
+
+_SPELLED_LIGATURES = str.maketrans(LIGATURES)

@@ -39,6 +39,8 @@ class LabelHit:
 
 
 _TOKEN = re.compile(r"[^\W_]+|[#%€$]")
+# A label, its pattern and the longest text any match of the pattern holds.
+_Entry = tuple[str, re.Pattern[str], str]
 _JOINER = "[\\s.:\\-_/'\u2019()]*"
 
 
@@ -52,10 +54,10 @@ class LabelSet:
                 self.weights.setdefault(label, {})[field_name] = weight
         # Patterns indexed by the first two letters of the label, which must start a word,
         # so a row is searched only for the labels that can start at one of its words.
-        self._by_prefix: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
-        self._compounds: list[tuple[str, re.Pattern[str]]] = []
+        self._by_prefix: dict[str, list[_Entry]] = {}
+        self._compounds: list[_Entry] = []
         for label in self.weights:
-            entry = (label, _label_pattern(label))
+            entry = (label, _label_pattern(label), _longest_literal(label))
             if label.startswith("*"):
                 self._compounds.append(entry)
             else:
@@ -63,13 +65,17 @@ class LabelSet:
 
     def find(self, row: TextRow) -> list[LabelHit]:
         """Return the labels in ``row``, left to right, keeping the longest where they overlap."""
+        folded = row.folded
         candidates = list(self._compounds)
-        for prefix in _word_prefixes(row.folded):
+        for prefix in _word_prefixes(folded):
             candidates.extend(self._by_prefix.get(prefix, ()))
+        # A label whose longest literal part is not in the row cannot match: searching the
+        # row with each pattern cost far more than this test, and few labels are found.
         found = [
             LabelHit(row, match.start(), match.end(), label, self.weights[label])
-            for label, pattern in candidates
-            for match in pattern.finditer(row.folded)
+            for label, pattern, literal in candidates
+            if literal in folded
+            for match in pattern.finditer(folded)
             if match.end() > match.start() and not row.has_gap(match.start(), match.end())
         ]
         return _longest_first(found)
@@ -92,6 +98,15 @@ def _word_prefixes(folded: str) -> set[str]:
         if len(token) == 1 and index + 1 < len(tokens):
             prefixes.add(token + tokens[index + 1][:1])
     return prefixes
+
+
+def _longest_literal(label: str) -> str:
+    """Return the longest text that every match of ``label``'s pattern holds as it is: one
+    of its folded tokens (the first without its first letter where that may stand apart)."""
+    tokens: list[str] = _TOKEN.findall(fold_text(label.lstrip("*")))
+    first = tokens[0]
+    pieces = [first[1:] if len(first) > 2 and first[0].isalpha() else first, *tokens[1:]]
+    return max(pieces, key=len)
 
 
 def _label_pattern(label: str) -> re.Pattern[str]:

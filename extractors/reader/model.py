@@ -112,13 +112,13 @@ class Forest:
     has a few dozen candidates, so sklearn's call per field and per tree (validation, then
     one Cython walk of a hundred rows at most) cost four times the walk itself. A leaf
     points to itself, so a walk that reached it stays there while deeper ones go on.
+    ``children`` holds node i's left child at 2i and its right one at 2i + 1.
     """
 
     feature: npt.NDArray[np.intp]
     threshold: npt.NDArray[np.float64]
     missing_go_left: npt.NDArray[np.bool_]
-    left: npt.NDArray[np.intp]
-    right: npt.NDArray[np.intp]
+    children: npt.NDArray[np.intp]
     leaf_value: npt.NDArray[np.float64]
     roots: npt.NDArray[np.intp]
     baselines: npt.NDArray[np.float64]
@@ -150,12 +150,14 @@ class Forest:
                 parts["value"].append(np.where(leaf, nodes["value"], 0.0))
                 roots.append(offset)
                 offset += len(nodes)
+        children = np.empty(2 * offset, dtype=np.intp)
+        children[0::2] = np.concatenate(parts["left"])
+        children[1::2] = np.concatenate(parts["right"])
         return cls(
             feature=np.concatenate(parts["feature"]),
             threshold=np.concatenate(parts["threshold"]),
             missing_go_left=np.concatenate(parts["missing"]),
-            left=np.concatenate(parts["left"]),
-            right=np.concatenate(parts["right"]),
+            children=children,
             leaf_value=np.concatenate(parts["value"]),
             roots=np.asarray(roots, dtype=np.intp),
             baselines=np.asarray([float(model._baseline_prediction[0, 0]) for model in models]),
@@ -164,18 +166,29 @@ class Forest:
     def probabilities(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Return one column per field: the probability each row is that field's value."""
         count, trees = rows.shape[0], len(self.roots)
-        node = np.tile(self.roots, count)
-        # Where each (row, tree) pair reads its row's features in the flattened rows.
-        row_start = np.repeat(np.arange(count, dtype=np.intp) * rows.shape[1], trees)
         values = np.ascontiguousarray(rows, dtype=np.float64).ravel()
+        missing = bool(np.isnan(values).any())
+        node = np.tile(self.roots, count)
+        # The (row, tree) pairs still walking, the node each is at, and where its row's
+        # features start in the flattened rows.
         walking = np.arange(count * trees)
+        at = node
+        starts = np.repeat(np.arange(count, dtype=np.intp) * rows.shape[1], trees)
         while walking.size:
-            at = node[walking]
-            x = values[row_start[walking] + self.feature[at]]
-            go_left = (x <= self.threshold[at]) | (np.isnan(x) & self.missing_go_left[at])
-            following = np.where(go_left, self.left[at], self.right[at])
+            x = values[starts + self.feature[at]]
+            if missing:
+                left = (x <= self.threshold[at]) | (np.isnan(x) & self.missing_go_left[at])
+                right = ~left
+            else:
+                right = x > self.threshold[at]
+            following = self.children[2 * at + right]
+            moved = following != at
+            if moved.all():
+                # No walk reached its leaf: nothing to keep or to drop yet.
+                at = following
+                continue
             node[walking] = following
-            walking = walking[following != at]
+            walking, at, starts = walking[moved], following[moved], starts[moved]
         fields = len(self.baselines)
         raw = self.leaf_value[node].reshape(count, fields, trees // fields).sum(axis=2)
         return np.asarray(expit(raw + self.baselines), dtype=np.float64)

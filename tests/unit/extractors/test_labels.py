@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from extractors.labels import rows_of_page
+from extractors.labels.matching import (
+    _TOKEN,
+    COLUMN_LABEL_SET,
+    FIELD_LABEL_SET,
+    LabelSet,
+    _label_pattern,
+    _longest_literal,
+)
+from extractors.normalize import fold_text
 from tests.unit.extractors.pages import page
 
 
@@ -31,3 +42,19 @@ def test_printed_text_and_numbers_far_apart_are_left_as_they_are() -> None:
     ]
     text = rows_of_page(page((300, 100, "1145."), (330, 100, "55")), 0)
     assert [row.text for row in text] == ["1145. 55"]
+
+
+@pytest.mark.parametrize("labels", [FIELD_LABEL_SET, COLUMN_LABEL_SET], ids=["fields", "columns"])
+def test_every_way_a_label_may_be_printed_holds_the_text_tested_before_its_search(
+    labels: LabelSet,
+) -> None:
+    # ``LabelSet.find`` searches a row for a label only where its longest literal is in it.
+    for label in labels.weights:
+        tokens = _TOKEN.findall(fold_text(label.lstrip("*")))
+        printed = [" ".join(tokens), "".join(tokens), ". ".join(tokens)]
+        if len(tokens[0]) > 2 and tokens[0][0].isalpha():
+            printed.append(tokens[0][0] + " " + " ".join(tokens)[1:])
+        for text in printed:
+            match = _label_pattern(label).search(text)
+            assert match is not None, (label, text)
+            assert _longest_literal(label) in match.group(0), (label, text)

@@ -145,6 +145,10 @@ def test_the_flattened_forest_gives_sklearns_probabilities_missing_values_includ
     unseen[::7, 1] = np.nan
     expected = np.column_stack([model.predict_proba(unseen)[:, 1] for model in models])
     assert np.allclose(Forest.of(models).probabilities(unseen), expected, rtol=0, atol=1e-12)
+    # Rows without a missing value take a shorter path through the walk.
+    complete = rng.normal(size=(50, 6))
+    expected = np.column_stack([model.predict_proba(complete)[:, 1] for model in models])
+    assert np.allclose(Forest.of(models).probabilities(complete), expected, rtol=0, atol=1e-12)
 
 
 def test_a_forest_of_categorical_splits_is_refused() -> None:
