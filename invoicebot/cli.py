@@ -173,8 +173,13 @@ def _run_batch(inbox: Path, batch_size: int | None) -> BatchSummary:
     os.environ.setdefault(
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_TIMEOUT_S
     )
+    from extractors.isolation import shared_reader
     from flows.process_inbox import process_inbox
 
+    if Settings().task_runner == "thread":
+        # The reading processes' fork server warms up (imports, a made-up page: seconds of
+        # one core) while the ephemeral Prefect server starts, not in the batch's time.
+        shared_reader().start()
     return process_inbox(inbox=str(inbox.resolve()), batch_size=batch_size)
 
 
