@@ -11,6 +11,7 @@ the gross total is printed (found in the PDF's text layer, apart from what was r
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import shutil
@@ -305,7 +306,16 @@ def log_in(page: Page, stack: Stack) -> None:
 def submit(dialog: Locator) -> None:
     """Submit the Resume dialog and wait until the server took the form: the dialog closes
     then, while a form the UI or the server refuses keeps it open with the reason."""
-    dialog.get_by_role("button", name="Submit").click()
+    button = dialog.get_by_role("button", name="Submit")
+    button.click()
+    try:
+        dialog.wait_for(state="detached", timeout=30_000)
+        return
+    except PlaywrightTimeoutError:
+        # Once in five runs the dialog stayed open with no reason shown, as if the click had
+        # landed while the form re-rendered: clicked once more (unless it has just closed).
+        with contextlib.suppress(PlaywrightTimeoutError):
+            button.click(timeout=10_000)
     try:
         dialog.wait_for(state="detached", timeout=60_000)
     except PlaywrightTimeoutError:
