@@ -25,7 +25,7 @@ import httpx
 import pdfplumber
 import pytest
 from PIL import Image
-from playwright.sync_api import Locator, Page, sync_playwright
+from playwright.sync_api import ConsoleMessage, Locator, Page, Request, Response, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlmodel import Session, select
 
@@ -306,6 +306,34 @@ def log_in(page: Page, stack: Stack) -> None:
 def submit(dialog: Locator) -> None:
     """Submit the Resume dialog and wait until the server took the form: the dialog closes
     then, while a form the UI or the server refuses keeps it open with the reason."""
+    page = dialog.page
+    # What the browser said and which requests failed or resumed, for a failure to be
+    # diagnosed (the once-in-five failure showed no reason in the dialog).
+    seen: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        seen.append(f"console {message.type}: {message.text}")
+
+    def on_response(response: Response) -> None:
+        if response.status >= 400 or "resume" in response.url:
+            seen.append(f"{response.status} {response.request.method} {response.url}")
+
+    def on_failed(request: Request) -> None:
+        seen.append(f"failed {request.method} {request.url}: {request.failure}")
+
+    page.on("console", on_console)
+    page.on("response", on_response)
+    page.on("requestfailed", on_failed)
+    try:
+        wait_until_taken(dialog, seen)
+    finally:
+        page.remove_listener("console", on_console)
+        page.remove_listener("response", on_response)
+        page.remove_listener("requestfailed", on_failed)
+
+
+def wait_until_taken(dialog: Locator, seen: list[str]) -> None:
+    """Click Submit and wait for the dialog to close, ``seen`` in the error if it does not."""
     button = dialog.get_by_role("button", name="Submit")
     button.click()
     try:
@@ -319,7 +347,8 @@ def submit(dialog: Locator) -> None:
     try:
         dialog.wait_for(state="detached", timeout=60_000)
     except PlaywrightTimeoutError:
-        raise AssertionError(f"the form was not taken: {dialog.inner_text()}") from None
+        log = "\n".join(seen) or "no console message, no failed or resume request"
+        raise AssertionError(f"the form was not taken: {dialog.inner_text()}\n{log}") from None
 
 
 def form_property(dialog: Locator, label: str) -> Locator:
