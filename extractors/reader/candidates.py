@@ -330,31 +330,58 @@ def with_legal_form_restored(name: str) -> str:
 # Words a name broken over two rows ends its first row with: "HOME MASTER HARDWARE &" over
 # "ELECTRICAL", "Dupont et" over "Fils".
 NAME_JOINERS = frozenset({"&", "+", "and", "et", "und"})
+# Words a legal form is written with besides the forms themselves ("GmbH & Co. KG").
+LEGAL_FORM_JOINERS = NAME_JOINERS | {"co", "cie"}
 # How far below the name its continuation may start, in row heights.
 CONTINUATION_REACH = 1.0
 
 
+def is_legal_form(text: str) -> bool:
+    """Return True when ``text`` is a legal form alone ("GmbH", "GmbH & Co. KG", "S.A.")."""
+    words = [fold_text(word).replace(".", "") for word in text.split()]
+    return any(word in LEGAL_FORMS for word in words) and all(
+        word in LEGAL_FORMS or word in LEGAL_FORM_JOINERS for word in words
+    )
+
+
 def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
-    """Return the name of ``candidate`` with the phrase under it appended where the name ends
-    in a joining word and the next row holds a phrase beneath it that could go on a name."""
+    """Return the name of ``candidate`` with the phrase under it appended where the name goes
+    on on a row beneath: it ends in a joining word and the phrase beneath could go on a name,
+    or the phrase beneath is a legal form alone ("Noren Bürobedarf" over "GmbH", "Solros
+    Consulting GmbH & Co." over "KG"). Rows of other columns between them are passed over."""
     text = str(candidate.value)
     words = text.split()
-    if fold_text(words[-1]) not in NAME_JOINERS or candidate.row_index + 1 >= len(rows):
+    last_word = fold_text(words[-1]).replace(".", "")
+    ends_joined = last_word in NAME_JOINERS
+    if last_word in LEGAL_FORMS:
         return text
-    row, below = candidate.row, rows[candidate.row_index + 1]
-    if below.page != row.page or below.top - candidate.bottom > CONTINUATION_REACH * row.height:
-        return text
-    beneath = [
-        (first, last)
-        for first, last in phrases(below)
-        if below.words[first].x0 < candidate.x1 and below.words[last].x1 > candidate.x0
-    ]
+    row = candidate.row
+    for index in range(candidate.row_index + 1, len(rows)):
+        below = rows[index]
+        if below.page != row.page or below.top - candidate.bottom > CONTINUATION_REACH * row.height:
+            return text
+        beneath = [
+            (first, last)
+            for first, last in phrases(below)
+            if below.words[first].x0 < candidate.x1 and below.words[last].x1 > candidate.x0
+        ]
+        if beneath:
+            return _joined_name(text, below, index, beneath, ends_joined=ends_joined)
+    return text
+
+
+def _joined_name(
+    text: str, below: TextRow, row_index: int, beneath: list[tuple[int, int]], *, ends_joined: bool
+) -> str:
+    """Return ``text`` joined to the one phrase ``beneath`` it where that goes on the name."""
     if len(beneath) != 1:
         return text
     first, last = beneath[0]
     rest = " ".join(word.text for word in below.words[first : last + 1])
-    joined = list(_name_candidate(f"{text} {rest}", below, candidate.row_index + 1, first, last))
-    if not joined or len(words) + last - first + 1 > MAX_NAME_WORDS:
+    if not (ends_joined or is_legal_form(rest)):
+        return text
+    joined = list(_name_candidate(f"{text} {rest}", below, row_index, first, last))
+    if not joined or len(text.split()) + last - first + 1 > MAX_NAME_WORDS:
         return text
     return str(joined[0].value)
 

@@ -14,13 +14,14 @@ competing ones comes out less sure instead of being guessed with confidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from itertools import product
 
 from extractors.reader.candidates import Candidate, Value, name_key
+from extractors.reader.terms import PaymentTerm
 
 TOP_VALUES = 4
 # How much a joint reading that breaks a constraint weighs against one that keeps it.
@@ -256,6 +257,37 @@ def lines_add_up(line_totals: Sequence[Decimal]) -> Constraint:
         return 1.0 if any(abs(net - total) <= TOLERANCE for total in line_totals) else UNSURE
 
     return check
+
+
+def with_due_by_terms(
+    options: Mapping[str, Options], terms: Iterable[PaymentTerm]
+) -> dict[str, Options]:
+    """Return the date options with each due-date candidate that is an issue-date candidate
+    plus the page's payment terms made at least as likely as that issue date, and each
+    issue-date candidate the terms lead from to a due-date candidate at least as likely as
+    that due date: software prints the due date its terms give, so the two confirm each other
+    however the due date's label reads (one under its value, one the model never saw)."""
+    if not terms or not {"invoice_date", "due_date"} <= options.keys():
+        return dict(options)
+    issues, dues = options["invoice_date"], options["due_date"]
+    pairs = [
+        (issue_index, due_index)
+        for issue_index, issue in enumerate(issues.values)
+        if isinstance(issue, date)
+        for due_index, due in enumerate(dues.values)
+        if isinstance(due, date) and any(due in term.due_dates(issue) for term in terms)
+    ]
+    issue_probabilities, due_probabilities = list(issues.probabilities), list(dues.probabilities)
+    for issue_index, due_index in pairs:
+        issue_probability = issues.probabilities[issue_index]
+        due_probability = dues.probabilities[due_index]
+        due_probabilities[due_index] = max(due_probabilities[due_index], issue_probability)
+        issue_probabilities[issue_index] = max(issue_probabilities[issue_index], due_probability)
+    return {
+        **options,
+        "invoice_date": Options(issues.values, issue_probabilities, issues.candidates),
+        "due_date": Options(dues.values, due_probabilities, dues.candidates),
+    }
 
 
 def due_not_before_issue(reading: Reading) -> float:

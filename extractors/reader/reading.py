@@ -38,9 +38,11 @@ from extractors.reader.decode import (
     stated,
     totals_add_up,
     with_completed_totals,
+    with_due_by_terms,
 )
 from extractors.reader.features import DocumentView, Features, featurize
 from extractors.reader.model import ReaderModel
+from extractors.reader.terms import printed_terms
 
 # A field the decoding leaves empty may still hold the label-based finder's value. Where the
 # model rates one of its candidates at least this likely, and the finder's value (one of the
@@ -107,6 +109,11 @@ def read_fields(
     amount_options = with_completed_totals(
         {name: options_of(scored.get(name, []), plain_identity) for name in amounts}
     )
+    dates = FIELDS_OF_KIND[CandidateKind.DATE]
+    date_options = with_due_by_terms(
+        {name: options_of(scored.get(name, []), plain_identity) for name in dates},
+        printed_terms(rows),
+    )
     printed_amounts = [c for c in candidates if c.kind is CandidateKind.AMOUNT]
     settlements_printed = settlements(amount_options, printed_amounts)
     groups: list[tuple[tuple[str, ...], list[Constraint]]] = [
@@ -119,7 +126,7 @@ def read_fields(
                 lines_add_up(line_totals),
             ],
         ),
-        (FIELDS_OF_KIND[CandidateKind.DATE], [due_not_before_issue, stated("invoice_date")]),
+        (dates, [due_not_before_issue, stated("invoice_date")]),
         (
             FIELDS_OF_KIND[CandidateKind.REFERENCE],
             [distinct("invoice_number", "po_number", plain_identity), stated("invoice_number")],
@@ -137,11 +144,12 @@ def read_fields(
     fallbacks: dict[str, Choice] = {}
     for names, constraints in groups:
         key = name_identity if names == FIELDS_OF_KIND[CandidateKind.NAME] else plain_identity
-        options = (
-            amount_options
-            if names == amounts
-            else {name: options_of(scored.get(name, []), key) for name in names}
-        )
+        if names == amounts:
+            options = amount_options
+        elif names == dates:
+            options = date_options
+        else:
+            options = {name: options_of(scored.get(name, []), key) for name in names}
         chosen.update(decode_group(options, constraints))
         for name in names:
             fallback = _overruling(options[name], scored.get(name, []), finder.get(name), key)

@@ -134,6 +134,32 @@ def test_a_name_ending_in_a_joining_word_goes_on_on_the_row_below() -> None:
     assert continued_name(names["Quux Widgets GmbH"], rows) == "Quux Widgets GmbH"
 
 
+def test_a_name_goes_on_on_a_row_beneath_holding_its_legal_form_alone() -> None:
+    rows = rows_of_page(
+        page(
+            (20, 40, "Noren Bürobedarf"),
+            (200, 48, "Solros Consulting GmbH & Co."),
+            (20, 56, "GmbH"),
+            (200, 64, "KG"),
+            (20, 90, "Quux Widgets"),
+            (20, 102, "Customer service"),
+        ),
+        0,
+    )
+    names = {
+        str(candidate.value): candidate
+        for candidate in find_candidates(rows, ("de",), day_first=True)
+        if candidate.kind is CandidateKind.NAME
+    }
+    # The buyer's row between the seller's two is passed over.
+    assert continued_name(names["Noren Bürobedarf"], rows) == "Noren Bürobedarf GmbH"
+    assert continued_name(names["Solros Consulting GmbH & Co."], rows) == (
+        "Solros Consulting GmbH & Co. KG"
+    )
+    # A phrase beneath that is not a legal form is another line of the address.
+    assert continued_name(names["Quux Widgets"], rows) == "Quux Widgets"
+
+
 def test_a_label_ending_in_a_preposition_is_no_name() -> None:
     found = kinds_and_values((40, 40, "Livrer à"), (40, 60, "Ship to"), (40, 80, "Quux GmbH"))
     names = {value for kind, value in found if kind is CandidateKind.NAME}

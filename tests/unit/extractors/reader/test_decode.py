@@ -18,7 +18,9 @@ from extractors.reader.decode import (
     siren_agrees,
     totals_add_up,
     with_completed_totals,
+    with_due_by_terms,
 )
+from extractors.reader.terms import PaymentTerm
 from tests.unit.extractors.pages import page
 
 ROW = rows_of_page(page((10, 10, "x")), 0)[0]
@@ -145,6 +147,29 @@ def test_a_due_date_on_the_issue_date_is_read_with_it() -> None:
         [due_not_before_issue],
     )
     assert chosen["invoice_date"].value == chosen["due_date"].value == date(2026, 3, 16)
+
+
+def test_a_due_date_the_payment_terms_give_is_read_though_the_model_doubts_it() -> None:
+    dates = {
+        "invoice_date": options((date(2026, 5, 19), 0.99), (date(2026, 5, 14), 0.01)),
+        # Its label under it: the model gives the due date 1 in 4, "not printed" wins.
+        "due_date": options((date(2026, 7, 3), 0.25), (date(2026, 5, 14), 0.01)),
+    }
+    assert "due_date" not in decode_group(dates, [due_not_before_issue])
+    chosen = decode_group(with_due_by_terms(dates, {PaymentTerm(45)}), [due_not_before_issue])
+    assert chosen["due_date"].value == date(2026, 7, 3)
+    assert chosen["due_date"].confidence > 0.9
+    # Terms that lead nowhere change nothing.
+    assert with_due_by_terms(dates, {PaymentTerm(30)}) == dates
+
+
+def test_an_issue_date_the_terms_lead_from_to_a_sure_due_date_is_made_as_sure() -> None:
+    dates = {
+        "invoice_date": options((date(2026, 3, 1), 0.4), (date(2026, 2, 20), 0.3)),
+        "due_date": options((date(2026, 3, 31), 0.95)),
+    }
+    completed = with_due_by_terms(dates, {PaymentTerm(30)})
+    assert completed["invoice_date"].probabilities == [0.95, 0.3]
 
 
 def test_two_fields_do_not_take_the_same_value() -> None:
