@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from itertools import product
 
 from extractors.reader.candidates import Candidate, Value, name_key
@@ -41,6 +42,7 @@ STATED_UNREAD = 0.05
 # is likelier than other incomplete readings, and less than a complete one.
 VAT_UNREAD = 0.03
 TOLERANCE = Decimal("0.011")
+CENT = Decimal("0.01")
 TOTALS = ("total_net", "total_tax", "total_gross")
 
 Reading = Mapping[str, Value | None]
@@ -160,6 +162,83 @@ def with_completed_totals(options: Mapping[str, Options]) -> dict[str, Options]:
                     probabilities[index] = max(probabilities[index], p_one * p_two)
         completed[name] = Options(current.values, probabilities, current.candidates)
     return completed
+
+
+def with_decimal_marks_restored(options: Mapping[str, Options]) -> dict[str, Options]:
+    """Return the amount options with each whole amount OCR read without its decimal mark
+    ("444148" for "4.441,48") taken as hundredths where that completes net + VAT = gross with
+    candidates of the two other totals, and an amount due so read where it is then a gross
+    candidate: a comma a speck of OCR lost, which the page's own arithmetic gives back."""
+    if not set(TOTALS) <= options.keys():
+        return dict(options)
+    restored = dict(options)
+    for name in TOTALS:
+        restored[name] = _restored(options[name], partial(_completes, name, options))
+    if "amount_due" in options:
+        grosses = set(restored["total_gross"].values)
+        restored["amount_due"] = _restored(options["amount_due"], lambda cents: cents in grosses)
+    return restored
+
+
+def printed_as_restored(
+    amounts: Sequence[Candidate], options: Mapping[str, Options]
+) -> list[Candidate]:
+    """Return the amounts printed on the page with the decimal mark given back to each whole
+    one ``with_decimal_marks_restored`` read as hundredths in ``options`` (everywhere the
+    page prints it: the gross printed again as the amount due)."""
+    given_back = {
+        candidate.value
+        for field in options.values()
+        for candidate in field.candidates
+        if isinstance(candidate.value, Decimal)
+        and candidate.value != candidate.value.to_integral_value()
+        and not _has_mark(candidate.text)
+    }
+    restored = []
+    for candidate in amounts:
+        cents = _without_decimal_mark(candidate)
+        if cents is not None and cents in given_back:
+            candidate = replace(candidate, value=cents)
+        restored.append(candidate)
+    return restored
+
+
+def _completes(name: str, options: Mapping[str, Options], value: Decimal) -> bool:
+    """Return True when ``value`` as the total ``name`` makes net + VAT = gross to the cent
+    with candidates of the two other totals (a rounding cent is not evidence enough to
+    read an amount otherwise than OCR did)."""
+    first, second = (other for other in TOTALS if other != name)
+    for (one, _), (two, _) in product(_amounts(options[first]), _amounts(options[second])):
+        net, tax, gross = ({name: value, first: one, second: two}[total] for total in TOTALS)
+        if tax > 0 and net + tax == gross:
+            return True
+    return False
+
+
+def _restored(options: Options, confirmed: Callable[[Decimal], bool]) -> Options:
+    """Return ``options`` with its whole OCR'd amounts read as hundredths where ``confirmed``
+    says that value is the field's (and it is not one of its values already)."""
+    values, candidates = list(options.values), list(options.candidates)
+    for index, candidate in enumerate(options.candidates):
+        cents = _without_decimal_mark(candidate)
+        if cents is not None and cents not in values and confirmed(cents):
+            values[index] = cents
+            candidates[index] = replace(candidate, value=cents)
+    return Options(values, options.probabilities, candidates)
+
+
+def _without_decimal_mark(candidate: Candidate) -> Decimal | None:
+    """Return an OCR'd whole amount printed without any mark as hundredths, else None."""
+    value = candidate.value
+    if not (candidate.row.ocr and isinstance(value, Decimal) and value >= 100):
+        return None
+    if value != value.to_integral_value() or _has_mark(candidate.text):
+        return None
+    return (value / 100).quantize(CENT)
+
+
+def _has_mark(text: str) -> bool:
+    return any(mark in text for mark in ".,'")
 
 
 def _amounts(options: Options) -> list[tuple[Decimal, float]]:

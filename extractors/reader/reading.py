@@ -32,12 +32,14 @@ from extractors.reader.decode import (
     name_identity,
     options_of,
     plain_identity,
+    printed_as_restored,
     settled,
     settlements,
     siren_agrees,
     stated,
     totals_add_up,
     with_completed_totals,
+    with_decimal_marks_restored,
     with_due_by_terms,
 )
 from extractors.reader.features import DocumentView, Features, featurize
@@ -107,14 +109,18 @@ def read_fields(
     scored = score_candidates(model, view)
     amounts = FIELDS_OF_KIND[CandidateKind.AMOUNT]
     amount_options = with_completed_totals(
-        {name: options_of(scored.get(name, []), plain_identity) for name in amounts}
+        with_decimal_marks_restored(
+            {name: options_of(scored.get(name, []), plain_identity) for name in amounts}
+        )
     )
     dates = FIELDS_OF_KIND[CandidateKind.DATE]
     date_options = with_due_by_terms(
         {name: options_of(scored.get(name, []), plain_identity) for name in dates},
         printed_terms(rows),
     )
-    printed_amounts = [c for c in candidates if c.kind is CandidateKind.AMOUNT]
+    printed_amounts = printed_as_restored(
+        [c for c in candidates if c.kind is CandidateKind.AMOUNT], amount_options
+    )
     settlements_printed = settlements(amount_options, printed_amounts)
     groups: list[tuple[tuple[str, ...], list[Constraint]]] = [
         (

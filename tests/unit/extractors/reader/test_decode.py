@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -13,11 +14,13 @@ from extractors.reader.decode import (
     due_not_before_issue,
     options_of,
     plain_identity,
+    printed_as_restored,
     settled,
     settlements,
     siren_agrees,
     totals_add_up,
     with_completed_totals,
+    with_decimal_marks_restored,
     with_due_by_terms,
 )
 from extractors.reader.terms import PaymentTerm
@@ -103,6 +106,50 @@ def test_an_amount_completing_two_sure_totals_is_read_however_its_label_reads() 
     chosen = decode_group(with_completed_totals(amounts), [totals_add_up])
     assert chosen["total_tax"].value == Decimal("1548.16")
     assert chosen["total_tax"].confidence > 0.85
+
+
+OCR_ROW = replace(ROW, ocr=True)
+
+
+def ocr_read(text: str, row_index: int) -> Candidate:
+    """An amount OCR read as ``text`` on row ``row_index``."""
+    value = Decimal(text.replace(",", "."))
+    return Candidate(CandidateKind.AMOUNT, value, text, OCR_ROW, row_index, 0, 0)
+
+
+def test_a_decimal_mark_ocr_lost_is_given_back_where_the_totals_then_add_up() -> None:
+    amounts = {
+        "total_net": options_at((ocr_read("3732,34", 1), 0.9)),
+        "total_tax": options_at((ocr_read("709,14", 2), 0.8)),
+        # "4.441,48" read "444148" on the gross's row and again on the amount due's.
+        "total_gross": options_at((ocr_read("444148", 3), 0.8)),
+        "amount_due": options_at((ocr_read("444148", 4), 0.3)),
+    }
+    restored = with_decimal_marks_restored(amounts)
+    assert restored["total_gross"].values == [Decimal("4441.48")]
+    assert restored["amount_due"].values == [Decimal("4441.48")]
+    printed = printed_as_restored([ocr_read("444148", 3), ocr_read("444148", 4)], restored)
+    assert [candidate.value for candidate in printed] == [Decimal("4441.48")] * 2
+    chosen = decode_group(
+        with_completed_totals(restored), [totals_add_up, settled(settlements(restored, printed))]
+    )
+    assert chosen["total_gross"].value == chosen["amount_due"].value == Decimal("4441.48")
+
+
+def test_a_whole_amount_is_kept_where_hundredths_complete_nothing_or_it_was_not_ocr() -> None:
+    amounts = {
+        "total_net": options_at((ocr_read("3732,34", 1), 0.9)),
+        "total_tax": options_at((ocr_read("709,14", 2), 0.8)),
+        "total_gross": options_at((ocr_read("444149", 3), 0.8)),
+    }
+    assert with_decimal_marks_restored(amounts) == amounts
+    typed = {
+        **amounts,
+        "total_gross": options_at(
+            (Candidate(CandidateKind.AMOUNT, Decimal(444148), "444148", ROW, 3, 0, 0), 0.8)
+        ),
+    }
+    assert with_decimal_marks_restored(typed) == typed
 
 
 def test_no_amount_is_made_likelier_where_none_completes_the_totals() -> None:
