@@ -98,6 +98,10 @@ def draw_meta(page: Page, x: float, y: float, width: float) -> float:
         return y
     if style == "boxes":
         per_row = 2 if width < 300 else 4
+        # Fewer boxes a row where a value would run over into its neighbour's box (a long
+        # date: "dimanche 19 juillet 2026"), as a layout program sizes them.
+        while per_row > 1 and widest_value + 8 > (width - 6 * (per_row - 1)) / per_row:
+            per_row -= 1
         box_width = (width - 6 * (per_row - 1)) / per_row
         height = leading * 2 + 6
         for position, (label, value) in enumerate(items):
