@@ -37,13 +37,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pypdfium2
+import pypdfium2.raw as pdfium_c
 import pytesseract
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from extractors.base import PDFIUM_LOCK, Deadline, ExtractOptions, PageWords, Word
 from extractors.ocr_engines import OcrEngine, RapidOcrEngine
 from extractors.page_geometry import even_lighting, flatten_page
-from extractors.pdfium import open_pdf
+from extractors.pdfium import only_grey_images, open_pdf
 from extractors.tesseract_api import TessdataUnavailableError, TesseractApi
 from extractors.unread_ink import on_long_run, words_in_unread_bands
 from invoicebot.model import DocumentError, ErrorCode, InvoiceError
@@ -320,7 +321,11 @@ def _render_page(document: pypdfium2.PdfDocument, number: int, dpi: int) -> Imag
         try:
             width, height = page.get_size()
             scale = min(dpi / 72, math.sqrt(MAX_RENDER_PIXELS / max(width * height, 1.0)))
-            bitmap = page.render(scale=scale, grayscale=True)
+            if only_grey_images(page):
+                # A grey bitmap without grayscale mode: the same bytes, a third of the time.
+                bitmap = page.render(scale=scale, force_bitmap_format=pdfium_c.FPDFBitmap_Gray)
+            else:
+                bitmap = page.render(scale=scale, grayscale=True)
             # The PIL image shares the bitmap's memory: copy it before the bitmap is freed.
             image: Image.Image = bitmap.to_pil().copy()
             bitmap.close()
