@@ -4,6 +4,7 @@ time limit."""
 from __future__ import annotations
 
 import io
+import math
 import struct
 import time
 import zlib
@@ -19,6 +20,7 @@ from extractors.base import Deadline, DocumentKind, ExtractOptions, SourceDocume
 from extractors.ocr import (
     TESSERACT,
     OcrEngineUnavailableError,
+    _profile_sharpness,
     estimate_skew,
     load_image_pages,
     ocr_images,
@@ -245,6 +247,21 @@ def test_column_rules_are_whitened_and_text_kept() -> None:
     assert cleaned.getpixel((800, 500)) == 255
     assert cleaned.getpixel((400, 300)) == 0
     assert cleaned.crop(text_box).tobytes() == page.crop(text_box).tobytes()
+
+
+def test_the_profile_counts_only_ink_turned_onto_the_page() -> None:
+    generator = np.random.default_rng(7)
+    width, height = 80, 50
+    # Ink in every corner, some of it turned off the page.
+    across = generator.uniform(-width / 2, width / 2, 400)
+    down = generator.uniform(-height / 2, height / 2, 400)
+    for angle in (-2.0, -0.25, 0.0, 1.75):
+        turn = math.radians(angle)
+        rows = np.floor(height / 2 - across * math.sin(turn) + down * math.cos(turn)).astype(int)
+        profile = np.array([np.count_nonzero(rows == row) for row in range(height)])
+        changes = np.diff(profile)
+
+        assert _profile_sharpness(across, down, width, height, angle) == float(changes @ changes)
 
 
 def grey_scan(size: tuple[int, int]) -> Image.Image:
