@@ -4,12 +4,14 @@ time limit."""
 from __future__ import annotations
 
 import io
+import math
 import struct
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
+import pypdfium2
 import pytesseract
 import pytest
 from PIL import Image, ImageDraw, ImageFile
@@ -18,17 +20,24 @@ from extractors.base import Deadline, DocumentKind, ExtractOptions, SourceDocume
 from extractors.ocr import (
     TESSERACT,
     OcrEngineUnavailableError,
+    _profile_sharpness,
     estimate_skew,
     load_image_pages,
     ocr_images,
     read_page_image,
     remove_rules,
+    render_pdf_pages,
 )
 from extractors.ocr_reading import OcrExtractor
 from extractors.unread_ink import on_long_run
 from invoicebot.model import DocumentError, ErrorCode, Method
 from tests.unit.extractors.test_tesseract_api import OneMillisecondLeft
-from tests.unit.extractors.test_text_layer import INVOICE_LINES, make_pdf, render_page
+from tests.unit.extractors.test_text_layer import (
+    INVOICE_LINES,
+    make_pdf,
+    render_page,
+    scanned_pdf,
+)
 
 FAST_OCR = ExtractOptions(ocr_languages="eng", ocr_dpi=150)
 
@@ -238,6 +247,56 @@ def test_column_rules_are_whitened_and_text_kept() -> None:
     assert cleaned.getpixel((800, 500)) == 255
     assert cleaned.getpixel((400, 300)) == 0
     assert cleaned.crop(text_box).tobytes() == page.crop(text_box).tobytes()
+
+
+def test_the_profile_counts_only_ink_turned_onto_the_page() -> None:
+    generator = np.random.default_rng(7)
+    width, height = 80, 50
+    # Ink in every corner, some of it turned off the page.
+    across = generator.uniform(-width / 2, width / 2, 400)
+    down = generator.uniform(-height / 2, height / 2, 400)
+    for angle in (-2.0, -0.25, 0.0, 1.75):
+        turn = math.radians(angle)
+        rows = np.floor(height / 2 - across * math.sin(turn) + down * math.cos(turn)).astype(int)
+        profile = np.array([np.count_nonzero(rows == row) for row in range(height)])
+        changes = np.diff(profile)
+
+        assert _profile_sharpness(across, down, width, height, angle) == float(changes @ changes)
+
+
+def grey_scan(size: tuple[int, int]) -> Image.Image:
+    """A grey page of print on noisy paper, as a scanner gives it."""
+    generator = np.random.default_rng(size[0])
+    page = Image.fromarray(generator.normal(235, 12, size[::-1]).clip(0, 255).astype(np.uint8))
+    ImageDraw.Draw(page).text((60, 80), "INVOICE 4711 TOTAL 1481,47", fill=20, font_size=30)
+    return page
+
+
+def colour_scan(size: tuple[int, int]) -> Image.Image:
+    """A yellowish page with red print: PDFium's grayscale mode greys it otherwise."""
+    red, green, blue = grey_scan(size).convert("RGB").split()
+    return Image.merge("RGB", (red, green, blue.point(lambda level: level * 4 // 5)))
+
+
+@pytest.mark.parametrize(
+    "picture",
+    [grey_scan((1240, 1754)), grey_scan((827, 1170)), colour_scan((900, 1200))],
+)
+def test_pages_render_as_in_pdfiums_grayscale_mode(picture: Image.Image) -> None:
+    # A 150 dpi scan drawn at 200 dpi, a 100 dpi one, and a colour one (grayscale mode kept).
+    pdf = scanned_pdf([picture, INVOICE_LINES])
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        expected = [
+            document[index].render(scale=200 / 72, grayscale=True).to_pil().tobytes()
+            for index in range(2)
+        ]
+    finally:
+        document.close()
+
+    rendered = render_pdf_pages(pdf, None, 200, deadline_in(60))
+
+    assert [image.tobytes() for _, image in rendered] == expected
 
 
 def runs_by_scanning(ink: np.ndarray, length: int) -> np.ndarray:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 from reportlab.lib.pdfencrypt import StandardEncryption
 
 from extractors.base import PDFIUM_LOCK
-from extractors.pdfium import open_pdf
+from extractors.pdfium import only_grey_images, open_pdf
 from invoicebot.model import DocumentError, ErrorCode
-from tests.unit.extractors.test_text_layer import INVOICE_LINES, make_pdf
+from tests.unit.extractors.test_text_layer import INVOICE_LINES, make_pdf, scanned_pdf
 
 
 def lock_is_free() -> bool:
@@ -52,3 +53,15 @@ def test_a_pdf_that_cannot_be_opened_is_a_document_error(
     assert raised.value.code is code
     assert raised.value.source == "bad.pdf"
     assert lock_is_free()
+
+
+def test_only_a_page_of_grey_pictures_draws_only_grey_images() -> None:
+    grey = Image.new("L", (300, 400), 230)
+    colour = Image.new("RGB", (300, 400), (230, 200, 180))
+    pdf = scanned_pdf([grey, colour, INVOICE_LINES])
+    blank = make_pdf([[]])
+
+    with open_pdf(pdf, source="scan.pdf") as document:
+        assert [only_grey_images(page) for page in document] == [True, False, False]
+    with open_pdf(blank, source="blank.pdf") as document:
+        assert not only_grey_images(document[0])
