@@ -338,7 +338,11 @@ def stage_seconds(batch: Sequence[Path]) -> tuple[dict[str, float], float]:
         (ocr, "_render_page", clock.wrap("render", ocr._render_page)),
         (ocr, "upright_page", clock.wrap("preprocess", ocr.upright_page)),
         (ocr, "remove_rules", clock.wrap("preprocess", ocr.remove_rules)),
-        (ocr, "words_in_unread_bands", clock.wrap("unread-ink search", ocr.words_in_unread_bands)),
+        (
+            ocr,
+            "with_unread_bands_read",
+            clock.wrap("unread-ink search", ocr.with_unread_bands_read),
+        ),
         (ocr.TESSERACT, "read_words", tesseract_by_image(clock, ocr.TESSERACT.read_words)),
         (RapidOcrEngine, "read_words", clock.wrap("second engine", RapidOcrEngine.read_words)),
         (ocr_reading, "read_invoice", clock.wrap("read fields", ocr_reading.read_invoice)),

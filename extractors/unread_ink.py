@@ -83,10 +83,15 @@ def unread_bands(image: Image.Image, words: Sequence[Word]) -> list[tuple[int, i
     return bands if len(bands) <= MAX_BANDS else []
 
 
-def words_in_unread_bands(image: Image.Image, words: Sequence[Word], read: ReadWords) -> list[Word]:
-    """Return the words ``read`` finds in the unread bands of ``image`` that none of
-    ``words`` already covers, in the page's pixels."""
-    found: list[Word] = []
+def with_unread_bands_read(
+    image: Image.Image, words: Sequence[Word], read: ReadWords
+) -> list[Word]:
+    """Return ``words`` with the words ``read`` finds in the unread bands of ``image``, in the
+    page's pixels: those none of ``words`` covers added, and those that are a word of
+    ``words`` read again in its stead (its box is the band's, wider: tesseract may give a word
+    a box narrower than its ink, "2004" five pixels wide, which then splits the phrase it is
+    in and leaves its ink unread)."""
+    page = list(words)
     for x0, top, x1, bottom in unread_bands(image, words):
         for word in read(image.crop((x0, top, x1, bottom))):
             placed = word.model_copy(
@@ -97,13 +102,17 @@ def words_in_unread_bands(image: Image.Image, words: Sequence[Word], read: ReadW
                     "bottom": word.bottom + top,
                 }
             )
-            if (
-                placed.confidence >= MIN_WORD_CONFIDENCE
-                and any(character.isalnum() for character in placed.text)
-                and not any(_covers(other, placed) for other in words)
+            if placed.confidence < MIN_WORD_CONFIDENCE or not any(
+                character.isalnum() for character in placed.text
             ):
-                found.append(placed)
-    return found
+                continue
+            again = next((i for i, known in enumerate(page) if _same_word(known, placed)), None)
+            if again is not None:
+                if placed.x1 > page[again].x1:
+                    page[again] = placed
+            elif not any(_covers(other, placed) for other in words):
+                page.append(placed)
+    return page
 
 
 def _print(ink: BoolArray) -> BoolArray:
@@ -161,6 +170,17 @@ def _opened(ink: BoolArray, length: int, *, along_rows: bool) -> BoolArray:
     )
     runs = cv2.dilate(starts, segment, anchor=last, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     return np.asarray(runs, dtype=np.bool_)
+
+
+def _same_word(word: Word, other: Word) -> bool:
+    """Return True when ``other`` is ``word`` read again: the same text starting where it
+    starts, on its line."""
+    return (
+        word.text == other.text
+        and abs(word.x0 - other.x0) <= WORD_MARGIN
+        and other.top < word.bottom + WORD_MARGIN
+        and word.top < other.bottom + WORD_MARGIN
+    )
 
 
 def _covers(word: Word, other: Word) -> bool:

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from extractors.base import Word
-from extractors.unread_ink import _print, unread_bands, words_in_unread_bands
+from extractors.unread_ink import _print, unread_bands, with_unread_bands_read
 
 FOOTER = (100, 400, 500, 412)
 
@@ -56,10 +56,13 @@ def test_words_read_in_a_band_are_placed_on_the_page_and_noise_and_repeats_dropp
 
     image = page_with_faint_footer()
     ((x0, top, _, _),) = unread_bands(image, [READ])
-    found = words_in_unread_bands(image, [READ], read)
+    found = with_unread_bands_read(image, [READ], read)
 
     assert len(bands) == 1
-    assert [(w.text, w.x0, w.top) for w in found] == [("IBAN", 10 + x0, 8 + top)]
+    assert [(w.text, w.x0, w.top) for w in found] == [
+        ("Total", 100, 100),
+        ("IBAN", 10 + x0, 8 + top),
+    ]
 
 
 def test_a_word_the_page_s_reading_has_is_not_added_twice() -> None:
@@ -81,8 +84,42 @@ def test_a_word_the_page_s_reading_has_is_not_added_twice() -> None:
             ),
         ]
 
-    found = words_in_unread_bands(image, [READ, known], read)
-    assert [w.text for w in found] == ["IBAN"]
+    found = with_unread_bands_read(image, [READ, known], read)
+    assert [w.text for w in found] == ["Total", "8219", "IBAN"]
+
+
+def test_a_word_read_with_a_box_narrower_than_its_ink_takes_the_band_s_box() -> None:
+    image = page_with_faint_footer()
+    # Tesseract read "2004" at the footer's start but gave it a box five pixels wide.
+    narrow = Word(text="2004", x0=100, top=401, x1=105, bottom=411, confidence=0.9)
+    ((x0, top, _, _),) = unread_bands(image, [READ, narrow])
+
+    def read(band: Image.Image) -> list[Word]:
+        return [
+            Word(
+                text="2004",
+                x0=100 - x0,
+                top=398 - top,
+                x1=140 - x0,
+                bottom=412 - top,
+                confidence=0.9,
+            ),
+            Word(
+                text="1826",
+                x0=150 - x0,
+                top=398 - top,
+                x1=190 - x0,
+                bottom=412 - top,
+                confidence=0.9,
+            ),
+        ]
+
+    found = with_unread_bands_read(image, [READ, narrow], read)
+    assert [(w.text, w.x0, w.x1) for w in found] == [
+        ("Total", 100, 400),
+        ("2004", 100, 140),
+        ("1826", 150, 190),
+    ]
 
 
 def test_print_is_ink_with_ink_at_most_two_pixels_beside_it() -> None:
