@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -499,10 +500,17 @@ class _Stats:
         self._finder_keys: dict[
             tuple[CandidateKind, type], tuple[Mapping[str, object], frozenset[object]]
         ] = {}
-        self._amount_columns: dict[int, list[Candidate]] = {}
-        for candidate in view.candidates:
-            if candidate.kind is CandidateKind.AMOUNT:
-                self._amount_columns.setdefault(candidate.row.page, []).append(candidate)
+        # Each page's amounts as (row index, x0, x1), top to bottom, with their row indexes
+        # apart: the amounts under a candidate are found by bisection.
+        self._amount_columns: dict[int, tuple[list[int], list[tuple[float, float]]]] = {}
+        amounts_in_rows = sorted(
+            (c for c in view.candidates if c.kind is CandidateKind.AMOUNT),
+            key=lambda c: c.row_index,
+        )
+        for candidate in amounts_in_rows:
+            indexes, spans = self._amount_columns.setdefault(candidate.row.page, ([], []))
+            indexes.append(candidate.row_index)
+            spans.append((candidate.x0, candidate.x1))
 
     def finder_keys(
         self, view: DocumentView, candidate: Candidate
@@ -529,13 +537,13 @@ class _Stats:
 
     def amounts_below(self, candidate: Candidate) -> int:
         """Return how many amounts stand under ``candidate`` in its column, on its page."""
-        return sum(
-            1
-            for other in self._amount_columns.get(candidate.row.page, ())
-            if other.row_index > candidate.row_index
-            and other.x1 >= candidate.x0
-            and other.x0 <= candidate.x1
-        )
+        column = self._amount_columns.get(candidate.row.page)
+        if column is None:
+            return 0
+        indexes, spans = column
+        x0, x1 = candidate.x0, candidate.x1
+        below = spans[bisect_right(indexes, candidate.row_index) :]
+        return sum(1 for other_x0, other_x1 in below if other_x1 >= x0 and other_x0 <= x1)
 
 
 @dataclass(frozen=True)
