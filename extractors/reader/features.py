@@ -243,8 +243,53 @@ DENSE_NAMES = (
 )
 
 
-def dense_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> list[float]:
-    """Return the candidate's geometric, shape and agreement features (``DENSE_NAMES``)."""
+def dense_features(
+    view: DocumentView, candidate: Candidate, stats: _Stats, span: SpanFeatures | None = None
+) -> list[float]:
+    """Return the candidate's geometric, shape and agreement features (``DENSE_NAMES``);
+    ``span``: ``span_features`` of its words, where already found for another candidate."""
+    geometry, labels = span if span is not None else span_features(view, candidate, stats)
+    fields = FIELDS_OF_KIND[candidate.kind]
+    key = value_key(candidate.kind, candidate.value)
+    own, other = stats.finder_keys(view, candidate)
+    # The finder's confidence in this value for each field of its kind: a label it knows
+    # well makes it sure, a fallback reading does not.
+    agreement = [
+        view.finder_confidence.get(name, 0.0) if key is not None and own.get(name) == key else 0.0
+        for name in fields
+    ]
+    agreement += [0.0] * (4 - len(agreement))
+    slots = _FIELD_SLOTS[candidate.kind]
+    known = [
+        weights.get(name, 0.0) if weights is not None else 0.0
+        for weights in labels
+        for name in slots
+    ]
+    # The share of the stacked labels of its kind printed under their values (a half where
+    # none tell), and how many tell.
+    values_over, values_under = stats.label_sides.get(candidate.kind, (0, 0))
+    stacking = [
+        (values_over + 0.5) / (values_over + values_under + 1.0),
+        float(min(values_over + values_under, 6)),
+    ]
+    return [
+        *geometry,
+        *_value_features(candidate, stats),
+        *agreement,
+        float(key is not None and key in other),
+        *known,
+        *stacking,
+    ]
+
+
+# A kind's fields, padded to four: the columns of the label and agreement features.
+_FIELD_SLOTS = {kind: (*names, *[""] * (4 - len(names))) for kind, names in FIELDS_OF_KIND.items()}
+
+
+def span_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> SpanFeatures:
+    """Return the features the candidate's words give whatever is read from them: where
+    they stand on the page and in their row, and the dictionary labels around them
+    (``known_labels``); candidates on the same words share them."""
     row = candidate.row
     width, height = view.page_size(row)
     words = row.words
@@ -257,7 +302,7 @@ def dense_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> l
         if candidate.last + 1 < len(words)
         else 50.0
     )
-    features = [
+    geometry = [
         float(min(row.page, 3)),
         float(row.page == len(view.pages) - 1),
         candidate.x0 / width,
@@ -272,33 +317,12 @@ def dense_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> l
         float(stats.amounts_per_row[candidate.row_index]),
         candidate.ocr_confidence,
     ]
-    features.extend(_value_features(candidate, stats))
-    fields = FIELDS_OF_KIND[candidate.kind]
-    key = value_key(candidate.kind, candidate.value)
-    own, other = stats.finder_keys(view, candidate)
-    # The finder's confidence in this value for each field of its kind: a label it knows
-    # well makes it sure, a fallback reading does not.
-    agreement = [
-        view.finder_confidence.get(name, 0.0) if key is not None and own.get(name) == key else 0.0
-        for name in fields
-    ]
-    agreement += [0.0] * (4 - len(agreement))
-    known = [
-        weights.get(name, 0.0) if weights is not None else 0.0
-        for weights in known_labels(view, candidate)
-        for name in (*fields, *[""] * (4 - len(fields)))
-    ]
-    # The share of the stacked labels of its kind printed under their values (a half where
-    # none tell), and how many tell.
-    values_over, values_under = stats.label_sides.get(candidate.kind, (0, 0))
-    stacking = [
-        (values_over + 0.5) / (values_over + values_under + 1.0),
-        float(min(values_over + values_under, 6)),
-    ]
-    return [*features, *agreement, float(key is not None and key in other), *known, *stacking]
+    return geometry, known_labels(view, candidate)
 
 
 Weights = Mapping[str, float]
+# A span's geometry and the weights of the labels left of, above and below it.
+SpanFeatures = tuple[list[float], tuple[Weights | None, Weights | None, Weights | None]]
 
 
 def known_labels(
@@ -564,15 +588,19 @@ def featurize(view: DocumentView, candidates: Sequence[Candidate]) -> Features:
     # Candidates on the same words (an amount that reads as a reference too) share their
     # surroundings: each span's texts are found once.
     masked: dict[str, str] = {}
-    span_texts: dict[tuple[int, int, int], dict[str, str]] = {}
+    span_texts: dict[tuple[int, int, int], tuple[dict[str, str], SpanFeatures]] = {}
     for candidate in candidates:
         span = (candidate.row_index, candidate.first, candidate.last)
-        texts = span_texts.get(span)
-        if texts is None:
-            texts = span_texts[span] = contexts(view, candidate, masked)
+        found = span_texts.get(span)
+        if found is None:
+            found = span_texts[span] = (
+                contexts(view, candidate, masked),
+                span_features(view, candidate, stats),
+            )
+        texts, span_dense = found
         for name, text in texts.items():
             by_namespace[name].append(f" {text} " if text else "")
-        dense.append(dense_features(view, candidate, stats))
+        dense.append(dense_features(view, candidate, stats, span_dense))
     # Each distinct text is hashed once, whichever namespaces and candidates share it.
     distinct = {
         text: index for index, text in enumerate(dict.fromkeys(chain(*by_namespace.values())))
