@@ -135,20 +135,23 @@ def _line_of(row: TextRow, numbers: Sequence[_Number]) -> _Found | None:
     best: tuple[_Number, _Number, _Number, _Number | None] | None = None
     best_preference = (0, 0)
     least_gross = [number.value - TOLERANCE for number in plain]
+    widths = [number.last - number.first + 1 for number in plain]
     # Quantity x price is price x quantity, and the discount test is the same for both
     # orders: each pair and net is tested once.
     outcomes: dict[tuple[int, int, int], tuple[bool, _Number | None]] = {}
     for (q, quantity), (p, price), (n, net) in permutations(enumerate(plain), 3):
         if quantity.value <= 0 or (net.first < quantity.first and net.first < price.first):
             continue
+        # How many words the reading explains, then how far right its net stands: tested
+        # before the product, as a reading no better than the best cannot replace it.
+        preference = (widths[q] + widths[p] + widths[n], net.last)
+        if best is not None and preference <= best_preference:
+            continue
         gross = quantity.value * price.value
         # A discount only lowers the amount: a product below the net cannot be its line.
         if gross < least_gross[n]:
             continue
-        preference = _preference(quantity, price, net)
-        if best is not None and preference <= best_preference:
-            continue
-        pair = (min(q, p), max(q, p), n)
+        pair = (q, p, n) if q < p else (p, q, n)
         outcome = outcomes.get(pair)
         if outcome is None:
             line = (quantity, price, net)
@@ -188,11 +191,6 @@ def _line_of(row: TextRow, numbers: Sequence[_Number]) -> _Found | None:
         row.words[first].x0,
         row.words[after[0]].x0 if after else row.x1,
     )
-
-
-def _preference(quantity: _Number, price: _Number, net: _Number) -> tuple[int, int]:
-    covered = sum(number.last - number.first + 1 for number in (quantity, price, net))
-    return covered, net.last
 
 
 def _looks_like_price(number: _Number, row: TextRow) -> bool:

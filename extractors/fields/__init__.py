@@ -346,9 +346,16 @@ def _currency(rows: Sequence[TextRow]) -> tuple[str, float] | None:
     """Return the currency most often printed (symbols and ISO codes) and its confidence."""
     counts: dict[str, int] = {}
     confidences: dict[str, float] = {}
+    # A page repeats its words ("EUR" on every line): each distinct one is read once.
+    read: dict[str, str | None] = {}
     for row in rows:
         for word in row.words:
-            code = parse_currency(word.text) if _may_hold_currency(word.text) else None
+            if word.text in read:
+                code = read[word.text]
+            else:
+                code = read[word.text] = (
+                    parse_currency(word.text) if _may_hold_currency(word.text) else None
+                )
             if code is None:
                 continue
             counts[code] = counts.get(code, 0) + 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -242,8 +243,53 @@ DENSE_NAMES = (
 )
 
 
-def dense_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> list[float]:
-    """Return the candidate's geometric, shape and agreement features (``DENSE_NAMES``)."""
+def dense_features(
+    view: DocumentView, candidate: Candidate, stats: _Stats, span: SpanFeatures | None = None
+) -> list[float]:
+    """Return the candidate's geometric, shape and agreement features (``DENSE_NAMES``);
+    ``span``: ``span_features`` of its words, where already found for another candidate."""
+    geometry, labels = span if span is not None else span_features(view, candidate, stats)
+    fields = FIELDS_OF_KIND[candidate.kind]
+    key = value_key(candidate.kind, candidate.value)
+    own, other = stats.finder_keys(view, candidate)
+    # The finder's confidence in this value for each field of its kind: a label it knows
+    # well makes it sure, a fallback reading does not.
+    agreement = [
+        view.finder_confidence.get(name, 0.0) if key is not None and own.get(name) == key else 0.0
+        for name in fields
+    ]
+    agreement += [0.0] * (4 - len(agreement))
+    slots = _FIELD_SLOTS[candidate.kind]
+    known = [
+        weights.get(name, 0.0) if weights is not None else 0.0
+        for weights in labels
+        for name in slots
+    ]
+    # The share of the stacked labels of its kind printed under their values (a half where
+    # none tell), and how many tell.
+    values_over, values_under = stats.label_sides.get(candidate.kind, (0, 0))
+    stacking = [
+        (values_over + 0.5) / (values_over + values_under + 1.0),
+        float(min(values_over + values_under, 6)),
+    ]
+    return [
+        *geometry,
+        *_value_features(candidate, stats),
+        *agreement,
+        float(key is not None and key in other),
+        *known,
+        *stacking,
+    ]
+
+
+# A kind's fields, padded to four: the columns of the label and agreement features.
+_FIELD_SLOTS = {kind: (*names, *[""] * (4 - len(names))) for kind, names in FIELDS_OF_KIND.items()}
+
+
+def span_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> SpanFeatures:
+    """Return the features the candidate's words give whatever is read from them: where
+    they stand on the page and in their row, and the dictionary labels around them
+    (``known_labels``); candidates on the same words share them."""
     row = candidate.row
     width, height = view.page_size(row)
     words = row.words
@@ -256,7 +302,7 @@ def dense_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> l
         if candidate.last + 1 < len(words)
         else 50.0
     )
-    features = [
+    geometry = [
         float(min(row.page, 3)),
         float(row.page == len(view.pages) - 1),
         candidate.x0 / width,
@@ -271,33 +317,12 @@ def dense_features(view: DocumentView, candidate: Candidate, stats: _Stats) -> l
         float(stats.amounts_per_row[candidate.row_index]),
         candidate.ocr_confidence,
     ]
-    features.extend(_value_features(candidate, stats))
-    fields = FIELDS_OF_KIND[candidate.kind]
-    key = value_key(candidate.kind, candidate.value)
-    own, other = stats.finder_keys(view, candidate)
-    # The finder's confidence in this value for each field of its kind: a label it knows
-    # well makes it sure, a fallback reading does not.
-    agreement = [
-        view.finder_confidence.get(name, 0.0) if key is not None and own.get(name) == key else 0.0
-        for name in fields
-    ]
-    agreement += [0.0] * (4 - len(agreement))
-    known = [
-        weights.get(name, 0.0) if weights is not None else 0.0
-        for weights in known_labels(view, candidate)
-        for name in (*fields, *[""] * (4 - len(fields)))
-    ]
-    # The share of the stacked labels of its kind printed under their values (a half where
-    # none tell), and how many tell.
-    values_over, values_under = stats.label_sides.get(candidate.kind, (0, 0))
-    stacking = [
-        (values_over + 0.5) / (values_over + values_under + 1.0),
-        float(min(values_over + values_under, 6)),
-    ]
-    return [*features, *agreement, float(key is not None and key in other), *known, *stacking]
+    return geometry, known_labels(view, candidate)
 
 
 Weights = Mapping[str, float]
+# A span's geometry and the weights of the labels left of, above and below it.
+SpanFeatures = tuple[list[float], tuple[Weights | None, Weights | None, Weights | None]]
 
 
 def known_labels(
@@ -499,10 +524,17 @@ class _Stats:
         self._finder_keys: dict[
             tuple[CandidateKind, type], tuple[Mapping[str, object], frozenset[object]]
         ] = {}
-        self._amount_columns: dict[int, list[Candidate]] = {}
-        for candidate in view.candidates:
-            if candidate.kind is CandidateKind.AMOUNT:
-                self._amount_columns.setdefault(candidate.row.page, []).append(candidate)
+        # Each page's amounts as (row index, x0, x1), top to bottom, with their row indexes
+        # apart: the amounts under a candidate are found by bisection.
+        self._amount_columns: dict[int, tuple[list[int], list[tuple[float, float]]]] = {}
+        amounts_in_rows = sorted(
+            (c for c in view.candidates if c.kind is CandidateKind.AMOUNT),
+            key=lambda c: c.row_index,
+        )
+        for candidate in amounts_in_rows:
+            indexes, spans = self._amount_columns.setdefault(candidate.row.page, ([], []))
+            indexes.append(candidate.row_index)
+            spans.append((candidate.x0, candidate.x1))
 
     def finder_keys(
         self, view: DocumentView, candidate: Candidate
@@ -529,13 +561,13 @@ class _Stats:
 
     def amounts_below(self, candidate: Candidate) -> int:
         """Return how many amounts stand under ``candidate`` in its column, on its page."""
-        return sum(
-            1
-            for other in self._amount_columns.get(candidate.row.page, ())
-            if other.row_index > candidate.row_index
-            and other.x1 >= candidate.x0
-            and other.x0 <= candidate.x1
-        )
+        column = self._amount_columns.get(candidate.row.page)
+        if column is None:
+            return 0
+        indexes, spans = column
+        x0, x1 = candidate.x0, candidate.x1
+        below = spans[bisect_right(indexes, candidate.row_index) :]
+        return sum(1 for other_x0, other_x1 in below if other_x1 >= x0 and other_x0 <= x1)
 
 
 @dataclass(frozen=True)
@@ -556,15 +588,19 @@ def featurize(view: DocumentView, candidates: Sequence[Candidate]) -> Features:
     # Candidates on the same words (an amount that reads as a reference too) share their
     # surroundings: each span's texts are found once.
     masked: dict[str, str] = {}
-    span_texts: dict[tuple[int, int, int], dict[str, str]] = {}
+    span_texts: dict[tuple[int, int, int], tuple[dict[str, str], SpanFeatures]] = {}
     for candidate in candidates:
         span = (candidate.row_index, candidate.first, candidate.last)
-        texts = span_texts.get(span)
-        if texts is None:
-            texts = span_texts[span] = contexts(view, candidate, masked)
+        found = span_texts.get(span)
+        if found is None:
+            found = span_texts[span] = (
+                contexts(view, candidate, masked),
+                span_features(view, candidate, stats),
+            )
+        texts, span_dense = found
         for name, text in texts.items():
             by_namespace[name].append(f" {text} " if text else "")
-        dense.append(dense_features(view, candidate, stats))
+        dense.append(dense_features(view, candidate, stats, span_dense))
     # Each distinct text is hashed once, whichever namespaces and candidates share it.
     distinct = {
         text: index for index, text in enumerate(dict.fromkeys(chain(*by_namespace.values())))

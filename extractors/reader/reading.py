@@ -74,12 +74,14 @@ def score_candidates(
         if not indexes:
             continue
         subset = Features(features.text[indexes], features.dense[np.asarray(indexes)])
-        probabilities = kind_model.probabilities(subset)
+        # As Python floats at once, not one NumPy scalar a candidate and field: the same values.
+        probabilities: list[list[float]] = kind_model.probabilities(subset).tolist()
+        of_kind = [view.candidates[i] for i in indexes]
         for column, name in enumerate(kind_model.fields):
             scored[name] = [
-                (view.candidates[i], float(probabilities[row, column]))
-                for row, i in enumerate(indexes)
-                if may_fill(name, view.candidates[i])
+                (candidate, row[column])
+                for candidate, row in zip(of_kind, probabilities, strict=True)
+                if may_fill(name, candidate)
             ]
     return scored
 

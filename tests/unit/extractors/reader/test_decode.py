@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from itertools import product
 
 from extractors.labels import rows_of_page
 from extractors.reader.candidates import Candidate, CandidateKind, Value
 from extractors.reader.decode import (
+    Choice,
+    Constraint,
+    Options,
     decode_group,
     distinct,
+    due_not_above_gross,
     due_not_before_issue,
+    lines_add_up,
     options_of,
     plain_identity,
     printed_as_restored,
@@ -300,3 +307,38 @@ def test_the_gross_printed_again_is_due_unless_the_model_reads_another_amount() 
     assert read_due((again, 0.09)) == Decimal("481.25")
     # Printed twice says nothing was paid, not that no other amount is due.
     assert read_due((again, 0.02), (printed("400.00", 14), 0.95)) == Decimal("400.00")
+
+
+def _decoded_reading_by_reading(
+    group: dict[str, Options], constraints: list[Constraint]
+) -> dict[str, Choice]:
+    """``decode_group`` as it weighs each joint reading alone, a dict a reading."""
+    names = list(group)
+    readings = []
+    for combination in product(*(group[name].weights() for name in names)):
+        reading = {name: value for name, (value, _) in zip(names, combination, strict=True)}
+        weight = math.prod(probability for _, probability in combination)
+        for constraint in constraints:
+            weight *= constraint(reading)
+        readings.append((reading, weight))
+    total = sum(weight for _, weight in readings)
+    best, _ = max(readings, key=lambda item: item[1])
+    chosen = {}
+    for name in names:
+        value = best[name]
+        if value is not None:
+            marginal = sum(w for reading, w in readings if reading[name] == value) / total
+            index = group[name].values.index(value)
+            chosen[name] = Choice(value, marginal, group[name].candidates[index])
+    return chosen
+
+
+def test_the_group_decoded_at_once_gives_the_same_floats_as_reading_by_reading() -> None:
+    group = {
+        "total_net": options((Decimal("100.00"), 0.61), (Decimal("19.00"), 0.3)),
+        "total_tax": options((Decimal("19.00"), 0.45), (Decimal("7.00"), 0.52)),
+        "total_gross": options((Decimal("119.00"), 0.37), (Decimal("107.00"), 0.41)),
+        "amount_due": options((Decimal("119.00"), 0.2), (Decimal("50.00"), 0.33)),
+    }
+    constraints = [totals_add_up, due_not_above_gross, lines_add_up([Decimal("100.00")])]
+    assert decode_group(group, constraints) == _decoded_reading_by_reading(group, constraints)
