@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -65,24 +66,29 @@ def test_words_read_in_a_band_are_placed_on_the_page_and_noise_and_repeats_dropp
     ]
 
 
+def band_reading(
+    image: Image.Image, read_on_page: list[Word], *found: Word
+) -> Callable[[Image.Image], list[Word]]:
+    """Return a reader of the one band of ``image`` that ``read_on_page`` leaves unread,
+    finding ``found`` (positions on the page) in it as OCR gives them: positions in the band."""
+    ((x0, top, _, _),) = unread_bands(image, read_on_page)
+
+    def read(band: Image.Image) -> list[Word]:
+        shift = {"x0": -x0, "x1": -x0, "top": -top, "bottom": -top}
+        return [
+            word.model_copy(update={edge: getattr(word, edge) + by for edge, by in shift.items()})
+            for word in found
+        ]
+
+    return read
+
+
 def test_a_word_the_page_s_reading_has_is_not_added_twice() -> None:
     image = page_with_faint_footer()
     # The page's reading has the footer's last glyphs; the band holds the others.
     known = Word(text="8219", x0=464, top=400, x1=500, bottom=412, confidence=0.9)
-    ((x0, top, _, _),) = unread_bands(image, [READ, known])
-
-    def read(band: Image.Image) -> list[Word]:
-        return [
-            Word(text="IBAN", x0=10, top=8, x1=60, bottom=20, confidence=0.92),
-            Word(
-                text="8219",
-                x0=known.x0 - x0,
-                top=known.top - top,
-                x1=known.x1 - x0,
-                bottom=known.bottom - top,
-                confidence=0.9,
-            ),
-        ]
+    iban = Word(text="IBAN", x0=110, top=400, x1=160, bottom=412, confidence=0.92)
+    read = band_reading(image, [READ, known], iban, known)
 
     found = with_unread_bands_read(image, [READ, known], read)
     assert [w.text for w in found] == ["Total", "8219", "IBAN"]
@@ -92,27 +98,12 @@ def test_a_word_read_with_a_box_narrower_than_its_ink_takes_the_band_s_box() -> 
     image = page_with_faint_footer()
     # Tesseract read "2004" at the footer's start but gave it a box five pixels wide.
     narrow = Word(text="2004", x0=100, top=401, x1=105, bottom=411, confidence=0.9)
-    ((x0, top, _, _),) = unread_bands(image, [READ, narrow])
-
-    def read(band: Image.Image) -> list[Word]:
-        return [
-            Word(
-                text="2004",
-                x0=100 - x0,
-                top=398 - top,
-                x1=140 - x0,
-                bottom=412 - top,
-                confidence=0.9,
-            ),
-            Word(
-                text="1826",
-                x0=150 - x0,
-                top=398 - top,
-                x1=190 - x0,
-                bottom=412 - top,
-                confidence=0.9,
-            ),
-        ]
+    read = band_reading(
+        image,
+        [READ, narrow],
+        Word(text="2004", x0=100, top=398, x1=140, bottom=412, confidence=0.9),
+        Word(text="1826", x0=150, top=398, x1=190, bottom=412, confidence=0.9),
+    )
 
     found = with_unread_bands_read(image, [READ, narrow], read)
     assert [(w.text, w.x0, w.x1) for w in found] == [

@@ -113,51 +113,42 @@ def test_a_name_read_by_ocr_is_as_sure_as_all_its_words_together() -> None:
     assert abs(name.words_confidence - 0.9**3) < 1e-9
 
 
-def test_a_name_ending_in_a_joining_word_goes_on_on_the_row_below() -> None:
-    rows = rows_of_page(
-        page(
-            (60, 40, "HOME MASTER HARDWARE &"),
-            (90, 52, "ELECTRICAL"),
-            (40, 90, "Quux Widgets GmbH"),
-            (40, 102, "12 Long Street"),
-        ),
-        0,
-    )
-    names = {
-        str(candidate.value): candidate
-        for candidate in find_candidates(rows, ("en",), day_first=True)
+def continued_names(*pieces: tuple[float, float, str]) -> dict[str, str]:
+    """Return each name candidate of a page of ``pieces`` with what ``continued_name`` makes
+    of it."""
+    rows = rows_of_page(page(*pieces), 0)
+    return {
+        str(candidate.value): continued_name(candidate, rows)
+        for candidate in find_candidates(rows, ("en", "de"), day_first=True)
         if candidate.kind is CandidateKind.NAME
     }
-    assert continued_name(names["HOME MASTER HARDWARE &"], rows) == (
-        "HOME MASTER HARDWARE & ELECTRICAL"
+
+
+def test_a_name_ending_in_a_joining_word_goes_on_on_the_row_below() -> None:
+    names = continued_names(
+        (60, 40, "HOME MASTER HARDWARE &"),
+        (90, 52, "ELECTRICAL"),
+        (40, 90, "Quux Widgets GmbH"),
+        (40, 102, "12 Long Street"),
     )
-    assert continued_name(names["Quux Widgets GmbH"], rows) == "Quux Widgets GmbH"
+    assert names["HOME MASTER HARDWARE &"] == "HOME MASTER HARDWARE & ELECTRICAL"
+    assert names["Quux Widgets GmbH"] == "Quux Widgets GmbH"
 
 
 def test_a_name_goes_on_on_a_row_beneath_holding_its_legal_form_alone() -> None:
-    rows = rows_of_page(
-        page(
-            (20, 40, "Noren Bürobedarf"),
-            (200, 48, "Solros Consulting GmbH & Co."),
-            (20, 56, "GmbH"),
-            (200, 64, "KG"),
-            (20, 90, "Quux Widgets"),
-            (20, 102, "Customer service"),
-        ),
-        0,
+    names = continued_names(
+        (20, 40, "Noren Bürobedarf"),
+        (200, 48, "Solros Consulting GmbH & Co."),
+        (20, 56, "GmbH"),
+        (200, 64, "KG"),
+        (20, 90, "Quux Widgets"),
+        (20, 102, "Customer service"),
     )
-    names = {
-        str(candidate.value): candidate
-        for candidate in find_candidates(rows, ("de",), day_first=True)
-        if candidate.kind is CandidateKind.NAME
-    }
     # The buyer's row between the seller's two is passed over.
-    assert continued_name(names["Noren Bürobedarf"], rows) == "Noren Bürobedarf GmbH"
-    assert continued_name(names["Solros Consulting GmbH & Co."], rows) == (
-        "Solros Consulting GmbH & Co. KG"
-    )
+    assert names["Noren Bürobedarf"] == "Noren Bürobedarf GmbH"
+    assert names["Solros Consulting GmbH & Co."] == "Solros Consulting GmbH & Co. KG"
     # A phrase beneath that is not a legal form is another line of the address.
-    assert continued_name(names["Quux Widgets"], rows) == "Quux Widgets"
+    assert names["Quux Widgets"] == "Quux Widgets"
 
 
 def test_a_label_ending_in_a_preposition_is_no_name() -> None:
