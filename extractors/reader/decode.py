@@ -14,7 +14,7 @@ competing ones comes out less sure instead of being guessed with confidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -188,24 +188,32 @@ def with_completed_totals(options: Mapping[str, Options]) -> dict[str, Options]:
     completes net + VAT = gross with candidates of the two others made at least as likely
     as both of them: an amount printed on the page that completes two totals is the third,
     however its label reads (a VAT printed as "IVA 21 %", a net as "Goods total")."""
+    if not set(TOTALS) <= options.keys():
+        return dict(options)
     completed = dict(options)
     for name in TOTALS:
-        first, second = (other for other in TOTALS if other != name)
-        if not {name, first, second} <= options.keys():
-            continue
         current = options[name]
         probabilities = list(current.probabilities)
         for index, value in enumerate(current.values):
             if not isinstance(value, Decimal):
                 continue
-            for (one, p_one), (two, p_two) in product(
-                _amounts(options[first]), _amounts(options[second])
-            ):
-                amounts = {name: value, first: one, second: two}
-                if _adds_up(*(amounts[total] for total in TOTALS)):
-                    probabilities[index] = max(probabilities[index], p_one * p_two)
+            for (net, tax, gross), likelihood in _with_other_totals(name, value, options):
+                if _adds_up(net, tax, gross):
+                    probabilities[index] = max(probabilities[index], likelihood)
         completed[name] = Options(current.values, probabilities, current.candidates)
     return completed
+
+
+def _with_other_totals(
+    name: str, value: Decimal, options: Mapping[str, Options]
+) -> Iterator[tuple[tuple[Decimal, Decimal, Decimal], float]]:
+    """Yield (net, VAT, gross) with ``value`` as the total ``name`` and candidates of the two
+    others, and how likely both of those are."""
+    first, second = (other for other in TOTALS if other != name)
+    for (one, p_one), (two, p_two) in product(_amounts(options[first]), _amounts(options[second])):
+        amounts = {name: value, first: one, second: two}
+        net, tax, gross = (amounts[total] for total in TOTALS)
+        yield (net, tax, gross), p_one * p_two
 
 
 def with_decimal_marks_restored(options: Mapping[str, Options]) -> dict[str, Options]:
@@ -251,12 +259,10 @@ def _completes(name: str, options: Mapping[str, Options], value: Decimal) -> boo
     """Return True when ``value`` as the total ``name`` makes net + VAT = gross to the cent
     with candidates of the two other totals (a rounding cent is not evidence enough to
     read an amount otherwise than OCR did)."""
-    first, second = (other for other in TOTALS if other != name)
-    for (one, _), (two, _) in product(_amounts(options[first]), _amounts(options[second])):
-        net, tax, gross = ({name: value, first: one, second: two}[total] for total in TOTALS)
-        if tax > 0 and net + tax == gross:
-            return True
-    return False
+    return any(
+        tax > 0 and net + tax == gross
+        for (net, tax, gross), _ in _with_other_totals(name, value, options)
+    )
 
 
 def _restored(options: Options, confirmed: Callable[[Decimal], bool]) -> Options:

@@ -109,58 +109,57 @@ def read_fields(
     candidates = find_candidates(rows, languages, day_first=day_first)
     view = DocumentView(pages, rows, candidates, finder, finder_confidence, label_hits)
     scored = score_candidates(model, view)
-    amounts = FIELDS_OF_KIND[CandidateKind.AMOUNT]
+
+    def options_for(kind: CandidateKind, key: Callable[[Value], object]) -> dict[str, Options]:
+        return {name: options_of(scored.get(name, []), key) for name in FIELDS_OF_KIND[kind]}
+
     amount_options = with_completed_totals(
-        with_decimal_marks_restored(
-            {name: options_of(scored.get(name, []), plain_identity) for name in amounts}
-        )
-    )
-    dates = FIELDS_OF_KIND[CandidateKind.DATE]
-    date_options = with_due_by_terms(
-        {name: options_of(scored.get(name, []), plain_identity) for name in dates},
-        printed_terms(rows),
+        with_decimal_marks_restored(options_for(CandidateKind.AMOUNT, plain_identity))
     )
     printed_amounts = printed_as_restored(
         [c for c in candidates if c.kind is CandidateKind.AMOUNT], amount_options
     )
     settlements_printed = settlements(amount_options, printed_amounts)
-    groups: list[tuple[tuple[str, ...], list[Constraint]]] = [
+    # Each group of related fields: its options, the constraints a joint reading keeps, and
+    # what makes two of its values one.
+    groups: list[tuple[dict[str, Options], list[Constraint], Callable[[Value], object]]] = [
         (
-            amounts,
+            amount_options,
             [
                 totals_add_up,
                 due_not_above_gross,
                 settled(settlements_printed),
                 lines_add_up(line_totals),
             ],
+            plain_identity,
         ),
-        (dates, [due_not_before_issue, stated("invoice_date")]),
         (
-            FIELDS_OF_KIND[CandidateKind.REFERENCE],
+            with_due_by_terms(options_for(CandidateKind.DATE, plain_identity), printed_terms(rows)),
+            [due_not_before_issue, stated("invoice_date")],
+            plain_identity,
+        ),
+        (
+            options_for(CandidateKind.REFERENCE, plain_identity),
             [distinct("invoice_number", "po_number", plain_identity), stated("invoice_number")],
+            plain_identity,
         ),
         (
-            FIELDS_OF_KIND[CandidateKind.NAME],
+            options_for(CandidateKind.NAME, name_identity),
             [distinct("seller_name", "buyer_name", name_identity)],
+            name_identity,
         ),
         (
-            FIELDS_OF_KIND[CandidateKind.IDENTIFIER],
+            options_for(CandidateKind.IDENTIFIER, plain_identity),
             [distinct("seller_vat_id", "buyer_vat_id", plain_identity), siren_agrees],
+            plain_identity,
         ),
     ]
     chosen: dict[str, Choice] = {}
     fallbacks: dict[str, Choice] = {}
-    for names, constraints in groups:
-        key = name_identity if names == FIELDS_OF_KIND[CandidateKind.NAME] else plain_identity
-        if names == amounts:
-            options = amount_options
-        elif names == dates:
-            options = date_options
-        else:
-            options = {name: options_of(scored.get(name, []), key) for name in names}
+    for options, constraints, key in groups:
         chosen.update(decode_group(options, constraints))
-        for name in names:
-            fallback = _overruling(options[name], scored.get(name, []), finder.get(name), key)
+        for name, field_options in options.items():
+            fallback = _overruling(field_options, scored.get(name, []), finder.get(name), key)
             if name not in chosen and fallback is not None:
                 fallbacks[name] = fallback
     for name in FIELDS_OF_KIND[CandidateKind.NAME]:
