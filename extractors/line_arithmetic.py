@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import permutations
 
-from extractors.labels import PHRASE_GAP, TextRow
-from extractors.normalize import parse_amount, strip_zeros
+from extractors.labels import PHRASE_GAP, TextRow, has_field_label
+from extractors.normalize import parse_amount, parse_cell_amount, strip_zeros
 from invoicebot.model import Line
 
 # A net amount may differ from quantity x unit price by this (rounding of each line).
@@ -35,6 +35,8 @@ COLUMN_ALIGNMENT = 1.0
 MAX_CONTINUATION_GAP = 1.8
 MAX_RATE = Decimal(100)
 CENT = Decimal("0.01")
+# A row labelled as one of these prints a total, not a line, though its amount may add up.
+TOTALS = ("total_net", "total_tax", "total_gross", "amount_due")
 
 _DIGIT_GROUP = re.compile(r"^\d{3}(?:[.,]\d{1,2})?$")
 _LEADING_GROUP = re.compile(r"^[-(]?\d{1,3}$")
@@ -110,7 +112,7 @@ def _numbers(row: TextRow) -> list[_Number]:
             if rate is not None:
                 numbers.append(_Number(rate, True, index, index))
             continue
-        value = None if _CURRENCY_ONLY.match(text) else parse_amount(text)
+        value = None if _CURRENCY_ONLY.match(text) else parse_cell_amount(text)
         if value is not None:
             percent = index + 1 < len(words) and words[index + 1] == "%"
             numbers.append(_Number(value, percent, index, index + percent))
@@ -271,13 +273,17 @@ class _Priced:
 def read_lines_by_sum(rows: Sequence[TextRow], total_net: Decimal) -> list[Line]:
     """Return the longest run of rows, each a description with an amount in one column,
     whose amounts add up exactly to ``total_net`` (the first of equal ones); none when no
-    run does.
+    run does. A row labelled as a total is no line.
 
     A row may offer several amounts in a column ("5 140,03": 5 140.03 or 140.03): the
     sum chooses. A row whose amount is the sum of the run so far (a subtotal carried to
     the next page) is passed over; text-only rows under a line continue its description.
     """
-    priced = [item for item in map(_priced, rows) if item is not None]
+    priced = [
+        item
+        for row in rows
+        if not has_field_label(row, TOTALS) and (item := _priced(row)) is not None
+    ]
     target = _cents(total_net)
     best: list[tuple[TextRow, Line]] = []
     for chain in _column_chains(priced):
@@ -416,6 +422,7 @@ def _with_continuations(run: Sequence[tuple[TextRow, Line]], rows: Sequence[Text
                 below.page != row.page
                 or below.top - row.bottom > MAX_CONTINUATION_GAP * below.height
                 or _priced(below) is not None
+                or has_field_label(below, TOTALS)
             ):
                 break
             description = f"{description} {below.text}"

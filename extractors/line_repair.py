@@ -8,10 +8,16 @@ give the one the document's own arithmetic implies:
    can account for the difference (its quantity times unit price gives the missing amount,
    or its amount is that amount with the decimal separator read as a digit or lost), that
    line's amount becomes the difference;
+   Where several lines lost their decimal mark ("51420" among amounts printed to the
+   cent), the amounts of those whose hundredths make the lines add up are those;
 2. once the amounts add up, a line's quantity times its unit price gives its amount: when
    it does not, the unit price (or the quantity) that does replaces the read one, provided
    the read one looks like a misreading of it (one digit off, or the separator lost) or
-   cannot be right (the line alone would be worth more than the whole invoice).
+   cannot be right (the line alone would be worth more than the whole invoice);
+3. the VAT of the lines, rate by rate, adds up to the total VAT: when it does not, and
+   exactly one way of reading one rate otherwise makes it add up (as a rate another line
+   prints, or with a digit or decimal mark OCR lost: "2 %" for 22 %, "55 %" for 5,5 %),
+   the lines at that rate get the rate that adds up.
 
 Only values the other readings confirm are written, and only on OCR'd documents: a text
 layer gives the printed characters, and a line there that does not multiply out (a
@@ -21,7 +27,8 @@ discount, say) is what the document says.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import combinations
 
 from invoicebot.model import Line
 
@@ -33,11 +40,16 @@ QUANTITY_STEP = Decimal("0.001")
 # One digit read as another is taken for a misreading only in numbers of this many digits:
 # any two one-digit quantities are "one digit apart".
 MIN_SUBSTITUTION_DIGITS = 3
+# Lines whose lost decimal marks are sought together at most (their subsets are tried).
+MAX_UNMARKED_LINES = 8
 
 
-def repair_misread_lines(lines: Sequence[Line], total_net: Decimal | None) -> list[Line]:
-    """Return the lines with a misread net amount, unit price or quantity repaired from the
-    net total and the line's own arithmetic; lines that check out are returned as read."""
+def repair_misread_lines(
+    lines: Sequence[Line], total_net: Decimal | None, total_tax: Decimal | None = None
+) -> list[Line]:
+    """Return the lines with a misread net amount, unit price, quantity or VAT rate repaired
+    from the net total, the line's own arithmetic and the total VAT; lines that check out
+    are returned as read."""
     repaired = list(lines)
     if total_net is None or total_net <= 0 or not repaired:
         return repaired
@@ -45,8 +57,11 @@ def repair_misread_lines(lines: Sequence[Line], total_net: Decimal | None) -> li
         return repaired
     repaired = _repair_net_amount(repaired, total_net)
     if not _adds_up(repaired, total_net):
+        repaired = _restore_decimal_marks(repaired, total_net)
+    if not _adds_up(repaired, total_net):
         return repaired
-    return [_repair_product(line, total_net) for line in repaired]
+    repaired = [_repair_product(line, total_net) for line in repaired]
+    return repaired if total_tax is None else _repair_rates(repaired, total_tax)
 
 
 def _adds_up(lines: Sequence[Line], total_net: Decimal) -> bool:
@@ -84,6 +99,91 @@ def _repair_net_amount(lines: list[Line], total_net: Decimal) -> list[Line]:
     return fixed
 
 
+def _restore_decimal_marks(lines: list[Line], total_net: Decimal) -> list[Line]:
+    """Return the lines with the amounts printed without a decimal mark, among amounts
+    printed to the cent, read as hundredths, where exactly one choice of them adds up."""
+    amounts = [line.net_amount or Decimal(0) for line in lines]
+    if all(_without_mark(amount) for amount in amounts):
+        return lines
+    unmarked = [i for i, amount in enumerate(amounts) if amount >= 100 and _without_mark(amount)]
+    if not unmarked or len(unmarked) > MAX_UNMARKED_LINES:
+        return lines
+    total = _net_sum(lines)
+    adding_up = [
+        chosen
+        for size in range(1, len(unmarked) + 1)
+        for chosen in combinations(unmarked, size)
+        if abs(total - sum(amounts[i] * Decimal("0.99") for i in chosen) - total_net)
+        <= CENT_TOLERANCE
+    ]
+    if len(adding_up) != 1:
+        return lines
+    fixed = list(lines)
+    for index in adding_up[0]:
+        fixed[index] = lines[index].model_copy(update={"net_amount": amounts[index].scaleb(-2)})
+    return fixed
+
+
+def _without_mark(amount: Decimal) -> bool:
+    """Return True for an amount read without a decimal mark ("51420", not "514,20")."""
+    exponent = amount.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= 0
+
+
+def _repair_rates(lines: list[Line], total_tax: Decimal) -> list[Line]:
+    """Return the lines with the one VAT rate read that breaks the VAT sum replaced by the
+    reading of it that makes the lines' VAT add up to ``total_tax``: the closest to it, where
+    no other is as close (5,5 % and 5 % on 3,84 are a cent apart)."""
+    if any(line.tax_rate is None for line in lines) or _vat_off_by(lines, total_tax) == 0:
+        return lines
+    read = {line.tax_rate for line in lines if line.tax_rate is not None}
+    fixes = {
+        (rate, other): _vat_off_by(_with_rate(lines, rate, other), total_tax)
+        for rate in read
+        for other in {*read, *_misreadings_of(rate)} - {rate}
+    }
+    adding_up = sorted((off, fix) for fix, off in fixes.items() if off <= CENT * len(read))
+    if not adding_up or (len(adding_up) > 1 and adding_up[1][0] == adding_up[0][0]):
+        return lines
+    rate, other = adding_up[0][1]
+    return _with_rate(lines, rate, other)
+
+
+def _misreadings_of(rate: Decimal) -> set[Decimal]:
+    """Return the rates OCR may have read as ``rate``: with a decimal mark lost ("55" for
+    5,5, "196" for 19,6) or a digit lost or doubled ("2" for 22, "22" for 2)."""
+    digits = _digits(rate, None)
+    readings = {Decimal(f"{digits[:cut]}.{digits[cut:]}") for cut in range(1, len(digits))}
+    readings |= {Decimal(digits[:cut] + digits[cut - 1 :]) for cut in range(1, len(digits) + 1)}
+    readings |= {
+        Decimal(digits[:cut] + digits[cut + 1 :]) for cut in range(len(digits)) if len(digits) > 1
+    }
+    return {reading for reading in readings if 0 < reading < 100}
+
+
+def _with_rate(lines: Sequence[Line], rate: Decimal, other: Decimal) -> list[Line]:
+    return [
+        line.model_copy(update={"tax_rate": other}) if line.tax_rate == rate else line
+        for line in lines
+    ]
+
+
+def _vat_off_by(lines: Sequence[Line], total_tax: Decimal) -> Decimal:
+    """Return how far the VAT of the lines, each rate's base times the rate rounded to the
+    cent, is from ``total_tax`` (a total rounded line by line may be a cent a rate off)."""
+    bases: dict[Decimal, Decimal] = {}
+    for line in lines:
+        if line.tax_rate is not None:
+            bases[line.tax_rate] = bases.get(line.tax_rate, Decimal(0)) + (
+                line.net_amount or Decimal(0)
+            )
+    vat = sum(
+        ((base * rate / 100).quantize(CENT, ROUND_HALF_UP) for rate, base in bases.items()),
+        Decimal(0),
+    )
+    return abs(vat - total_tax)
+
+
 def _repair_product(line: Line, total_net: Decimal) -> Line:
     """Return ``line`` with the unit price or quantity that makes it multiply out, when the
     read one is a likely misreading of it."""
@@ -103,9 +203,24 @@ def _repair_product(line: Line, total_net: Decimal) -> Line:
     likely = [fix for fix, misread in fixes if misread]
     if not likely and quantity * price > total_net + CENT_TOLERANCE:
         likely = [fix for fix, _ in fixes]  # the read values cannot both be right
+    # A decimal mark lost ("17140" for 171,40) is likelier than "0,0" lost (3 for 0,03).
+    lost_mark = [fix for fix in likely if _lost_mark(line, fix)]
+    if len(likely) > 1 and len(lost_mark) == 1:
+        likely = lost_mark
     if len(likely) != 1:
         return line
     return line.model_copy(update=likely[0])
+
+
+def _lost_mark(line: Line, fix: dict[str, Decimal]) -> bool:
+    """Return True when ``fix`` gives a value the line read without its decimal mark."""
+    return any(
+        (read := getattr(line, name)) is not None
+        and read >= 100  # "0,03" without its mark is "003"
+        and _without_mark(read)
+        and read == value * 100
+        for name, value in fix.items()
+    )
 
 
 def _quantity_for(net: Decimal, price: Decimal) -> Decimal | None:
@@ -138,7 +253,8 @@ def _multiplies_out(line: Line) -> bool:
 def _misread_as(read: Decimal, value: Decimal, places: int = 2) -> bool:
     """Return True when ``read`` looks like an OCR misreading of ``value`` printed with
     ``places`` decimals: the same digits with the separator lost or moved ("29792" for
-    "297,92"), the separator read as a digit ("297592"), or one digit misread ("291,92")."""
+    "297,92"), the separator read as a digit ("297592"), one digit lost ("32,7" for
+    "32,75") or one digit misread ("291,92")."""
     expected = _digits(value, places)
     got = _digits(read, None)
     if got == expected:
@@ -146,6 +262,10 @@ def _misread_as(read: Decimal, value: Decimal, places: int = 2) -> bool:
     cut = len(expected) - places
     if places and len(got) == len(expected) + 1 and got[:cut] + got[cut + 1 :] == expected:
         return True
+    if len(got) + 1 == len(expected) >= MIN_SUBSTITUTION_DIGITS and any(
+        expected[:cut] + expected[cut + 1 :] == got for cut in range(len(expected))
+    ):
+        return True  # a digit lost ("32,7" for "32,75")
     got = _digits(read, places)
     return (
         len(got) == len(expected) >= MIN_SUBSTITUTION_DIGITS

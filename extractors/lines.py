@@ -20,13 +20,13 @@ from extractors.base import PageWords, Word
 from extractors.labels import (
     CARRIED_FORWARD,
     COLUMN_LABEL_SET,
-    FIELD_LABEL_SET,
     IGNORED_COLUMN,
     TextRow,
+    has_field_label,
     make_row,
     rows_of_page,
 )
-from extractors.normalize import parse_amount, parse_currency, parse_percent
+from extractors.normalize import parse_amount, parse_cell_amount, parse_currency, parse_percent
 from invoicebot.model import Line
 
 # Fields of a line, as the columns of the item table name them.
@@ -43,8 +43,6 @@ MAX_TABLE_GAP = 5.0
 MAX_CONTINUATION_GAP = 1.8
 # Values right-aligned under a header may start this many row heights before it.
 DESCRIPTION_MARGIN = 0.5
-# A label of this weight or more for a total is taken to end the table.
-TOTAL_LABEL_WEIGHT = 0.6
 # A bare number in the tax column is a rate only up to this (beyond, it is a tax amount).
 MAX_PLAIN_RATE = Decimal(30)
 
@@ -328,13 +326,13 @@ def _body_rows(
 
 def _ends_table(row: TextRow) -> bool:
     """Return True for a row holding the tax or gross total (or the amount due)."""
-    return _has_label(row, TABLE_ENDING_FIELDS)
+    return has_field_label(row, TABLE_ENDING_FIELDS)
 
 
 def _prints_net_total(row: TextRow, total_net: Decimal) -> bool:
     """Return True for a row labelled as a net total that prints ``total_net`` (in up to
     three words: "7 908,95")."""
-    if not _has_label(row, ("total_net",)):
+    if not has_field_label(row, ("total_net",)):
         return False
     texts = [word.text for word in row.words]
     return any(
@@ -346,15 +344,7 @@ def _prints_net_total(row: TextRow, total_net: Decimal) -> bool:
 
 def _is_not_a_line(row: TextRow) -> bool:
     """Return True for a subtotal or a carried-forward amount ("Übertrag", "Report")."""
-    return _has_label(row, ("total_net", CARRIED_FORWARD))
-
-
-def _has_label(row: TextRow, fields: Sequence[str]) -> bool:
-    return any(
-        hit.weights.get(name, 0) >= TOTAL_LABEL_WEIGHT
-        for hit in FIELD_LABEL_SET.find(row)
-        for name in fields
-    )
+    return has_field_label(row, ("total_net", CARRIED_FORWARD))
 
 
 @dataclass
@@ -468,10 +458,10 @@ def _number(words: Sequence[str]) -> Decimal | None:
     numeric = [word for word in kept if not _UNIT_SUFFIX.match(word)]
     if not numeric:
         return None
-    joined = parse_amount(" ".join(numeric))
+    joined = parse_cell_amount(" ".join(numeric))
     if joined is not None:
         return joined
-    parsed = [value for value in map(parse_amount, numeric) if value is not None]
+    parsed = [value for value in map(parse_cell_amount, numeric) if value is not None]
     return parsed[-1] if parsed else None
 
 

@@ -259,6 +259,30 @@ def _to_decimal(text: str) -> Decimal | None:
         return None
 
 
+# An amount to the cent with a stray mark after it ("955,00.": a speck read as a full stop).
+_CENTS_THEN_MARK = re.compile(r"^(.*[.,]\d{2})[.,:;]$")
+# The decimal mark read as the grouping one: every mark alike, groups of three, two digits
+# last ("5.098.86" for 5,098.86).
+_DECIMAL_READ_AS_GROUPING = re.compile(r"^(\d{1,3}(?:([.,])\d{3})*)\2(\d{2})$")
+
+
+def parse_cell_amount(text: str) -> Decimal | None:
+    """Return the amount of a table cell: ``parse_amount``'s, or else the amount OCR printed
+    with one of two misreadings no amount is printed with, a stray mark after the cents or
+    the decimal mark read as the grouping one (both seen on scans' line tables)."""
+    value = parse_amount(text)
+    if value is not None:
+        return value
+    body = text.strip()
+    stray = _CENTS_THEN_MARK.match(body)
+    if stray:
+        return parse_amount(stray.group(1))
+    misread = _DECIMAL_READ_AS_GROUPING.match(body)
+    if misread:
+        return _to_decimal(misread.group(1).replace(misread.group(2), "") + "." + misread.group(3))
+    return None
+
+
 def parse_percent(text: str) -> Decimal | None:
     """Return the rate in ``text`` (``20 %``, ``5,5%``, ``19.00%``) as a plain Decimal."""
     match = _PERCENT.match(text)

@@ -54,13 +54,17 @@ logger = logging.getLogger(__name__)
 BoolArray = npt.NDArray[np.bool_]
 
 # Bump when what OCR is given or reads changes: cached page words keyed by it are read again.
-PREPROCESSING_VERSION = 7
+PREPROCESSING_VERSION = 8
 
 # Page segmentation mode 3 (automatic layout). Measured on 39 generated scans (fr/en/de, 200-300
 # dpi, up to 1.5° skew, noise), fields read end to end: psm 3 got 459 of 536 scored fields,
 # psm 11 444; psm 4 and 6 trailed psm 3 by 11 and 5 in an earlier run. psm 11 finds more line
 # items (F1 0.75 against 0.68) but fewer header fields and fewer values in the raw text.
 PAGE_SEGMENTATION_MODE = 3
+# Mode 6 (one uniform block of text) for a column of print passed over on the page: mode 3's
+# layout analysis finds no text in a crop 70 px wide of right-aligned amounts, mode 6 reads
+# them line by line.
+UNIFORM_BLOCK_MODE = 6
 # Renders are capped at this many pixels (A4 at 600 dpi is 35 M): a huge page is drawn at a lower
 # resolution rather than exhausting memory.
 MAX_RENDER_PIXELS = 50_000_000
@@ -91,6 +95,12 @@ RULE_MIN_LENGTH = 0.028
 # again is rendered and turned again, rather than held whole in memory.
 KEPT_UPRIGHT_PAGES = 4
 RULE_INK_LEVEL = 170
+# A row rule that noise broke survives ``remove_rules`` (it whitens column rules only), and
+# tesseract reads it as a word: "eee" 1,430 px wide and 10 high. A word wider than this many
+# text heights a character (its own height, or the page's usual one where that is greater:
+# a rule's box is flat) is such a rule, not print; a letter is about half a height wide, a
+# letter-spaced title about one.
+MAX_CHARACTER_WIDTH = 2.0
 
 
 class OcrEngineUnavailableError(InvoiceError):
@@ -165,8 +175,13 @@ def read_page_image(
     image = remove_rules(turned)
     words = TESSERACT.read_words(image, options.ocr_languages, deadline)
     words = with_unread_bands_read(
-        image, words, lambda band: TESSERACT.read_words(band, options.ocr_languages, deadline)
+        image,
+        words,
+        lambda band, lines: TESSERACT.read_words(
+            band, options.ocr_languages, deadline, mode=UNIFORM_BLOCK_MODE if lines else None
+        ),
     )
+    words = without_rules_read_as_words(words)
     return PageWords(
         number=number, width=image.width, height=image.height, method="ocr", words=words
     )
@@ -196,14 +211,18 @@ class TesseractEngine:
             return False
         return True
 
-    def read_words(self, image: Image.Image, languages: str, deadline: Deadline) -> list[Word]:
-        """Return the words tesseract reads on ``image``, positions in pixels."""
+    def read_words(
+        self, image: Image.Image, languages: str, deadline: Deadline, *, mode: int | None = None
+    ) -> list[Word]:
+        """Return the words tesseract reads on ``image``, positions in pixels; ``mode``: a page
+        segmentation mode other than ``PAGE_SEGMENTATION_MODE``."""
+        mode = PAGE_SEGMENTATION_MODE if mode is None else mode
         if self.in_process and self.api.available(languages):
             try:
-                return self.api.read_words(image, languages, deadline)
+                return self.api.read_words(image, languages, deadline, mode=mode)
             except TessdataUnavailableError as error:
                 logger.warning("%s: tesseract runs as a subprocess", error)
-        return _tesseract_words(_run_tesseract(image, languages, deadline))
+        return _tesseract_words(_run_tesseract(image, languages, deadline, mode))
 
 
 TESSERACT = TesseractEngine()
@@ -238,7 +257,9 @@ def _tesseract_words(data: dict[str, Any]) -> list[Word]:
     ]
 
 
-def _run_tesseract(image: Image.Image, languages: str, deadline: Deadline) -> dict[str, Any]:
+def _run_tesseract(
+    image: Image.Image, languages: str, deadline: Deadline, mode: int = PAGE_SEGMENTATION_MODE
+) -> dict[str, Any]:
     """Return tesseract's word table for ``image`` (pytesseract's ``Output.DICT``)."""
     # One OpenMP thread per tesseract is what makes parallel pages fast. pytesseract hands
     # tesseract this process's own environment (it takes no env argument), so the limit is set
@@ -253,7 +274,7 @@ def _run_tesseract(image: Image.Image, languages: str, deadline: Deadline) -> di
             data: dict[str, Any] = pytesseract.image_to_data(
                 file.name,
                 lang=languages,
-                config=f"--psm {PAGE_SEGMENTATION_MODE}",
+                config=f"--psm {mode}",
                 output_type=pytesseract.Output.DICT,
                 timeout=deadline.remaining(),
             )
@@ -471,6 +492,19 @@ def remove_rules(image: Image.Image) -> Image.Image:
     rules = _widened(on_long_run(ink, length, along_rows=False))
     # 255 where a rule lies, the page's own grey elsewhere.
     return Image.fromarray(np.maximum(pixels, rules.view(np.uint8) * np.uint8(255)))
+
+
+def without_rules_read_as_words(words: Sequence[Word]) -> list[Word]:
+    """Return ``words`` without those far wider than their characters can be: a table's row
+    rule read as letters (``MAX_CHARACTER_WIDTH``)."""
+    heights = sorted(word.bottom - word.top for word in words)
+    usual = heights[len(heights) // 2] if heights else 0.0
+    return [
+        word
+        for word in words
+        if word.x1 - word.x0
+        <= MAX_CHARACTER_WIDTH * max(word.bottom - word.top, usual) * len(word.text)
+    ]
 
 
 def _widened(mask: BoolArray) -> BoolArray:

@@ -23,7 +23,8 @@ from extractors.base import (
     PageWords,
     SourceDocument,
 )
-from extractors.fields import read_invoice
+from extractors.fields import read_invoice, sum_of_lines
+from extractors.line_repair import repair_misread_lines
 from extractors.ocr import (
     OCR_ENGINES,
     load_image_pages,
@@ -149,7 +150,8 @@ def needs_second_reading(pages: Sequence[PageWords], reading: FieldReading) -> b
 
 def merge_readings(first: FieldReading, second: FieldReading) -> FieldReading:
     """Return ``first`` with its amounts and dates taken from ``second`` where it has them,
-    and the fields ``first`` lacks filled from ``second``.
+    the fields ``first`` lacks filled from ``second``, and the lines of the one whose lines
+    add up to the net total.
 
     The second engine reads digits better on poor photos; tesseract keeps the spaces between
     words that names, labels and legal forms are found by.
@@ -169,10 +171,18 @@ def merge_readings(first: FieldReading, second: FieldReading) -> FieldReading:
                 confidence[name] = second.confidence[name]
             if name in second.boxes:
                 boxes[name] = second.boxes[name]
-    lines_from = first if first.lines else second
+    fields = InvoiceFields.model_validate(values)
+    # The lines that add up to the net total, else tesseract's, where it read any.
+    adding_up = [
+        reading
+        for reading in (first, second)
+        if fields.total_net is not None and sum_of_lines(reading.lines) == fields.total_net
+    ]
+    lines_from = adding_up[0] if adding_up else first if first.lines else second
     return FieldReading(
-        fields=InvoiceFields.model_validate(values),
-        lines=lines_from.lines,
+        fields=fields,
+        # Read again against the totals merged: a VAT rate misread may show only now.
+        lines=repair_misread_lines(lines_from.lines, fields.total_net, fields.total_tax),
         confidence=confidence,
         language=first.language or second.language,
         boxes=boxes,

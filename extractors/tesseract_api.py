@@ -78,8 +78,11 @@ class TesseractApi:
         _, languages = tesserocr.get_languages(f"{path}{os.sep}")
         return frozenset(languages)
 
-    def read_words(self, image: Image.Image, languages: str, deadline: Deadline) -> list[Word]:
-        """Return the words tesseract reads on ``image`` (grayscale), positions in pixels.
+    def read_words(
+        self, image: Image.Image, languages: str, deadline: Deadline, *, mode: int | None = None
+    ) -> list[Word]:
+        """Return the words tesseract reads on ``image`` (grayscale), positions in pixels;
+        ``mode``: a page segmentation mode other than the API's own, for this image only.
 
         Raises ``TessdataUnavailableError`` when the models do not load, and the deadline's
         error when recognition is cut short by it.
@@ -89,6 +92,8 @@ class TesseractApi:
         data = image.tobytes()
         with self._api(languages) as api:
             try:
+                if mode is not None:
+                    api.SetPageSegMode(mode)
                 api.SetImageBytes(data, image.width, image.height, 1, image.width)
                 # libtesseract stops recognising at this timeout (its ETEXT_DESC deadline). It
                 # looks at it between words only, not during the page's layout analysis (0.2 s
@@ -103,6 +108,7 @@ class TesseractApi:
                 return list(_words(api, tesserocr))
             finally:
                 api.Clear()
+                api.SetPageSegMode(self.page_segmentation_mode)
 
     @contextmanager
     def _api(self, languages: str) -> Iterator[Any]:

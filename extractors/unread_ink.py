@@ -12,6 +12,7 @@ Bands are cheap to read (a few hundredths of a second each, against seconds for 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -36,11 +37,22 @@ BAND_MARGIN = 8
 # share of the page's width, and no less than some pixels (a word is broken by its spaces).
 MIN_RULE_SHARE = 0.03
 MIN_RULE_PIXELS = 30
-# Bands read again per page at most: a page where OCR passed over more is not a page of
-# text (a photograph, a drawing), and reading each band costs time.
+# Bands read again per page at most: reading each band costs time. A page with more has
+# bands stacked in a column (a table's amounts column passed over row by row): bands that
+# share this much of their joint width and are at most ``BLOCK_GAP`` band heights apart are
+# read as one block...
 MAX_BANDS = 12
+BLOCK_OVERLAP = 0.5
+BLOCK_GAP = 3.0
+# ...unless the blocks cover more than this share of the page: then OCR passed over a
+# picture or a drawing, not print.
+MAX_BLOCK_SHARE = 0.2
 # A word read in a band below this confidence is noise taken for letters.
 MIN_WORD_CONFIDENCE = 0.5
+# Print whose lines are fewer rows high than this is read at twice its size: tesseract
+# reads small print best with letters some 20 pixels high (a column of amounts in a photo,
+# 11 rows high, lost four decimal marks in ten at its own size, one at twice it).
+SMALL_PRINT_ROWS = 20
 
 # ``on_long_run`` opens only the columns that may hold a long run while they are at most this
 # share of the page's columns; beyond, it opens them all.
@@ -48,13 +60,29 @@ MAX_CHOSEN_COLUMNS = 0.1
 # A pixel's neighbours within two pixels left and right (``_print``).
 NEIGHBOURS = np.array([[1, 1, 0, 1, 1]], dtype=np.uint8)
 
-ReadWords = Callable[[Image.Image], list[Word]]
+# Reads the words on a crop of the page; True: the crop holds several lines (a block).
+ReadWords = Callable[[Image.Image, bool], list[Word]]
 BoolArray = npt.NDArray[np.bool_]
 
 
-def unread_bands(image: Image.Image, words: Sequence[Word]) -> list[tuple[int, int, int, int]]:
-    """Return the boxes (x0, top, x1, bottom, in pixels) of the bands of ``image``, a
-    grayscale page, where ink lies that none of ``words`` covers."""
+@dataclass(frozen=True)
+class Band:
+    """A box of the page (pixels, paper around it) where print lies that OCR passed over:
+    one line, or a block of lines stacked in a column; ``rows``: the height of its (first)
+    line's ink."""
+
+    x0: int
+    top: int
+    x1: int
+    bottom: int
+    rows: int
+    lines: bool = False
+
+
+def unread_bands(image: Image.Image, words: Sequence[Word]) -> list[Band]:
+    """Return the bands of ``image``, a grayscale page, where ink lies that none of
+    ``words`` covers; many bands come joined
+    into blocks where they are stacked in a column (``MAX_BANDS``)."""
     # Converting a page already grey would copy it, for 10 ms.
     grey = image if image.mode == "L" else image.convert("L")
     ink = _print(np.asarray(grey) < INK_LEVEL)
@@ -66,21 +94,51 @@ def unread_bands(image: Image.Image, words: Sequence[Word]) -> list[tuple[int, i
             max(0, int(word.x0) - WORD_MARGIN) : int(word.x1) + WORD_MARGIN,
         ] = False
     printed_rows = np.flatnonzero(np.count_nonzero(ink, axis=1) >= MIN_INK_PIXELS)
-    bands: list[tuple[int, int, int, int]] = []
+    bands: list[Band] = []
     for run in np.split(printed_rows, np.flatnonzero(np.diff(printed_rows) > 1) + 1):
         if not MIN_BAND_ROWS <= len(run) <= MAX_BAND_SHARE * height:
             continue
         top, bottom = int(run[0]), int(run[-1]) + 1
         columns = np.flatnonzero(ink[top:bottom].any(axis=0))
         bands.append(
-            (
+            Band(
                 max(0, int(columns[0]) - BAND_MARGIN),
                 max(0, top - BAND_MARGIN),
                 min(width, int(columns[-1]) + 1 + BAND_MARGIN),
                 min(height, bottom + BAND_MARGIN),
+                bottom - top,
             )
         )
-    return bands if len(bands) <= MAX_BANDS else []
+    if len(bands) <= MAX_BANDS:
+        return bands
+    blocks = _stacked(bands)
+    area = sum((band.x1 - band.x0) * (band.bottom - band.top) for band in blocks)
+    return blocks if len(blocks) <= MAX_BANDS and area <= MAX_BLOCK_SHARE * width * height else []
+
+
+def _stacked(bands: Sequence[Band]) -> list[Band]:
+    """Return ``bands`` (top to bottom) joined into blocks: a band joins the last block it
+    lies under (``BLOCK_OVERLAP``, ``BLOCK_GAP``)."""
+    blocks: list[Band] = []
+    for band in bands:
+        for index in range(len(blocks) - 1, -1, -1):
+            block = blocks[index]
+            across = min(band.x1, block.x1) - max(band.x0, block.x0)
+            joint = max(band.x1, block.x1) - min(band.x0, block.x0)
+            gap = band.top - block.bottom
+            if across >= BLOCK_OVERLAP * joint and gap <= BLOCK_GAP * (band.bottom - band.top):
+                blocks[index] = Band(
+                    min(band.x0, block.x0),
+                    block.top,
+                    max(band.x1, block.x1),
+                    max(band.bottom, block.bottom),
+                    block.rows,
+                    lines=True,
+                )
+                break
+        else:
+            blocks.append(band)
+    return blocks
 
 
 def with_unread_bands_read(
@@ -92,14 +150,18 @@ def with_unread_bands_read(
     a box narrower than its ink, "2004" five pixels wide, which then splits the phrase it is
     in and leaves its ink unread)."""
     page = list(words)
-    for x0, top, x1, bottom in unread_bands(image, words):
-        for word in read(image.crop((x0, top, x1, bottom))):
+    for band in unread_bands(image, words):
+        crop = image.crop((band.x0, band.top, band.x1, band.bottom))
+        scale = 2 if band.rows < SMALL_PRINT_ROWS else 1
+        if scale > 1:
+            crop = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
+        for word in read(crop, band.lines):
             placed = word.model_copy(
                 update={
-                    "x0": word.x0 + x0,
-                    "x1": word.x1 + x0,
-                    "top": word.top + top,
-                    "bottom": word.bottom + top,
+                    "x0": word.x0 / scale + band.x0,
+                    "x1": word.x1 / scale + band.x0,
+                    "top": word.top / scale + band.top,
+                    "bottom": word.bottom / scale + band.top,
                 }
             )
             if placed.confidence < MIN_WORD_CONFIDENCE or not any(

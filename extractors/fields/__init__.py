@@ -81,7 +81,7 @@ from invoicebot.model import Box, InvoiceFields, Line
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FinderResult", "apply_reader", "find_fields", "read_invoice"]
+__all__ = ["FinderResult", "apply_reader", "find_fields", "read_invoice", "sum_of_lines"]
 
 
 def read_invoice(pages: Sequence[PageWords]) -> FieldReading:
@@ -176,7 +176,7 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
     values, confidence = dict(found.values), dict(found.confidence)
     boxes = dict(found.boxes)
     if model is not None:
-        line_totals = [_sum_of(lines) for lines in (found.lines, by_arithmetic)]
+        line_totals = [sum_of_lines(lines) for lines in (found.lines, by_arithmetic)]
         read = read_fields(
             model,
             document.pages,
@@ -208,17 +208,23 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
             if name not in read.chosen:
                 sure = min(sure, UNCONFIRMED)
             confidence[name] = round(sure, 3)
-    total_net = values.get("total_net")
+    total_net, total_tax = values.get("total_net"), values.get("total_tax")
     lines = found.lines
     ocr = any(row.ocr for row in document.rows)
     if ocr and isinstance(total_net, Decimal) and total_net != found.values.get("total_net"):
         raw_lines = read_lines_from_rows(document.rows, document.item_headers)
         lines = repair_misread_lines(raw_lines, total_net)
     if isinstance(total_net, Decimal):
-        if _sum_of(lines) != total_net:
+        if sum_of_lines(lines) != total_net:
+            # Rows after the one printing the net total are the totals block: "TVA 20 %
+            # 894,06" is no line, though no dictionary names it a total.
             ended = read_lines_from_rows(document.rows, document.item_headers, total_net=total_net)
-            lines = ended if _sum_of(ended) == total_net else lines
+            if ocr:
+                ended = repair_misread_lines(ended, total_net)
+            lines = ended if _closer(ended, lines, total_net) else lines
         lines = _lines_adding_up(lines, by_arithmetic, total_net, document.rows)
+        if ocr:
+            lines = repair_misread_lines(lines, total_net, _decimal_or_none(total_tax))
     return FieldReading(
         fields=InvoiceFields.model_validate(values),
         lines=lines,
@@ -236,22 +242,23 @@ def _lines_adding_up(
     their own arithmetic add up to the net total, or, when neither does, the rows whose
     amounts add up to it (a table of descriptions and amounts only) where they are not
     fewer than the header's lines: lines that do not add up to the net are a fault to
-    report (BR-CO-10), not to hide by dropping one.
+    report (BR-CO-10), not to hide by dropping one; nor fewer than the rows whose own
+    arithmetic makes them lines (a total alone adds up to the net too).
 
     Where both readings add up line for line, the header's lines take what it left empty
     from the arithmetic's (a column whose header no dictionary knows); where none adds up,
     the arithmetic's lines are kept when they are as many and come closer to the net.
     """
-    if _sum_of(by_headers) == total_net:
+    if sum_of_lines(by_headers) == total_net:
         return _completed(by_headers, by_arithmetic)
-    if by_arithmetic and _sum_of(by_arithmetic) == total_net:
+    if by_arithmetic and sum_of_lines(by_arithmetic) == total_net:
         return by_arithmetic
     by_sum = read_lines_by_sum(rows, total_net)
-    if by_sum and len(by_sum) >= len(by_headers):
+    if by_sum and len(by_sum) >= max(len(by_headers), len(by_arithmetic)):
         return by_sum
     if by_arithmetic and len(by_arithmetic) >= len(by_headers):
-        from_arithmetic = _sum_of(by_arithmetic)
-        from_headers = _sum_of(by_headers)
+        from_arithmetic = sum_of_lines(by_arithmetic)
+        from_headers = sum_of_lines(by_headers)
         if from_arithmetic is not None and (
             from_headers is None or abs(from_arithmetic - total_net) < abs(from_headers - total_net)
         ):
@@ -294,7 +301,18 @@ def _ordered_as(header: Line, arithmetic: Line) -> Line:
     return arithmetic
 
 
-def _sum_of(lines: Sequence[Line]) -> Decimal | None:
+def _closer(lines: Sequence[Line], other: Sequence[Line], total_net: Decimal) -> bool:
+    """Return True when ``lines`` add up closer to ``total_net`` than ``other`` do."""
+    mine, theirs = sum_of_lines(lines), sum_of_lines(other)
+    return mine is not None and (theirs is None or abs(mine - total_net) < abs(theirs - total_net))
+
+
+def _decimal_or_none(value: Value | None) -> Decimal | None:
+    return value if isinstance(value, Decimal) else None
+
+
+def sum_of_lines(lines: Sequence[Line]) -> Decimal | None:
+    """Return the sum of the lines' net amounts, or None when a line has none (or none is)."""
     amounts = [line.net_amount for line in lines]
     if not amounts or any(amount is None for amount in amounts):
         return None

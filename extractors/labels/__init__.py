@@ -26,6 +26,7 @@ from extractors.labels.matching import (
     LabelHit,
     LabelSet,
     detect_language,
+    has_field_label,
 )
 from extractors.labels.rows import PHRASE_GAP, TextRow, make_row, rows_of_page
 from extractors.labels.vocabulary import (
@@ -67,6 +68,7 @@ __all__ = [
     "LabelSet",
     "TextRow",
     "detect_language",
+    "has_field_label",
     "make_row",
     "rows_of_page",
 ]

@@ -6,7 +6,7 @@ tolerates missing or extra spaces and punctuation between the label's words, so 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -145,6 +145,17 @@ def _longest_first(hits: Iterable[LabelHit]) -> list[LabelHit]:
 
 FIELD_LABEL_SET = LabelSet(FIELD_LABELS)
 COLUMN_LABEL_SET = LabelSet(COLUMN_LABELS)
+# A label of this weight or more for a field is taken to print it (a total ends an item table).
+SURE_LABEL_WEIGHT = 0.6
+
+
+def has_field_label(row: TextRow, fields: Sequence[str]) -> bool:
+    """Return True when ``row`` holds a label surely announcing one of ``fields``."""
+    return any(
+        hit.weights.get(name, 0) >= SURE_LABEL_WEIGHT
+        for hit in FIELD_LABEL_SET.find(row)
+        for name in fields
+    )
 
 
 def detect_language(rows: Iterable[TextRow]) -> str | None:

@@ -98,6 +98,19 @@ def test_a_table_of_descriptions_and_amounts_reads_by_its_sum_to_the_net() -> No
     ]
 
 
+def test_a_row_labelled_as_a_total_is_no_line_though_its_amount_is_the_net() -> None:
+    assert (
+        by_sum(
+            "1200.50",
+            (40, 100, "Frobnication service"),
+            (400, 100, "1 000,00,"),  # an amount OCR misprinted is still read
+            (40, 130, "Total HT"),
+            (400, 130, "1 200,50"),
+        )
+        == []
+    )
+
+
 def test_a_subtotal_carried_over_is_passed_and_no_run_gives_no_lines() -> None:
     pieces = (
         (40, 100, "Frobnication"),

@@ -101,3 +101,61 @@ def test_a_line_without_amount_stops_the_repair() -> None:
     lines = [line("2", "7518", None), line("1", "5.00", "5.00")]
 
     assert repair_misread_lines(lines, Decimal("20.50")) == lines
+
+
+def test_amounts_that_lost_their_decimal_mark_are_read_as_hundredths_where_they_add_up() -> None:
+    # "514,20" read "51420" and "4.748,20" read "474820", among amounts printed to the cent.
+    lines = [
+        line("3", "17140", "51420"),
+        line("24", "79.23", "1901.52"),
+        line("10", "47482", "474820"),
+    ]
+
+    repaired = repair_misread_lines(lines, Decimal("7163.92"))
+
+    assert amounts(repaired) == [
+        (Decimal(3), Decimal("171.40"), Decimal("514.20")),
+        (Decimal(24), Decimal("79.23"), Decimal("1901.52")),
+        (Decimal(10), Decimal("474.82"), Decimal("4748.20")),
+    ]
+
+
+def test_amounts_without_a_mark_are_left_alone_where_no_line_prints_cents() -> None:
+    lines = [line("3", "100", "300"), line("1", "250", "250")]
+    assert repair_misread_lines(lines, Decimal("5.50")) == lines
+
+
+def with_rates(lines: list[Line], *rates: str) -> list[Line]:
+    return [
+        item.model_copy(update={"tax_rate": Decimal(rate)})
+        for item, rate in zip(lines, rates, strict=True)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("read", "printed", "total_tax"),
+    [
+        (("22", "2"), ("22", "22"), "66.00"),  # "22 %" read "2 %"
+        (("20", "55"), ("20", "5.5"), "45.50"),  # "5,5 %" read "55 %"
+        (("20", "10"), ("20", "20"), "60.00"),  # another line's rate
+    ],
+)
+def test_a_misread_vat_rate_is_repaired_from_the_total_vat(
+    read: tuple[str, ...], printed: tuple[str, ...], total_tax: str
+) -> None:
+    lines = with_rates([line("2", "100.00", "200.00"), line("1", "100.00", "100.00")], *read)
+
+    repaired = repair_misread_lines(lines, Decimal("300.00"), Decimal(total_tax))
+
+    assert [item.tax_rate for item in repaired] == [Decimal(rate) for rate in printed]
+
+
+def test_vat_rates_that_add_up_or_that_no_single_reading_explains_are_left_alone() -> None:
+    lines = with_rates([line("2", "100.00", "200.00"), line("1", "100.00", "100.00")], "20", "10")
+    assert repair_misread_lines(lines, Decimal("300.00"), Decimal("50.00")) == lines
+    assert repair_misread_lines(lines, Decimal("300.00"), Decimal("12.34")) == lines
+
+
+def test_an_amount_that_lost_a_digit_is_repaired_from_the_total() -> None:
+    lines = [line(None, None, "32.7"), line("1", "10.00", "10.00")]  # "32,75" read "32,7"
+    assert amounts(repair_misread_lines(lines, Decimal("42.75")))[0][2] == Decimal("32.75")

@@ -15,6 +15,7 @@ from extractors.normalize import (
     looks_like_date,
     month_first_dates,
     parse_amount,
+    parse_cell_amount,
     parse_currency,
     parse_date,
     parse_percent,
@@ -22,6 +23,27 @@ from extractors.normalize import (
 
 NBSP = "\u00a0"
 NARROW_NBSP = "\u202f"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.529,70", "1529.70"),  # as parse_amount
+        ("955,00.", "955.00"),  # a speck after the cents read as a full stop
+        ("1 358,52;", "1358.52"),
+        ("5.098.86", "5098.86"),  # the decimal comma read as a full stop
+        ("1,234,567,89", "1234567.89"),
+    ],
+)
+def test_parse_cell_amount_reads_ocr_s_misprinted_marks(text: str, expected: str) -> None:
+    assert parse_cell_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["1.234.567", "12,5.", "2026.10.01", "1.000.00.", "abc."])
+def test_parse_cell_amount_reads_no_other_shape_as_cents(text: str) -> None:
+    assert parse_cell_amount(text) in (None, parse_amount(text))
+    if text == "1.234.567":
+        assert parse_cell_amount(text) == Decimal(1234567)
 
 
 @pytest.mark.parametrize(

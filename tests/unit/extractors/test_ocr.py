@@ -16,9 +16,10 @@ import pytesseract
 import pytest
 from PIL import Image, ImageDraw, ImageFile
 
-from extractors.base import Deadline, DocumentKind, ExtractOptions, SourceDocument
+from extractors.base import Deadline, DocumentKind, ExtractOptions, SourceDocument, Word
 from extractors.ocr import (
     TESSERACT,
+    UNIFORM_BLOCK_MODE,
     OcrEngineUnavailableError,
     _profile_sharpness,
     estimate_skew,
@@ -27,6 +28,7 @@ from extractors.ocr import (
     read_page_image,
     remove_rules,
     render_pdf_pages,
+    without_rules_read_as_words,
 )
 from extractors.ocr_reading import OcrExtractor
 from extractors.unread_ink import on_long_run
@@ -40,6 +42,8 @@ from tests.unit.extractors.test_text_layer import (
 )
 
 FAST_OCR = ExtractOptions(ocr_languages="eng", ocr_dpi=150)
+# Tesseract's page segmentation mode for an image holding one line of text.
+SINGLE_LINE_MODE = 7
 
 
 def deadline_in(seconds: float) -> Deadline:
@@ -356,3 +360,33 @@ def test_the_extractor_declines_a_pdf_with_a_text_layer() -> None:
     )
 
     assert OcrExtractor().extract(document, FAST_OCR) is None
+
+
+def test_a_row_rule_read_as_a_word_is_dropped_and_print_is_kept() -> None:
+    def word(text: str, x0: float, x1: float, top: float, bottom: float) -> Word:
+        return Word(text=text, x0=x0, top=top, x1=x1, bottom=bottom, confidence=0.5)
+
+    print_ = [word(text, 100 * i, 100 * i + 60, 50, 68) for i, text in enumerate(["Total", "HT"])]
+    title = word("FACTURE", 300, 900, 10, 60)  # large, letter-spaced: 86 px a letter, 50 high
+    rule = word("eee", 110, 1540, 80, 90)  # a table's row rule, 1,430 px wide, 10 high
+    digits = word("1111001710101", 110, 1540, 120, 150)
+
+    assert without_rules_read_as_words([*print_, title, rule, digits]) == [*print_, title]
+
+
+@pytest.mark.parametrize("in_process", [True, False])
+def test_a_page_segmentation_mode_given_reaches_tesseract_for_that_image_only(
+    in_process: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TESSERACT, "in_process", in_process)
+    image = Image.new("L", (300, 120), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((10, 10), "498,33", fill=0, font_size=24)
+    draw.text((10, 70), "661,90", fill=0, font_size=24)
+
+    def read(mode: int | None) -> list[str]:
+        return [w.text for w in TESSERACT.read_words(image, "eng", deadline_in(60), mode=mode)]
+
+    # Mode 7 takes the image for one line of text: two lines read as none.
+    assert read(SINGLE_LINE_MODE) == []
+    assert read(None) == read(UNIFORM_BLOCK_MODE) == ["498,33", "661,90"]

@@ -30,7 +30,7 @@ from extractors.ocr_reading import (
     merge_readings,
     needs_second_reading,
 )
-from invoicebot.model import Box, InvoiceFields
+from invoicebot.model import Box, InvoiceFields, Line
 from tests.unit.extractors.test_text_layer import make_pdf, render_page
 
 FAST_OCR = ExtractOptions(ocr_languages="eng", ocr_dpi=150)
@@ -105,6 +105,27 @@ def test_a_value_taken_from_the_second_reading_comes_with_its_box() -> None:
     assert merged.boxes["total_gross"] == gross
     # The second reading's date has no box: the first reading's box is not the date's.
     assert "invoice_date" not in merged.boxes
+
+
+def test_the_lines_kept_are_those_that_add_up_to_the_net_total_read_again_against_it() -> None:
+    first = reading(total_net="300.00", total_tax="60.00")
+    first.lines.extend([Line(description="Frobnication service Blarg", net_amount=Decimal(147686))])
+    second = reading(total_net="300.00", total_tax="60.00")
+    second.lines.extend(
+        [
+            Line(description="Frobnication", net_amount=Decimal("200.00"), tax_rate=Decimal(20)),
+            Line(description="Blarg", net_amount=Decimal("100.00"), tax_rate=Decimal(2)),
+        ]
+    )
+
+    merged = merge_readings(first, second)
+
+    # "2 %" was "20 %": 20 % of 300,00 is the VAT total.
+    assert [(line.net_amount, line.tax_rate) for line in merged.lines] == [
+        (Decimal("200.00"), Decimal(20)),
+        (Decimal("100.00"), Decimal(20)),
+    ]
+    assert merge_readings(first, reading(total_net="300.00")).lines == first.lines
 
 
 def page_of(confidence: float) -> PageWords:

@@ -9,7 +9,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from extractors.base import Word
-from extractors.unread_ink import _print, unread_bands, with_unread_bands_read
+from extractors.unread_ink import (
+    MAX_BANDS,
+    SMALL_PRINT_ROWS,
+    _print,
+    unread_bands,
+    with_unread_bands_read,
+)
 
 FOOTER = (100, 400, 500, 412)
 
@@ -33,7 +39,8 @@ READ = Word(text="Total", x0=100, top=100, x1=400, bottom=112, confidence=0.95)
 
 def test_ink_no_word_covers_is_a_band_and_specks_and_rules_are_not() -> None:
     (band,) = unread_bands(page_with_faint_footer(), [READ])
-    x0, top, x1, bottom = band
+    x0, top, x1, bottom = band.x0, band.top, band.x1, band.bottom
+    assert not band.lines
     assert x0 <= FOOTER[0] and x1 >= FOOTER[2] - 3
     assert top <= FOOTER[1] and bottom >= FOOTER[3]
     assert bottom - top < 40
@@ -47,36 +54,42 @@ def test_ink_a_word_covers_is_no_band() -> None:
 def test_words_read_in_a_band_are_placed_on_the_page_and_noise_and_repeats_dropped() -> None:
     bands: list[tuple[int, int]] = []
 
-    def read(band: Image.Image) -> list[Word]:
+    def read(band: Image.Image, lines: bool) -> list[Word]:
         bands.append(band.size)
         return [
-            Word(text="IBAN", x0=10, top=8, x1=60, bottom=20, confidence=0.92),
-            Word(text="~", x0=70, top=8, x1=75, bottom=20, confidence=0.9),
-            Word(text="FR76", x0=80, top=8, x1=120, bottom=20, confidence=0.3),
+            Word(text="IBAN", x0=20, top=16, x1=120, bottom=40, confidence=0.92),
+            Word(text="~", x0=140, top=16, x1=150, bottom=40, confidence=0.9),
+            Word(text="FR76", x0=160, top=16, x1=240, bottom=40, confidence=0.3),
         ]
 
     image = page_with_faint_footer()
-    ((x0, top, _, _),) = unread_bands(image, [READ])
+    (band,) = unread_bands(image, [READ])
     found = with_unread_bands_read(image, [READ], read)
 
-    assert len(bands) == 1
+    # The footer's print is small: it is read at twice its size, and placed back.
+    assert band.rows < SMALL_PRINT_ROWS
+    assert bands == [(2 * (band.x1 - band.x0), 2 * (band.bottom - band.top))]
     assert [(w.text, w.x0, w.top) for w in found] == [
         ("Total", 100, 100),
-        ("IBAN", 10 + x0, 8 + top),
+        ("IBAN", 10 + band.x0, 8 + band.top),
     ]
 
 
 def band_reading(
     image: Image.Image, read_on_page: list[Word], *found: Word
-) -> Callable[[Image.Image], list[Word]]:
+) -> Callable[[Image.Image, bool], list[Word]]:
     """Return a reader of the one band of ``image`` that ``read_on_page`` leaves unread,
-    finding ``found`` (positions on the page) in it as OCR gives them: positions in the band."""
-    ((x0, top, _, _),) = unread_bands(image, read_on_page)
+    finding ``found`` (positions on the page) in it as OCR gives them: positions in the band's
+    image, which may be the band enlarged."""
+    (band,) = unread_bands(image, read_on_page)
 
-    def read(band: Image.Image) -> list[Word]:
-        shift = {"x0": -x0, "x1": -x0, "top": -top, "bottom": -top}
+    def read(crop: Image.Image, lines: bool) -> list[Word]:
+        scale = crop.width / (band.x1 - band.x0)
+        shift = {"x0": band.x0, "x1": band.x0, "top": band.top, "bottom": band.top}
         return [
-            word.model_copy(update={edge: getattr(word, edge) + by for edge, by in shift.items()})
+            word.model_copy(
+                update={edge: (getattr(word, edge) - by) * scale for edge, by in shift.items()}
+            )
             for word in found
         ]
 
@@ -121,3 +134,51 @@ def test_print_is_ink_with_ink_at_most_two_pixels_beside_it() -> None:
         expected[row, column] = ink[row, beside].any()
 
     assert np.array_equal(_print(ink), expected)
+
+
+def page_with_unread_column(rows: int) -> Image.Image:
+    """A white page with a table's amounts column of ``rows`` rows OCR passed over, one
+    amount a row (the row's description was read)."""
+    image = Image.new("L", (1000, 1400), 255)
+    draw = ImageDraw.Draw(image)
+    for row in range(rows):
+        top = 100 + 40 * row
+        for x in range(850, 900, 7):
+            draw.rectangle((x, top, x + 4, top + 12), fill=60)
+    return image
+
+
+def test_many_bands_stacked_in_a_column_are_read_as_one_block_of_lines() -> None:
+    image = page_with_unread_column(MAX_BANDS + 8)
+    crops: list[tuple[int, int, bool]] = []
+
+    def read(crop: Image.Image, lines: bool) -> list[Word]:
+        crops.append((*crop.size, lines))
+        return [Word(text="1.529,70", x0=20, top=16, x1=100, bottom=40, confidence=0.9)]
+
+    (block,) = unread_bands(image, [])
+    found = with_unread_bands_read(image, [], read)
+
+    assert block.lines
+    assert block.top < 100 and block.bottom > 100 + 40 * (MAX_BANDS + 7) + 12
+    assert block.x0 < 850 and 900 < block.x1 < 920
+    assert crops == [(2 * (block.x1 - block.x0), 2 * (block.bottom - block.top), True)]
+    assert [(w.text, w.x0) for w in found] == [("1.529,70", block.x0 + 10)]
+
+
+def test_a_few_bands_are_read_one_by_one() -> None:
+    bands = unread_bands(page_with_unread_column(MAX_BANDS), [])
+
+    assert len(bands) == MAX_BANDS
+    assert not any(band.lines for band in bands)
+
+
+def test_ink_over_much_of_the_page_is_a_picture_not_print_and_is_not_read() -> None:
+    image = Image.new("L", (1000, 1400), 255)
+    draw = ImageDraw.Draw(image)
+    for row in range(MAX_BANDS + 8):  # a photograph's texture: wide bands, row after row
+        draw.rectangle((100, 100 + 40 * row, 900, 112 + 40 * row), fill=80)
+        for x in range(100, 900, 9):
+            draw.rectangle((x, 113 + 40 * row, x + 3, 118 + 40 * row), fill=80)
+
+    assert unread_bands(image, []) == []
