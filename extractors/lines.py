@@ -43,6 +43,8 @@ MAX_TABLE_GAP = 5.0
 MAX_CONTINUATION_GAP = 1.8
 # Values right-aligned under a header may start this many row heights before it.
 DESCRIPTION_MARGIN = 0.5
+# How surely a header phrase no label matches names a column of no line field.
+UNKNOWN_HEADER_WEIGHT = 0.0
 # A bare number in the tax column is a rate only up to this (beyond, it is a tax amount).
 MAX_PLAIN_RATE = Decimal(30)
 
@@ -292,12 +294,15 @@ def _overlapping(phrases: Sequence[list[Word]], phrase: Sequence[Word]) -> list[
 
 
 def _column_of_phrase(words: Sequence[Word]) -> Column | None:
-    """Return the column a header phrase names, or None for one no label matches."""
+    """Return the column a header phrase names: one no label matches ("Stückzahl", "Rab.
+    %") holds no line field, but keeps its values out of its neighbours' cells."""
     in_reading_order = sorted(words, key=lambda word: (round(word.top), word.x0))
     row = make_row(0, in_reading_order, ocr=False, reading_order=True)
     hits = COLUMN_LABEL_SET.find(row)
     if not hits:
-        return None
+        if not any(character.isalpha() for character in row.text):
+            return None
+        return Column(IGNORED_COLUMN, row.x0, max(w.x1 for w in words), UNKNOWN_HEADER_WEIGHT)
     longest = max(hits, key=lambda hit: hit.end - hit.start)
     field_name = max(longest.weights, key=lambda name: longest.weights[name])
     return Column(field_name, row.x0, max(w.x1 for w in words), longest.weights[field_name])
@@ -317,7 +322,7 @@ def _body_rows(
             break
         if row.top - previous.bottom > MAX_TABLE_GAP * max(previous.height, row.height):
             break
-        if _ends_table(row) or (total_net is not None and _prints_net_total(row, total_net)):
+        if _ends_table(row) or (total_net is not None and _prints_net_total(row, total_net, table)):
             break
         body.append(row)
         previous = row
@@ -329,10 +334,11 @@ def _ends_table(row: TextRow) -> bool:
     return has_field_label(row, TABLE_ENDING_FIELDS)
 
 
-def _prints_net_total(row: TextRow, total_net: Decimal) -> bool:
-    """Return True for a row labelled as a net total that prints ``total_net`` (in up to
-    three words: "7 908,95")."""
-    if not has_field_label(row, ("total_net",)):
+def _prints_net_total(row: TextRow, total_net: Decimal, table: ItemTable) -> bool:
+    """Return True for a row labelled as a net total, or with nothing under the table's
+    description (a label no dictionary knows, "Warenwert netto:", sits further right), that
+    prints ``total_net`` (in up to three words: "7 908,95")."""
+    if not has_field_label(row, ("total_net",)) and "description" in _cells(table, row):
         return False
     texts = [word.text for word in row.words]
     return any(

@@ -266,14 +266,27 @@ _CENTS_THEN_MARK = re.compile(r"^(.*[.,]\d{2})[.,:;]$")
 _DECIMAL_READ_AS_GROUPING = re.compile(r"^(\d{1,3}(?:([.,])\d{3})*)\2(\d{2})$")
 
 
+# Glyphs OCR reads for a digit ("§57,19" for 557,19); one is taken for its digit in an
+# amount printed to the cent.
+_LOOKALIKE_GLYPHS = "§SsOoDlI|BZz"
+_DIGIT_LOOKALIKES = str.maketrans(_LOOKALIKE_GLYPHS, "555000111822")
+_TO_THE_CENT = re.compile(r"^\d[\d.,\s]*[.,]\d{2}$")
+
+
 def parse_cell_amount(text: str) -> Decimal | None:
     """Return the amount of a table cell: ``parse_amount``'s, or else the amount OCR printed
-    with one of two misreadings no amount is printed with, a stray mark after the cents or
-    the decimal mark read as the grouping one (both seen on scans' line tables)."""
+    with a misreading no amount is printed with: a stray mark after the cents, the decimal
+    mark read as the grouping one, or one digit read as a glyph like it (all seen on scans'
+    line tables)."""
     value = parse_amount(text)
     if value is not None:
         return value
     body = text.strip()
+    lookalikes = sum(char in _LOOKALIKE_GLYPHS for char in body)
+    if lookalikes == 1 and sum(char.isdigit() for char in body) >= 2:
+        read = body.translate(_DIGIT_LOOKALIKES)
+        if _TO_THE_CENT.match(read):
+            return parse_amount(read)
     stray = _CENTS_THEN_MARK.match(body)
     if stray:
         return parse_amount(stray.group(1))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from extractors.fields import read_invoice
-from extractors.lines import read_lines
+from extractors.labels import rows_of_page
+from extractors.lines import find_item_headers, read_lines, read_lines_from_rows
 from invoicebot.model import Line
 from tests.unit.extractors.pages import page
 
@@ -356,4 +357,55 @@ def test_the_table_ends_at_the_row_that_prints_the_net_total() -> None:
     assert [(entry.description, entry.net_amount) for entry in reading.lines] == [
         ("Ramette papier A4", Decimal("276.54")),
         ("Livre de compta", Decimal("101.44")),
+    ]
+
+
+def test_a_column_no_header_label_names_keeps_its_values_out_of_its_neighbours() -> None:
+    (line,) = read_lines(
+        [
+            page(
+                (40, 80, "Stückzahl"),  # no dictionary's word for the quantity
+                (120, 80, "Beschreibung"),
+                (300, 80, "Einzelpreis"),
+                (380, 80, "Zzyx %"),  # a discount column, its header unknown
+                (450, 80, "USt. %"),
+                (520, 80, "Betrag"),
+                (60, 100, "6"),
+                (120, 100, "Cloud-Backup (Monat)"),
+                (300, 100, "123,82"),
+                (385, 100, "25%"),
+                (455, 100, "20%"),
+                (520, 100, "557,19"),
+            )
+        ]
+    )
+    assert line.description == "Cloud-Backup (Monat)"
+    assert (line.unit_price, line.tax_rate, line.net_amount) == (
+        Decimal("123.82"),
+        Decimal(20),
+        Decimal("557.19"),
+    )
+
+
+def test_a_row_printing_the_net_total_with_nothing_under_the_description_ends_the_table() -> None:
+    rows = rows_of_page(
+        page(
+            (40, 80, "Description"),
+            (300, 80, "Qty"),
+            (380, 80, "Price"),
+            (520, 80, "Amount"),
+            (40, 100, "Frobnication service"),
+            (300, 100, "2"),
+            (380, 100, "150,00"),
+            (520, 100, "300,00"),
+            (380, 130, "Zzyx qwom:"),  # the net total's label, in no dictionary
+            (520, 130, "300,00"),
+            (380, 150, "Blarg 20 %"),  # the VAT by rate, its label unknown too
+            (520, 150, "60,00"),
+        ),
+        0,
+    )
+    lines = read_lines_from_rows(rows, find_item_headers(rows), total_net=Decimal("300.00"))
+    assert [(line.description, line.net_amount) for line in lines] == [
+        ("Frobnication service", Decimal("300.00"))
     ]

@@ -33,13 +33,17 @@ NARROW_NBSP = "\u202f"
         ("1 358,52;", "1358.52"),
         ("5.098.86", "5098.86"),  # the decimal comma read as a full stop
         ("1,234,567,89", "1234567.89"),
+        ("§57,19", "557.19"),  # a digit read as a glyph like it
+        ("1.S29,70", "1529.70"),
     ],
 )
 def test_parse_cell_amount_reads_ocr_s_misprinted_marks(text: str, expected: str) -> None:
     assert parse_cell_amount(text) == Decimal(expected)
 
 
-@pytest.mark.parametrize("text", ["1.234.567", "12,5.", "2026.10.01", "1.000.00.", "abc."])
+@pytest.mark.parametrize(
+    "text", ["1.234.567", "12,5.", "2026.10.01", "1.000.00.", "abc.", "Stk.", "S1", "2O26", "SO,50"]
+)
 def test_parse_cell_amount_reads_no_other_shape_as_cents(text: str) -> None:
     assert parse_cell_amount(text) in (None, parse_amount(text))
     if text == "1.234.567":
