@@ -101,7 +101,28 @@ def read_identifier(text: str, *, ocr: bool = False) -> tuple[str, IdentifierSha
             fixed = identifier_shape(repaired)
             if fixed is not None and fixed.valid:
                 return repaired, fixed
+        restored = _letter_restored(text)
+        if restored is not None:
+            return restored
     return None if shape is None else (text, shape)
+
+
+def _letter_restored(text: str) -> tuple[str, IdentifierShape] | None:
+    """Return the VAT number ``text`` is with one digit read for the letter its format has
+    there ("NL326842044896" for NL326842044B96, "ES835692383" for ESB35692383), where
+    exactly one such letter makes it valid."""
+    if not (VAT_START.match(text) and len(text) in VAT_LENGTHS):
+        return None
+    valid = []
+    for index in range(2, len(text)):
+        letter = text[index].translate(_AS_LETTER)
+        if letter == text[index]:
+            continue
+        restored = text[:index] + letter + text[index + 1 :]
+        shape = identifier_shape(restored)
+        if shape is not None and shape.valid:
+            valid.append((restored, shape))
+    return valid[0] if len(valid) == 1 else None
 
 
 def _repaired_iban(text: str) -> str | None:

@@ -15,6 +15,8 @@ from extractors.identifiers import IdentifierType, read_identifier
         ("IT08HO306943704284846502165", "IT08H0306943704284846502165", IdentifierType.IBAN),
         ("732829320O0074", "73282932000074", IdentifierType.SIRET),
         ("FR4473282932O", "FR44732829320", IdentifierType.VAT),
+        ("NL326842044896", "NL326842044B96", IdentifierType.VAT),  # the format's B as 8
+        ("ES835692383", "ESB35692383", IdentifierType.VAT),
     ],
 )
 def test_ocr_look_alikes_are_set_right_where_the_check_digits_then_hold(
