@@ -107,18 +107,22 @@ def read_identifier(text: str, *, ocr: bool = False) -> tuple[str, IdentifierSha
     return None if shape is None else (text, shape)
 
 
-def _letter_restored(text: str) -> tuple[str, IdentifierShape] | None:
-    """Return the VAT number ``text`` is with one digit read for the letter its format has
-    there ("NL326842044896" for NL326842044B96, "ES835692383" for ESB35692383), where
-    exactly one such letter makes it valid."""
-    if not (VAT_START.match(text) and len(text) in VAT_LENGTHS):
+def _letter_restored(read: str) -> tuple[str, IdentifierShape] | None:
+    """Return the VAT number ``read`` is with its digits' look-alikes as digits and one
+    digit read for the letter its format has there ("NL326842044896" for NL326842044B96,
+    "NLSS9018757B99" for NL559018757B99, "ES835692383" for ESB35692383), where exactly one
+    such letter makes it valid."""
+    if not (VAT_START.match(read) and len(read) in VAT_LENGTHS):
         return None
+    digits = read[:2] + read[2:].translate(_AS_DIGIT)
     valid = []
-    for index in range(2, len(text)):
-        letter = text[index].translate(_AS_LETTER)
-        if letter == text[index]:
+    for index in range(2, len(digits)):
+        letter = digits[index].translate(_AS_LETTER)
+        if letter == digits[index]:
             continue
-        restored = text[:index] + letter + text[index + 1 :]
+        restored = digits[:index] + letter + digits[index + 1 :]
+        if sum(a != b for a, b in zip(restored, read, strict=True)) > MAX_OCR_REPAIRS:
+            continue
         shape = identifier_shape(restored)
         if shape is not None and shape.valid:
             valid.append((restored, shape))

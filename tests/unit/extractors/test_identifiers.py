@@ -17,6 +17,7 @@ from extractors.identifiers import IdentifierType, read_identifier
         ("FR4473282932O", "FR44732829320", IdentifierType.VAT),
         ("NL326842044896", "NL326842044B96", IdentifierType.VAT),  # the format's B as 8
         ("ES835692383", "ESB35692383", IdentifierType.VAT),
+        ("NLSS9018757B99", "NL559018757B99", IdentifierType.VAT),
     ],
 )
 def test_ocr_look_alikes_are_set_right_where_the_check_digits_then_hold(
