@@ -43,8 +43,6 @@ MAX_TABLE_GAP = 5.0
 MAX_CONTINUATION_GAP = 1.8
 # Values right-aligned under a header may start this many row heights before it.
 DESCRIPTION_MARGIN = 0.5
-# How surely a header phrase no label matches names a column of no line field.
-UNKNOWN_HEADER_WEIGHT = 0.0
 # A bare number in the tax column is a rate only up to this (beyond, it is a tax amount).
 MAX_PLAIN_RATE = Decimal(30)
 
@@ -120,6 +118,14 @@ def read_lines_from_rows(
             page += 1
             lines.extend(_read_body(table, _continued_rows(rows, page), strict=True))
     return _without_subtotals(lines)
+
+
+def sum_of_lines(lines: Sequence[Line]) -> Decimal | None:
+    """Return the sum of the lines' net amounts, or None when a line has none (or none is)."""
+    amounts = [line.net_amount for line in lines]
+    if not amounts or any(amount is None for amount in amounts):
+        return None
+    return sum((amount for amount in amounts if amount is not None), Decimal(0))
 
 
 def _without_subtotals(lines: Sequence[Line]) -> list[Line]:
@@ -294,15 +300,12 @@ def _overlapping(phrases: Sequence[list[Word]], phrase: Sequence[Word]) -> list[
 
 
 def _column_of_phrase(words: Sequence[Word]) -> Column | None:
-    """Return the column a header phrase names: one no label matches ("Stückzahl", "Rab.
-    %") holds no line field, but keeps its values out of its neighbours' cells."""
+    """Return the column a header phrase names, or None for one no label matches."""
     in_reading_order = sorted(words, key=lambda word: (round(word.top), word.x0))
     row = make_row(0, in_reading_order, ocr=False, reading_order=True)
     hits = COLUMN_LABEL_SET.find(row)
     if not hits:
-        if not any(character.isalpha() for character in row.text):
-            return None
-        return Column(IGNORED_COLUMN, row.x0, max(w.x1 for w in words), UNKNOWN_HEADER_WEIGHT)
+        return None
     longest = max(hits, key=lambda hit: hit.end - hit.start)
     field_name = max(longest.weights, key=lambda name: longest.weights[name])
     return Column(field_name, row.x0, max(w.x1 for w in words), longest.weights[field_name])

@@ -23,8 +23,9 @@ from extractors.base import (
     PageWords,
     SourceDocument,
 )
-from extractors.fields import read_invoice, sum_of_lines
+from extractors.fields import read_invoice
 from extractors.line_repair import repair_misread_lines
+from extractors.lines import sum_of_lines
 from extractors.ocr import (
     OCR_ENGINES,
     load_image_pages,

@@ -68,7 +68,7 @@ from extractors.labels import (
 )
 from extractors.line_arithmetic import read_lines_by_arithmetic, read_lines_by_sum
 from extractors.line_repair import repair_misread_lines
-from extractors.lines import read_lines_from_rows
+from extractors.lines import read_lines_from_rows, sum_of_lines
 from extractors.normalize import (
     DEFAULT_DATE_LANGUAGES,
     amounts_remembered,
@@ -81,7 +81,7 @@ from invoicebot.model import Box, InvoiceFields, Line
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FinderResult", "apply_reader", "find_fields", "read_invoice", "sum_of_lines"]
+__all__ = ["FinderResult", "apply_reader", "find_fields", "read_invoice"]
 
 
 def read_invoice(pages: Sequence[PageWords]) -> FieldReading:
@@ -309,14 +309,6 @@ def _closer(lines: Sequence[Line], other: Sequence[Line], total_net: Decimal) ->
 
 def _decimal_or_none(value: Value | None) -> Decimal | None:
     return value if isinstance(value, Decimal) else None
-
-
-def sum_of_lines(lines: Sequence[Line]) -> Decimal | None:
-    """Return the sum of the lines' net amounts, or None when a line has none (or none is)."""
-    amounts = [line.net_amount for line in lines]
-    if not amounts or any(amount is None for amount in amounts):
-        return None
-    return sum((amount for amount in amounts if amount is not None), Decimal(0))
 
 
 def _key_labels(row: TextRow) -> list[LabelHit]:

@@ -360,33 +360,6 @@ def test_the_table_ends_at_the_row_that_prints_the_net_total() -> None:
     ]
 
 
-def test_a_column_no_header_label_names_keeps_its_values_out_of_its_neighbours() -> None:
-    (line,) = read_lines(
-        [
-            page(
-                (40, 80, "Stückzahl"),  # no dictionary's word for the quantity
-                (120, 80, "Beschreibung"),
-                (300, 80, "Einzelpreis"),
-                (380, 80, "Zzyx %"),  # a discount column, its header unknown
-                (450, 80, "USt. %"),
-                (520, 80, "Betrag"),
-                (60, 100, "6"),
-                (120, 100, "Cloud-Backup (Monat)"),
-                (300, 100, "123,82"),
-                (385, 100, "25%"),
-                (455, 100, "20%"),
-                (520, 100, "557,19"),
-            )
-        ]
-    )
-    assert line.description == "Cloud-Backup (Monat)"
-    assert (line.unit_price, line.tax_rate, line.net_amount) == (
-        Decimal("123.82"),
-        Decimal(20),
-        Decimal("557.19"),
-    )
-
-
 def test_a_row_printing_the_net_total_with_nothing_under_the_description_ends_the_table() -> None:
     rows = rows_of_page(
         page(
