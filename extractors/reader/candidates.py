@@ -399,7 +399,8 @@ OCR_CONFUSIONS: dict[str, str] = {
 }  # fmt: skip
 
 # "TVA:FR12...", "USt-IdNr.:DE12...": a label glued to the identifier it announces.
-_GLUED_LABEL = re.compile(r"^[^\W\d_][-.\w]*:(?=\w)")
+# A label has no digit: "AT80:3200" is an IBAN's groups, OCR reading their space as a colon.
+_GLUED_LABEL = re.compile(r"^[^\W\d_](?:[-.]|[^\W\d])*:(?=\w)")
 _IDENTIFIER_START = re.compile(r"^(?:[A-Z]{2}|\d)")
 
 
@@ -420,6 +421,9 @@ def _identifiers(row: TextRow, row_index: int, texts: list[str]) -> Iterator[Can
                 if end > start:
                     joined += texts[end].strip(_EDGE_PUNCTUATION)
                 text = compact_identifier(joined)
+                if row.ocr:
+                    # OCR reads the space between groups as a colon too ("AT80:3200.0245").
+                    text = text.replace(":", "")
                 read = read_identifier(text, ocr=row.ocr) if text.isalnum() else None
                 if read is not None:
                     value, shape = read

@@ -89,6 +89,19 @@ def test_identifiers_are_joined_from_their_groups_and_told_by_check_digits() -> 
     }
 
 
+def test_an_ocr_colon_between_an_iban_s_groups_is_read_as_their_space() -> None:
+    def ibans(ocr: float | None) -> set[object]:
+        rows = rows_of_page(page((40, 40, "IBAN: AT80:3200.0245 6443 9663"), ocr=ocr), 0)
+        return {
+            c.value
+            for c in find_candidates(rows, ("de",), day_first=True)
+            if c.kind is CandidateKind.IDENTIFIER
+        }
+
+    assert ibans(0.9) == {"AT803200024564439663"}
+    assert ibans(None) == set()  # a text layer prints what the supplier wrote
+
+
 def test_an_identifier_field_takes_only_its_own_kind_of_identifier() -> None:
     rows = rows_of_page(page((40, 40, "FR76 3000 6000 0112 3456 7890 189 FR44732829320")), 0)
     candidates = [
