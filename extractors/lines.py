@@ -102,9 +102,10 @@ def read_lines_from_rows(
     A table whose page holds no total goes on at the top of the next page when that page
     has no header of its own; there a row starts a line only with an amount and another
     number, so that the letterhead repeated on top is not taken for a line. Where the
-    invoice's ``total_net`` is known, a row labelled as a net total that prints it ends
-    the table too: what follows is the totals block (rows such as "Taux TVA 21 1020,21 €"
-    that no dictionary names a total), not more lines.
+    invoice's ``total_net`` is known, a row that prints it, labelled as a net total or
+    with nothing under the description, ends the table too: what follows is the totals
+    block (rows such as "Taux TVA 21 1020,21 €" that no dictionary names a total), not
+    more lines.
     """
     lines: list[Line] = []
     header_ids = {id(row) for row in headers}

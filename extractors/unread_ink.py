@@ -53,6 +53,9 @@ MIN_WORD_CONFIDENCE = 0.5
 # reads small print best with letters some 20 pixels high (a column of amounts in a photo,
 # 11 rows high, lost four decimal marks in ten at its own size, one at twice it).
 SMALL_PRINT_ROWS = 20
+# ...unless that makes an image of more pixels than this (a quarter of an A4 page at 200
+# dpi): reading a large block at twice its size would cost as much as a page.
+MAX_ENLARGED_PIXELS = 1_000_000
 
 # ``on_long_run`` opens only the columns that may hold a long run while they are at most this
 # share of the page's columns; beyond, it opens them all.
@@ -152,7 +155,8 @@ def with_unread_bands_read(
     page = list(words)
     for band in unread_bands(image, words):
         crop = image.crop((band.x0, band.top, band.x1, band.bottom))
-        scale = 2 if band.rows < SMALL_PRINT_ROWS else 1
+        small = band.rows < SMALL_PRINT_ROWS
+        scale = 2 if small and 4 * crop.width * crop.height <= MAX_ENLARGED_PIXELS else 1
         if scale > 1:
             crop = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
         for word in read(crop, band.lines):

@@ -6,8 +6,10 @@ import random
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
 
+from extractors import unread_ink
 from extractors.base import Word
 from extractors.unread_ink import (
     MAX_BANDS,
@@ -182,3 +184,21 @@ def test_ink_over_much_of_the_page_is_a_picture_not_print_and_is_not_read() -> N
             draw.rectangle((x, 113 + 40 * row, x + 3, 118 + 40 * row), fill=80)
 
     assert unread_bands(image, []) == []
+
+
+def test_a_band_too_large_to_enlarge_is_read_at_its_own_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    image = page_with_faint_footer()
+    (band,) = unread_bands(image, [READ])
+    sizes: list[tuple[int, int]] = []
+
+    def read(crop: Image.Image, lines: bool) -> list[Word]:
+        sizes.append(crop.size)
+        return []
+
+    pixels = (band.x1 - band.x0) * (band.bottom - band.top)
+    monkeypatch.setattr(unread_ink, "MAX_ENLARGED_PIXELS", 4 * pixels - 1)
+    with_unread_bands_read(image, [READ], read)
+
+    assert sizes == [(band.x1 - band.x0, band.bottom - band.top)]
