@@ -114,7 +114,7 @@ def _letter_restored(read: str) -> tuple[str, IdentifierShape] | None:
     such letter makes it valid."""
     if not (VAT_START.match(read) and len(read) in VAT_LENGTHS):
         return None
-    digits = read[:2] + read[2:].translate(_AS_DIGIT)
+    digits = _vat_digits(read)
     valid = []
     for index in range(2, len(digits)):
         letter = digits[index].translate(_AS_LETTER)
@@ -156,5 +156,10 @@ def _repaired_digits(text: str) -> str | None:
     if len(text) in (9, 14):
         return text.translate(_AS_DIGIT)
     if len(text) in VAT_LENGTHS and VAT_START.match(text):
-        return text[:2] + text[2:].translate(_AS_DIGIT)
+        return _vat_digits(text)
     return None
+
+
+def _vat_digits(text: str) -> str:
+    """Return the VAT number ``text`` with the look-alikes after its country code as digits."""
+    return text[:2] + text[2:].translate(_AS_DIGIT)

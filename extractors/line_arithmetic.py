@@ -279,11 +279,8 @@ def read_lines_by_sum(rows: Sequence[TextRow], total_net: Decimal) -> list[Line]
     sum chooses. A row whose amount is the sum of the run so far (a subtotal carried to
     the next page) is passed over; text-only rows under a line continue its description.
     """
-    priced = [
-        item
-        for row in rows
-        if not has_field_label(row, TOTALS) and (item := _priced(row)) is not None
-    ]
+    totals = {id(row) for row in rows if has_field_label(row, TOTALS)}
+    priced = [item for row in rows if id(row) not in totals and (item := _priced(row)) is not None]
     target = _cents(total_net)
     best: list[tuple[TextRow, Line]] = []
     for chain in _column_chains(priced):
@@ -299,7 +296,7 @@ def read_lines_by_sum(rows: Sequence[TextRow], total_net: Decimal) -> list[Line]
             # The longest run is the table: a total alone may equal the net too.
             if len(run) > len(best):
                 best = run
-    return _with_continuations(best, rows)
+    return _with_continuations(best, rows, totals | {id(item.row) for item in priced})
 
 
 def _cents(amount: Decimal) -> int:
@@ -411,8 +408,11 @@ def _printed_as_money(number: _Number, row: TextRow) -> bool:
     return bool(re.search(r"[.,]\d\d\D*$", text)) or _looks_like_price(number, row)
 
 
-def _with_continuations(run: Sequence[tuple[TextRow, Line]], rows: Sequence[TextRow]) -> list[Line]:
-    """Return the run's lines, each description continued by the text-only rows under it."""
+def _with_continuations(
+    run: Sequence[tuple[TextRow, Line]], rows: Sequence[TextRow], not_text: set[int]
+) -> list[Line]:
+    """Return the run's lines, each description continued by the text-only rows under it
+    (``not_text``: the ids of the rows priced or labelled as a total)."""
     lines = []
     position = {id(row): index for index, row in enumerate(rows)}
     for row, line in run:
@@ -421,8 +421,7 @@ def _with_continuations(run: Sequence[tuple[TextRow, Line]], rows: Sequence[Text
             if (
                 below.page != row.page
                 or below.top - row.bottom > MAX_CONTINUATION_GAP * below.height
-                or _priced(below) is not None
-                or has_field_label(below, TOTALS)
+                or id(below) in not_text
             ):
                 break
             description = f"{description} {below.text}"

@@ -84,8 +84,8 @@ class Band:
 
 def unread_bands(image: Image.Image, words: Sequence[Word]) -> list[Band]:
     """Return the bands of ``image``, a grayscale page, where ink lies that none of
-    ``words`` covers; many bands come joined
-    into blocks where they are stacked in a column (``MAX_BANDS``)."""
+    ``words`` covers; many bands come joined into blocks where they are stacked in a column
+    (``MAX_BANDS``)."""
     # Converting a page already grey would copy it, for 10 ms.
     grey = image if image.mode == "L" else image.convert("L")
     ink = _print(np.asarray(grey) < INK_LEVEL)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from extractors.base import PageWords
 from extractors.labels import rows_of_page
 from extractors.reader.candidates import (
+    Candidate,
     CandidateKind,
     continued_name,
     find_candidates,
@@ -67,19 +69,28 @@ def test_dates_in_any_of_six_languages_and_compact_dates_are_proposed() -> None:
     assert (CandidateKind.DATE, date(2026, 1, 31)) in found
 
 
+def identifier_candidates(words: PageWords, language: str) -> list[Candidate]:
+    """Return the identifier candidates of a page, in order."""
+    rows = rows_of_page(words, 0)
+    return [
+        c
+        for c in find_candidates(rows, (language,), day_first=True)
+        if c.kind is CandidateKind.IDENTIFIER
+    ]
+
+
 def test_identifiers_are_joined_from_their_groups_and_told_by_check_digits() -> None:
-    rows = rows_of_page(
-        page(
-            (40, 40, "IBAN : FR76 3000 6000 0112 3456 7890 189"),
-            (40, 80, "SIRET 732 829 320 00074 TVA:FR44732829320"),
-            (40, 120, "VAT DE 123456789 Tel 123456789"),
-        ),
-        0,
-    )
     found = {
         (c.value, c.identifier.type.value, c.identifier.valid)
-        for c in find_candidates(rows, ("fr",), day_first=True)
-        if c.kind is CandidateKind.IDENTIFIER and c.identifier is not None
+        for c in identifier_candidates(
+            page(
+                (40, 40, "IBAN : FR76 3000 6000 0112 3456 7890 189"),
+                (40, 80, "SIRET 732 829 320 00074 TVA:FR44732829320"),
+                (40, 120, "VAT DE 123456789 Tel 123456789"),
+            ),
+            "fr",
+        )
+        if c.identifier is not None
     }
     assert found == {
         ("FR7630006000011234567890189", "iban", True),
@@ -91,25 +102,16 @@ def test_identifiers_are_joined_from_their_groups_and_told_by_check_digits() -> 
 
 def test_an_ocr_colon_between_an_iban_s_groups_is_read_as_their_space() -> None:
     def ibans(ocr: float | None) -> set[object]:
-        rows = rows_of_page(page((40, 40, "IBAN: AT80:3200.0245 6443 9663"), ocr=ocr), 0)
-        return {
-            c.value
-            for c in find_candidates(rows, ("de",), day_first=True)
-            if c.kind is CandidateKind.IDENTIFIER
-        }
+        words = page((40, 40, "IBAN: AT80:3200.0245 6443 9663"), ocr=ocr)
+        return {c.value for c in identifier_candidates(words, "de")}
 
     assert ibans(0.9) == {"AT803200024564439663"}
     assert ibans(None) == set()  # a text layer prints what the supplier wrote
 
 
 def test_an_identifier_field_takes_only_its_own_kind_of_identifier() -> None:
-    rows = rows_of_page(page((40, 40, "FR76 3000 6000 0112 3456 7890 189 FR44732829320")), 0)
-    candidates = [
-        c
-        for c in find_candidates(rows, ("fr",), day_first=True)
-        if c.kind is CandidateKind.IDENTIFIER
-    ]
-    iban, vat = candidates
+    words = page((40, 40, "FR76 3000 6000 0112 3456 7890 189 FR44732829320"))
+    iban, vat = identifier_candidates(words, "fr")
     assert may_fill("seller_iban", iban) and not may_fill("seller_vat_id", iban)
     assert may_fill("buyer_vat_id", vat) and not may_fill("seller_siret", vat)
     assert may_fill("invoice_number", vat)
