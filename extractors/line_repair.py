@@ -17,7 +17,8 @@ give the one the document's own arithmetic implies:
 3. the VAT of the lines, rate by rate, adds up to the total VAT: when it does not, and
    exactly one way of reading one rate otherwise makes it add up (as a rate another line
    prints, or with a digit or decimal mark OCR lost: "2 %" for 22 %, "55 %" for 5,5 %),
-   the lines at that rate get the rate that adds up.
+   the lines at that rate get the rate that adds up; where no one rate does, two are
+   tried together, and a line whose rate was not read takes one another line prints.
 
 Only values the other readings confirm are written, and only on OCR'd documents: a text
 layer gives the printed characters, and a line there that does not multiply out (a
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from itertools import combinations
+from itertools import combinations, product
 
 from invoicebot.model import Line
 
@@ -42,6 +43,8 @@ QUANTITY_STEP = Decimal("0.001")
 MIN_SUBSTITUTION_DIGITS = 3
 # Lines whose lost decimal marks are sought together at most (their subsets are tried).
 MAX_UNMARKED_LINES = 8
+# Rates read otherwise sought together at most: with more, some reading adds up by chance.
+MAX_MISREAD_RATES = 2
 
 
 def repair_misread_lines(
@@ -131,22 +134,34 @@ def _without_mark(amount: Decimal) -> bool:
 
 
 def _repair_rates(lines: list[Line], total_tax: Decimal) -> list[Line]:
-    """Return the lines with the one VAT rate read that breaks the VAT sum replaced by the
-    reading of it that makes the lines' VAT add up to ``total_tax``: the closest to it, where
-    no other is as close (5,5 % and 5 % on 3,84 are a cent apart)."""
-    if any(line.tax_rate is None for line in lines) or _vat_off_by(lines, total_tax) == 0:
+    """Return the lines with the VAT rates read that break the VAT sum replaced by the
+    readings of them that make the lines' VAT add up to ``total_tax``: one rate where one
+    will do, else two; a line with no rate read takes a rate another line prints. The
+    closest reading is kept, where no other is as close (5,5 % and 5 % on 3,84 are a cent
+    apart)."""
+    read = sorted({line.tax_rate for line in lines if line.tax_rate is not None})
+    unread = any(line.tax_rate is None for line in lines)
+    if not read or (not unread and _vat_off_by(lines, total_tax) == 0):
         return lines
-    read = {line.tax_rate for line in lines if line.tax_rate is not None}
-    fixes = {
-        (rate, other): _vat_off_by(_with_rate(lines, rate, other), total_tax)
-        for rate in read
-        for other in {*read, *_misreadings_of(rate)} - {rate}
+    readings: dict[Decimal | None, set[Decimal]] = {
+        rate: {*read, *_misreadings_of(rate)} - {rate} for rate in read
     }
-    adding_up = sorted((off, fix) for fix, off in fixes.items() if off <= CENT * len(read))
-    if not adding_up or (len(adding_up) > 1 and adding_up[1][0] == adding_up[0][0]):
-        return lines
-    rate, other = adding_up[0][1]
-    return _with_rate(lines, rate, other)
+    if unread:
+        readings[None] = set(read)
+    for size in range(1, MAX_MISREAD_RATES + 1):
+        fixes: dict[tuple[tuple[Decimal | None, Decimal], ...], Decimal] = {}
+        for replaced in combinations(readings, size):
+            if unread and None not in replaced:
+                continue
+            for others in product(*(readings[rate] for rate in replaced)):
+                fix = tuple(zip(replaced, others, strict=True))
+                fixes[fix] = _vat_off_by(_with_rates(lines, dict(fix)), total_tax)
+        adding_up = sorted((off, fix) for fix, off in fixes.items() if off <= CENT * len(read))
+        if adding_up:
+            if len(adding_up) > 1 and adding_up[1][0] == adding_up[0][0]:
+                return lines
+            return _with_rates(lines, dict(adding_up[0][1]))
+    return lines
 
 
 def _misreadings_of(rate: Decimal) -> set[Decimal]:
@@ -161,9 +176,11 @@ def _misreadings_of(rate: Decimal) -> set[Decimal]:
     return {reading for reading in readings if 0 < reading < 100}
 
 
-def _with_rate(lines: Sequence[Line], rate: Decimal, other: Decimal) -> list[Line]:
+def _with_rates(lines: Sequence[Line], readings: dict[Decimal | None, Decimal]) -> list[Line]:
     return [
-        line.model_copy(update={"tax_rate": other}) if line.tax_rate == rate else line
+        line.model_copy(update={"tax_rate": readings[line.tax_rate]})
+        if line.tax_rate in readings
+        else line
         for line in lines
     ]
 
@@ -253,8 +270,8 @@ def _multiplies_out(line: Line) -> bool:
 def _misread_as(read: Decimal, value: Decimal, places: int = 2) -> bool:
     """Return True when ``read`` looks like an OCR misreading of ``value`` printed with
     ``places`` decimals: the same digits with the separator lost or moved ("29792" for
-    "297,92"), the separator read as a digit ("297592"), one digit lost ("32,7" for
-    "32,75") or one digit misread ("291,92")."""
+    "297,92"), the separator read as a digit ("297592"), the cents lost ("2628" for
+    "2628,75"), one digit lost ("32,7" for "32,75") or one digit misread ("291,92")."""
     expected = _digits(value, places)
     got = _digits(read, None)
     if got == expected:
@@ -262,6 +279,8 @@ def _misread_as(read: Decimal, value: Decimal, places: int = 2) -> bool:
     cut = len(expected) - places
     if places and len(got) == len(expected) + 1 and got[:cut] + got[cut + 1 :] == expected:
         return True
+    if places and got == expected[:-places] and len(got) >= MIN_SUBSTITUTION_DIGITS:
+        return True  # the cents lost ("2628" for "2628,75")
     if len(got) + 1 == len(expected) >= MIN_SUBSTITUTION_DIGITS and any(
         expected[:cut] + expected[cut + 1 :] == got for cut in range(len(expected))
     ):

@@ -45,6 +45,8 @@ MAX_CONTINUATION_GAP = 1.8
 DESCRIPTION_MARGIN = 0.5
 # A bare number in the tax column is a rate only up to this (beyond, it is a tax amount).
 MAX_PLAIN_RATE = Decimal(30)
+# A header phrase with "%" that no label names heads the rates, less surely than a label.
+UNNAMED_RATE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -306,6 +308,10 @@ def _column_of_phrase(words: Sequence[Word]) -> Column | None:
     row = make_row(0, in_reading_order, ocr=False, reading_order=True)
     hits = COLUMN_LABEL_SET.find(row)
     if not hits:
+        if any("%" in word.text for word in words):
+            # A percent column no label names (OCR read "Btw %" as "Bin %") holds the
+            # rates: as a column, it keeps them out of the amount column beside it.
+            return Column("tax_rate", row.x0, max(w.x1 for w in words), UNNAMED_RATE_WEIGHT)
         return None
     longest = max(hits, key=lambda hit: hit.end - hit.start)
     field_name = max(longest.weights, key=lambda name: longest.weights[name])
@@ -396,7 +402,14 @@ def _read_body(table: ItemTable, body: Sequence[TextRow], *, strict: bool) -> li
             current.bottom = row.bottom
         elif current is not None and values and not description and _fills_gaps(current, values):
             current.values.update(values)
-    return [draft.to_line() for draft in drafts if draft.values]
+    described = any(draft.description for draft in drafts)
+    return [draft.to_line() for draft in drafts if draft.values and not _stray(draft, described)]
+
+
+def _stray(draft: _Draft, described: bool) -> bool:
+    """Return True for a lone number under the amount column, with no description where
+    the table's lines have one: a page number or a note ("Fortsetzung auf Seite 2")."""
+    return described and not draft.description and draft.values.keys() == {"net_amount"}
 
 
 def _starts_line(values: dict[str, Decimal], *, strict: bool) -> bool:

@@ -13,6 +13,7 @@ page cut by the frame's edge) is returned unchanged, the same object.
 from __future__ import annotations
 
 import math
+from itertools import combinations
 
 import cv2
 import numpy as np
@@ -38,6 +39,10 @@ MAX_CORNERS_NEAR_EDGE = 1
 MIN_CONTRAST = 40.0
 # Simplifying the page's outline: tolerances tried, as shares of its perimeter.
 APPROX_TOLERANCES = (0.01, 0.02, 0.03, 0.04, 0.05)
+# An outline of up to this many sides is a page with corners clipped (by a shadow) when four
+# of its sides, extended, meet in a quadrilateral at most this share larger than it.
+MAX_OUTLINE_SIDES = 6
+MAX_CLIPPED_AREA = 0.1
 # The corners are moved this share of the way towards the page's centre, so no strip of the
 # surround (a dark edge that reads as a rule or a letter) comes back with the page.
 CORNER_INSET = 0.004
@@ -142,15 +147,57 @@ def even_lighting(image: Image.Image) -> Image.Image:
 
 
 def _four_corners(hull: npt.NDArray[np.int32]) -> npt.NDArray[np.int32] | None:
-    """Return ``hull`` simplified to a convex quadrilateral, or None when it is no such thing."""
+    """Return ``hull`` simplified to a convex quadrilateral, or None when it is no such thing.
+
+    A corner cut off the bright region (a shadow on it) leaves a fifth side: the page's
+    corner lies where the sides either side of it, extended, meet."""
     perimeter = cv2.arcLength(hull, True)
     for tolerance in APPROX_TOLERANCES:
         approx = np.asarray(cv2.approxPolyDP(hull, tolerance * perimeter, True), dtype=np.int32)
-        if len(approx) == 4:
-            return approx if cv2.isContourConvex(approx) else None
         if len(approx) < 4:
             return None
+        quad = approx if len(approx) == 4 else _sides_met(approx.reshape(-1, 2))
+        if quad is not None:
+            return quad if cv2.isContourConvex(quad) else None
     return None
+
+
+def _sides_met(outline: npt.NDArray[np.int32]) -> npt.NDArray[np.int32] | None:
+    """Return the smallest convex quadrilateral four sides of ``outline`` (a convex polygon
+    of up to ``MAX_OUTLINE_SIDES`` sides) make where they meet, or None when it adds more
+    than ``MAX_CLIPPED_AREA`` to the outline's area (no corner was clipped)."""
+    count = len(outline)
+    if count > MAX_OUTLINE_SIDES:
+        return None
+    sides = [(outline[index], outline[(index + 1) % count]) for index in range(count)]
+    best: npt.NDArray[np.int32] | None = None
+    best_area = (1 + MAX_CLIPPED_AREA) * float(cv2.contourArea(outline.reshape(-1, 1, 2)))
+    for chosen in combinations(range(count), 4):
+        corners = [
+            _meeting_point(sides[first], sides[second])
+            for first, second in zip(chosen, [*chosen[1:], chosen[0]], strict=True)
+        ]
+        if any(corner is None for corner in corners):
+            continue
+        quad = np.rint(np.array(corners, dtype=np.float64)).astype(np.int32).reshape(-1, 1, 2)
+        area = float(cv2.contourArea(quad))
+        if cv2.isContourConvex(quad) and area <= best_area:
+            best, best_area = quad, area
+    return best
+
+
+def _meeting_point(
+    first: tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]],
+    second: tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]],
+) -> tuple[float, float] | None:
+    """Return where the lines through two sides cross, or None when they run parallel."""
+    (x1, y1), (x2, y2) = first[0].astype(float), first[1].astype(float)
+    (x3, y3), (x4, y4) = second[0].astype(float), second[1].astype(float)
+    denominator = (x1 - x2) * (y3 - y4) - (y1 - y2) * (x3 - x4)
+    if abs(denominator) < 1e-9:
+        return None
+    along = ((x1 - x3) * (y3 - y4) - (y1 - y3) * (x3 - x4)) / denominator
+    return x1 + along * (x2 - x1), y1 + along * (y2 - y1)
 
 
 def _stands_out(grey: ByteArray, quad: npt.NDArray[np.int32]) -> bool:

@@ -222,7 +222,7 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
             if ocr:
                 ended = repair_misread_lines(ended, total_net)
             lines = ended if _closer(ended, lines, total_net) else lines
-        lines = _lines_adding_up(lines, by_arithmetic, total_net, document.rows)
+        lines = _lines_adding_up(lines, by_arithmetic, total_net, document.rows, ocr=ocr)
         if ocr:
             lines = repair_misread_lines(lines, total_net, _decimal_or_none(total_tax))
     return FieldReading(
@@ -236,7 +236,12 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
 
 
 def _lines_adding_up(
-    by_headers: list[Line], by_arithmetic: list[Line], total_net: Decimal, rows: Sequence[TextRow]
+    by_headers: list[Line],
+    by_arithmetic: list[Line],
+    total_net: Decimal,
+    rows: Sequence[TextRow],
+    *,
+    ocr: bool,
 ) -> list[Line]:
     """Return the lines read under the table's headers unless only the lines found by
     their own arithmetic add up to the net total, or, when neither does, the rows whose
@@ -249,6 +254,7 @@ def _lines_adding_up(
     from the arithmetic's (a column whose header no dictionary knows); where none adds up,
     the arithmetic's lines are kept when they are as many and come closer to the net.
     """
+    by_headers = _before_the_totals(by_headers, total_net, ocr=ocr)
     if sum_of_lines(by_headers) == total_net:
         return _completed(by_headers, by_arithmetic)
     if by_arithmetic and sum_of_lines(by_arithmetic) == total_net:
@@ -264,6 +270,27 @@ def _lines_adding_up(
         ):
             return by_arithmetic
     return by_headers
+
+
+def _before_the_totals(lines: list[Line], total_net: Decimal, *, ocr: bool) -> list[Line]:
+    """Return the lines up to those that add up to ``total_net`` (OCR'd: once a misread
+    amount among them is repaired) where the ones after them print neither a quantity nor
+    a unit price, as the table's lines do: rows of the totals block that no dictionary
+    names ("Aliquota Imponibile Imposta"). A last line the totals leave out, priced like
+    the others, stays: that is a fault to report."""
+    if sum_of_lines(lines) == total_net:
+        return lines
+    for end in range(len(lines) - 1, 0, -1):
+        kept, after = lines[:end], lines[end:]
+        if any(line.quantity is not None or line.unit_price is not None for line in after):
+            return lines
+        if not any(line.quantity is not None or line.unit_price is not None for line in kept):
+            continue
+        if ocr:
+            kept = repair_misread_lines(kept, total_net)
+        if sum_of_lines(kept) == total_net:
+            return kept
+    return lines
 
 
 def _completed(by_headers: list[Line], by_arithmetic: list[Line]) -> list[Line]:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from extractors.base import PageWords, Word
-from extractors.fields import read_invoice
+from extractors.fields import _before_the_totals, read_invoice
 from extractors.text_layer import read_text_pages
-from invoicebot.model import FIELD_NAMES
+from invoicebot.model import FIELD_NAMES, Line
 from tests.unit.extractors.pages import page
 
 
@@ -441,3 +441,38 @@ def same_value(got: Any, expected: Any) -> bool:
         return Decimal(got) == Decimal(expected)
     except (ArithmeticError, TypeError, ValueError):
         return "".join(str(got).split()) == "".join(str(expected).split())
+
+
+def test_rows_after_the_lines_that_add_up_are_no_lines_unless_priced_like_them() -> None:
+    priced = [
+        Line(
+            description="Toner",
+            quantity=Decimal(3),
+            unit_price=Decimal("10.00"),
+            net_amount=Decimal("30.00"),
+        ),
+        Line(
+            description="Paper",
+            quantity=Decimal(2),
+            unit_price=Decimal("5.00"),
+            net_amount=Decimal("10.00"),
+        ),
+    ]
+    breakdown = Line(description="Aliquota Imponibile Imposta", net_amount=Decimal("8.80"))
+    left_out = priced[0].model_copy(update={"description": "Ink"})
+
+    assert (
+        _before_the_totals([*priced, breakdown, breakdown], Decimal("40.00"), ocr=False) == priced
+    )
+    # The totals leaving out a priced last line is the fault BR-CO-10 reports.
+    assert _before_the_totals([*priced, left_out], Decimal("40.00"), ocr=False) == [
+        *priced,
+        left_out,
+    ]
+    assert _before_the_totals([*priced, breakdown], Decimal("41.00"), ocr=False) == [
+        *priced,
+        breakdown,
+    ]
+    # Read by OCR, an amount that lost a digit is repaired before the lines are summed.
+    misread = [priced[0].model_copy(update={"net_amount": Decimal("3")}), priced[1]]
+    assert _before_the_totals([*misread, breakdown], Decimal("40.00"), ocr=True) == priced

@@ -150,10 +150,46 @@ def test_a_misread_vat_rate_is_repaired_from_the_total_vat(
     assert [item.tax_rate for item in repaired] == [Decimal(rate) for rate in printed]
 
 
+def test_two_misread_vat_rates_are_repaired_together_from_the_total_vat() -> None:
+    # 19 % printed on four lines, read "5 %" and "10 %" on two of them.
+    lines = with_rates(
+        [
+            line("1", "100.00", "100.00"),
+            line("1", "200.00", "200.00"),
+            line("1", "300.00", "300.00"),
+            line("1", "50.00", "50.00"),
+        ],
+        "19",
+        "5",
+        "10",
+        "7",
+    )
+
+    repaired = repair_misread_lines(lines, Decimal("650.00"), Decimal("117.50"))
+
+    assert [item.tax_rate for item in repaired] == [Decimal(r) for r in ("19", "19", "19", "7")]
+
+
+def test_a_line_whose_rate_was_not_read_takes_the_rate_that_adds_up() -> None:
+    lines = [
+        *with_rates([line("1", "100.00", "100.00"), line("1", "50.00", "50.00")], "20", "10"),
+        line("1", "30.00", "30.00"),
+    ]
+
+    repaired = repair_misread_lines(lines, Decimal("180.00"), Decimal("31.00"))
+
+    assert [item.tax_rate for item in repaired] == [Decimal(r) for r in ("20", "10", "20")]
+
+
 def test_vat_rates_that_add_up_or_that_no_single_reading_explains_are_left_alone() -> None:
     lines = with_rates([line("2", "100.00", "200.00"), line("1", "100.00", "100.00")], "20", "10")
     assert repair_misread_lines(lines, Decimal("300.00"), Decimal("50.00")) == lines
     assert repair_misread_lines(lines, Decimal("300.00"), Decimal("12.34")) == lines
+
+
+def test_an_amount_that_lost_its_cents_is_repaired_from_the_total() -> None:
+    lines = [line("50", "70.10", "2628"), line("1", "10.00", "10.00")]  # "2628,75" read "2628"
+    assert amounts(repair_misread_lines(lines, Decimal("2638.75")))[0][2] == Decimal("2628.75")
 
 
 def test_an_amount_that_lost_a_digit_is_repaired_from_the_total() -> None:

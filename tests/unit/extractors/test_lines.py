@@ -382,3 +382,62 @@ def test_a_row_printing_the_net_total_with_nothing_under_the_description_ends_th
     assert [(line.description, line.net_amount) for line in lines] == [
         ("Frobnication service", Decimal("300.00"))
     ]
+
+
+def test_reads_spanish_and_italian_headers_and_passes_over_discount_columns() -> None:
+    for description, quantity, price, discount, rate, amount in (
+        ("Descripción", "Cant.", "Precio unitario", "Dto.", "% IVA", "Importe"),
+        ("Descrizione", "Qtà", "Prezzo unitario", "Sc. %", "Aliquota", "Importo"),
+    ):
+        header = (
+            (40, 300, description),
+            (260, 300, quantity),
+            (300, 300, price),
+            (380, 300, discount),
+            (430, 300, rate),
+            (490, 300, amount),
+        )
+        row = (
+            (40, 320, "Toner"),
+            (265, 320, "2"),
+            (310, 320, "50,00"),
+            (385, 320, "10 %"),
+            (430, 320, "21 %"),
+            (495, 320, "90,00"),
+        )
+
+        lines = read_lines([page(*header, *row)], None)
+
+        assert lines == [line("Toner", "2", "50.00", "21", "90.00")]
+
+
+def test_a_percent_column_no_label_names_holds_the_rates_not_the_amounts() -> None:
+    # OCR read "Btw %" as "Bin %": its rates must not run into the amount column beside it.
+    header = ((40, 300, "Artikel"), (300, 300, "Aant."), (350, 300, "Bedrag"), (430, 300, "Bin %"))
+    rows = [
+        *((40, 320, "Training"), (305, 320, "2"), (355, 320, "200,00"), (435, 320, "21")),
+        *((40, 340, "Lunch"), (305, 340, "1"), (355, 340, "12,09"), (435, 340, "6")),
+    ]
+
+    lines = read_lines([page(*header, *rows)], None)
+
+    assert [(item.net_amount, item.tax_rate) for item in lines] == [
+        (Decimal("200.00"), Decimal(21)),
+        (Decimal("12.09"), Decimal(6)),
+    ]
+
+
+def test_a_lone_number_under_the_amounts_with_no_description_is_no_line() -> None:
+    # "Fortsetzung auf Seite 2" printed across the numeric columns under the last line.
+    lines = read_lines(
+        [
+            page(
+                *HEADER,
+                *item(320, "Ramette papier A4", "3", "92,18", "20 %", "276,54"),
+                (350, 345, "Fortsetzung auf Seite"),
+                (495, 345, "2"),
+            )
+        ],
+        "de",
+    )
+    assert lines == [line("Ramette papier A4", "3", "92.18", "20", "276.54")]

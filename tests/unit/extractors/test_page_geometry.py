@@ -65,6 +65,18 @@ def test_a_photographed_page_is_found_by_its_corners() -> None:
     assert np.abs(corners - PHOTO_CORNERS).max() < 12
 
 
+def test_a_page_with_a_shadowed_corner_is_found_where_its_sides_meet() -> None:
+    # A shadow over the top-left corner leaves it as dark as the desk: the bright region's
+    # outline has a short fifth side there, which must not cut the page short.
+    page = text_page()
+    cv2.fillConvexPoly(page, np.array([[0, 0], [260, 0], [0, 220]], dtype=np.int32), 60)
+
+    corners = find_page_corners(photographed(page))
+
+    assert corners is not None
+    assert np.abs(corners - PHOTO_CORNERS).max() < 12
+
+
 def test_a_page_with_one_corner_near_the_frame_is_found_and_one_with_two_is_not() -> None:
     # A tilted sheet filling the frame brings one corner within a few pixels of its edge;
     # a region meeting the edge with two corners is a band, or a page the frame cuts.
