@@ -202,3 +202,22 @@ def test_a_band_too_large_to_enlarge_is_read_at_its_own_size(
     with_unread_bands_read(image, [READ], read)
 
     assert sizes == [(band.x1 - band.x0, band.bottom - band.top)]
+
+
+def test_the_end_of_a_word_boxed_short_of_its_ink_widens_it_and_is_not_added() -> None:
+    image = page_with_faint_footer()
+    # Tesseract read "0210" but boxed it short; the band after it reads its end, "10".
+    short = Word(text="0210", x0=100, top=401, x1=118, bottom=411, confidence=0.9)
+    read = band_reading(
+        image,
+        [READ, short],
+        Word(text="10", x0=117, top=398, x1=140, bottom=412, confidence=0.9),
+        Word(text="1546", x0=150, top=398, x1=190, bottom=412, confidence=0.9),
+    )
+
+    found = with_unread_bands_read(image, [READ, short], read)
+    assert [(w.text, w.x0, w.x1) for w in found] == [
+        ("Total", 100, 400),
+        ("0210", 100, 140),
+        ("1546", 150, 190),
+    ]
