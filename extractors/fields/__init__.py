@@ -260,9 +260,11 @@ def _lines_adding_up(
     if by_arithmetic and sum_of_lines(by_arithmetic) == total_net:
         return by_arithmetic
     by_sum = read_lines_by_sum(rows, total_net)
-    if by_sum and len(by_sum) >= max(len(by_headers), len(by_arithmetic)):
+    # Lines with no amount (a table whose amount column no header word named) count for none.
+    amounts = sum(line.net_amount is not None for line in by_headers)
+    if by_sum and len(by_sum) >= max(amounts, len(by_arithmetic)):
         return by_sum
-    if by_arithmetic and len(by_arithmetic) >= len(by_headers):
+    if by_arithmetic and len(by_arithmetic) >= amounts:
         from_arithmetic = sum_of_lines(by_arithmetic)
         from_headers = sum_of_lines(by_headers)
         if from_arithmetic is not None and (

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from extractors.base import PageWords, Word
-from extractors.fields import _before_the_totals, read_invoice
+from extractors.fields import _before_the_totals, _lines_adding_up, read_invoice
 from extractors.text_layer import read_text_pages
 from invoicebot.model import FIELD_NAMES, Line
 from tests.unit.extractors.pages import page
@@ -476,3 +476,14 @@ def test_rows_after_the_lines_that_add_up_are_no_lines_unless_priced_like_them()
     # Read by OCR, an amount that lost a digit is repaired before the lines are summed.
     misread = [priced[0].model_copy(update={"net_amount": Decimal("3")}), priced[1]]
     assert _before_the_totals([*misread, breakdown], Decimal("40.00"), ocr=True) == priced
+
+
+def test_header_lines_without_amounts_give_way_to_the_lines_the_arithmetic_found() -> None:
+    # OCR garbled the amount column's header: the lines read under the headers hold none.
+    unpriced = [Line(description=name, quantity=Decimal(2)) for name in ("A", "B", "C")]
+    found = [
+        Line(description="A", quantity=Decimal(2), unit_price=Decimal(5), net_amount=Decimal(10)),
+        Line(description="B", quantity=Decimal(1), unit_price=Decimal(7), net_amount=Decimal(7)),
+    ]
+
+    assert _lines_adding_up(unpriced, found, Decimal(20), [], ocr=True) == found
