@@ -332,6 +332,8 @@ TITLE_WORDS: frozenset[str] = frozenset(
         "invoice",
         "rechnung",
         "factuur",
+        "factura",
+        "fattura",
         "avoir",
         "gutschrift",
         "receipt",
