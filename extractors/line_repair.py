@@ -89,14 +89,18 @@ def _repair_net_amount(lines: list[Line], total_net: Decimal) -> list[Line]:
         missing = total_net - (total - read)
         if missing <= 0:
             continue
-        product = _product(line)
-        if (product is not None and abs(product - missing) <= CENT_TOLERANCE) or _misread_as(
-            read, missing
-        ):
-            fixable.append((index, missing))
+        # The line's own numbers give the missing amount: its quantity times its price, or
+        # its price alone where no quantity was read (one, unprinted or lost).
+        product = _product(line) if line.quantity is not None else line.unit_price
+        confirmed = product is not None and abs(product - missing) <= CENT_TOLERANCE
+        if confirmed or _misread_as(read, missing):
+            fixable.append((index, missing, confirmed))
+    if len(fixable) > 1:
+        # Several amounts are a digit off the missing one: the line whose numbers confirm it.
+        fixable = [fix for fix in fixable if fix[2]]
     if len(fixable) != 1:
         return lines
-    index, missing = fixable[0]
+    index, missing, _ = fixable[0]
     fixed = list(lines)
     fixed[index] = lines[index].model_copy(update={"net_amount": missing})
     return fixed

@@ -45,8 +45,6 @@ MAX_CONTINUATION_GAP = 1.8
 DESCRIPTION_MARGIN = 0.5
 # A bare number in the tax column is a rate only up to this (beyond, it is a tax amount).
 MAX_PLAIN_RATE = Decimal(30)
-# A header phrase with "%" that no label names heads the rates, less surely than a label.
-UNNAMED_RATE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -309,9 +307,10 @@ def _column_of_phrase(words: Sequence[Word]) -> Column | None:
     hits = COLUMN_LABEL_SET.find(row)
     if not hits:
         if any("%" in word.text for word in words):
-            # A percent column no label names (OCR read "Btw %" as "Bin %") holds the
-            # rates: as a column, it keeps them out of the amount column beside it.
-            return Column("tax_rate", row.x0, max(w.x1 for w in words), UNNAMED_RATE_WEIGHT)
+            # A percent column no label names (OCR read "Btw %" as "Bin %", "Discount %" as
+            # "ount %") holds rates or discounts, no one can say which: as a column of its
+            # own it keeps them out of the amount column beside it.
+            return Column(IGNORED_COLUMN, row.x0, max(w.x1 for w in words))
         return None
     longest = max(hits, key=lambda hit: hit.end - hit.start)
     field_name = max(longest.weights, key=lambda name: longest.weights[name])

@@ -187,6 +187,15 @@ def test_vat_rates_that_add_up_or_that_no_single_reading_explains_are_left_alone
     assert repair_misread_lines(lines, Decimal("300.00"), Decimal("12.34")) == lines
 
 
+def test_of_two_amounts_a_digit_off_the_one_its_price_confirms_is_repaired() -> None:
+    # "305,66" read "205,66"; "2781,86" could be "2881,86" as well, but its line says not.
+    lines = [line(None, "305.66", "205.66"), line("45", "618.19", "2781.86")]
+
+    repaired = repair_misread_lines(lines, Decimal("3087.52"))
+
+    assert [item.net_amount for item in repaired] == [Decimal("305.66"), Decimal("2781.86")]
+
+
 def test_an_amount_that_lost_its_cents_is_repaired_from_the_total() -> None:
     lines = [line("50", "70.10", "2628"), line("1", "10.00", "10.00")]  # "2628,75" read "2628"
     assert amounts(repair_misread_lines(lines, Decimal("2638.75")))[0][2] == Decimal("2628.75")
