@@ -151,7 +151,7 @@ def with_unread_bands_read(
     page's pixels: those none of ``words`` covers added, and those that are a word of
     ``words`` read again in its stead (its box is the band's, wider: tesseract may give a word
     a box narrower than its ink, "2004" five pixels wide, which then splits the phrase it is
-    in and leaves its ink unread); the end of such a word read again widens its box."""
+    in and leaves its ink unread); the start or end of such a word read again widens its box."""
     page = list(words)
     for band in unread_bands(image, words):
         crop = image.crop((band.x0, band.top, band.x1, band.bottom))
@@ -173,12 +173,15 @@ def with_unread_bands_read(
             ):
                 continue
             again = next((i for i, known in enumerate(page) if _same_word(known, placed)), None)
-            tail = next((i for i, known in enumerate(page) if _tail_of(known, placed)), None)
+            part = next((i for i, known in enumerate(page) if _part_of(known, placed)), None)
             if again is not None:
                 if placed.x1 > page[again].x1:
                     page[again] = placed
-            elif tail is not None:
-                page[tail] = page[tail].model_copy(update={"x1": max(page[tail].x1, placed.x1)})
+            elif part is not None:
+                known = page[part]
+                page[part] = known.model_copy(
+                    update={"x0": min(known.x0, placed.x0), "x1": max(known.x1, placed.x1)}
+                )
             elif not any(_covers(other, placed) for other in words):
                 page.append(placed)
     return page
@@ -252,16 +255,17 @@ def _same_word(word: Word, other: Word) -> bool:
     )
 
 
-def _tail_of(word: Word, other: Word) -> bool:
-    """Return True when ``other`` is the end of ``word`` read again: its last characters,
-    starting on or just after it, on its line ("10" after "0210" boxed short of its ink)."""
-    return (
-        len(other.text) < len(word.text)
-        and word.text.endswith(other.text)
-        and word.x0 < other.x0 <= word.x1 + WORD_MARGIN
-        and other.top < word.bottom
-        and word.top < other.bottom
-    )
+def _part_of(word: Word, other: Word) -> bool:
+    """Return True when ``other`` is the start or the end of ``word`` read again, on its line
+    and touching it: "10" just after "0210", "20" just before "2004", both boxed short of
+    their ink."""
+    if len(other.text) >= len(word.text) or not (
+        other.top < word.bottom and word.top < other.bottom
+    ):
+        return False
+    end = word.text.endswith(other.text) and word.x0 < other.x0 <= word.x1 + WORD_MARGIN
+    start = word.text.startswith(other.text) and word.x1 > other.x1 >= word.x0 - WORD_MARGIN
+    return end or start
 
 
 def _covers(word: Word, other: Word) -> bool:

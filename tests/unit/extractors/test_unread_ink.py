@@ -221,3 +221,22 @@ def test_the_end_of_a_word_boxed_short_of_its_ink_widens_it_and_is_not_added() -
         ("0210", 100, 140),
         ("1546", 150, 190),
     ]
+
+
+def test_the_start_of_a_word_boxed_short_of_its_ink_widens_it_and_is_not_added() -> None:
+    image = page_with_faint_footer()
+    # Tesseract read "2004" but boxed only its end; the band before it reads its start.
+    short = Word(text="2004", x0=122, top=401, x1=140, bottom=411, confidence=0.9)
+    read = band_reading(
+        image,
+        [READ, short],
+        Word(text="20", x0=100, top=398, x1=125, bottom=412, confidence=0.9),
+        Word(text="1566", x0=150, top=398, x1=190, bottom=412, confidence=0.9),
+    )
+
+    found = with_unread_bands_read(image, [READ, short], read)
+    assert [(w.text, w.x0, w.x1) for w in found] == [
+        ("Total", 100, 400),
+        ("2004", 100, 140),
+        ("1566", 150, 190),
+    ]
