@@ -29,6 +29,9 @@ MIN_INK_PIXELS = 6
 # about 10), and at most this share of the page (two lines of it; taller: a logo, a picture).
 MIN_BAND_ROWS = 6
 MAX_BAND_SHARE = 0.025
+# Print has strokes across its height: a band with fewer ink pixels than this, on average,
+# in each column it inks is a rule (broken into dashes by the scan, so not a long run).
+MIN_INK_PER_COLUMN = 2.0
 # Pixels around a word read that its ink may reach (antialiasing, an accent).
 WORD_MARGIN = 4
 # Pixels of paper kept around a band when it is read.
@@ -102,7 +105,10 @@ def unread_bands(image: Image.Image, words: Sequence[Word]) -> list[Band]:
         if not MIN_BAND_ROWS <= len(run) <= MAX_BAND_SHARE * height:
             continue
         top, bottom = int(run[0]), int(run[-1]) + 1
-        columns = np.flatnonzero(ink[top:bottom].any(axis=0))
+        inked = np.count_nonzero(ink[top:bottom], axis=0)
+        columns = np.flatnonzero(inked)
+        if inked.sum() < MIN_INK_PER_COLUMN * len(columns):
+            continue  # a table's rule a scan broke up: one or two pixels high where inked
         bands.append(
             Band(
                 max(0, int(columns[0]) - BAND_MARGIN),

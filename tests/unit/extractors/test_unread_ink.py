@@ -48,6 +48,19 @@ def test_ink_no_word_covers_is_a_band_and_specks_and_rules_are_not() -> None:
     assert bottom - top < 40
 
 
+def test_a_rule_the_scan_broke_into_dashes_on_a_slant_is_no_band() -> None:
+    image = page_with_faint_footer()
+    draw = ImageDraw.Draw(image)
+    # Dashes 20 px long, 1 px high, climbing a pixel every 250 px: no run is long enough
+    # to be a rule, and the rows they lie on make a band six rows high.
+    for x in range(50, 550, 25):
+        draw.line((x, 700 - x // 100, x + 19, 700 - x // 100), fill=60)
+
+    (band,) = unread_bands(image, [READ])
+
+    assert band.top <= FOOTER[1] <= FOOTER[3] <= band.bottom
+
+
 def test_ink_a_word_covers_is_no_band() -> None:
     footer = Word(text="IBAN", x0=100, top=400, x1=500, bottom=412, confidence=0.9)
     assert unread_bands(page_with_faint_footer(), [READ, footer]) == []
