@@ -122,23 +122,33 @@ def test_a_word_the_page_s_reading_has_is_not_added_twice() -> None:
     assert [w.text for w in found] == ["Total", "8219", "IBAN"]
 
 
-def test_a_word_read_with_a_box_narrower_than_its_ink_takes_the_band_s_box() -> None:
+@pytest.mark.parametrize(
+    ("known", "band_word", "word"),
+    [
+        # Tesseract read "2004" at the footer's start but gave it a box five pixels wide.
+        (("2004", 100, 105), ("2004", 100, 140), ("2004", 100, 140)),
+        # It boxed "0210" short of its end: the band after it reads that end, "10".
+        (("0210", 100, 118), ("10", 117, 140), ("0210", 100, 140)),
+        # It boxed only the end of "2004": the band before it reads its start, "20".
+        (("2004", 122, 140), ("20", 100, 125), ("2004", 100, 140)),
+    ],
+)
+def test_a_word_read_with_a_box_narrower_than_its_ink_takes_the_band_s_box(
+    known: tuple[str, int, int], band_word: tuple[str, int, int], word: tuple[str, int, int]
+) -> None:
     image = page_with_faint_footer()
-    # Tesseract read "2004" at the footer's start but gave it a box five pixels wide.
-    narrow = Word(text="2004", x0=100, top=401, x1=105, bottom=411, confidence=0.9)
+    text, x0, x1 = known
+    narrow = Word(text=text, x0=x0, top=401, x1=x1, bottom=411, confidence=0.9)
+    text, x0, x1 = band_word
     read = band_reading(
         image,
         [READ, narrow],
-        Word(text="2004", x0=100, top=398, x1=140, bottom=412, confidence=0.9),
+        Word(text=text, x0=x0, top=398, x1=x1, bottom=412, confidence=0.9),
         Word(text="1826", x0=150, top=398, x1=190, bottom=412, confidence=0.9),
     )
 
     found = with_unread_bands_read(image, [READ, narrow], read)
-    assert [(w.text, w.x0, w.x1) for w in found] == [
-        ("Total", 100, 400),
-        ("2004", 100, 140),
-        ("1826", 150, 190),
-    ]
+    assert [(w.text, w.x0, w.x1) for w in found] == [("Total", 100, 400), word, ("1826", 150, 190)]
 
 
 def test_print_is_ink_with_ink_at_most_two_pixels_beside_it() -> None:
@@ -215,41 +225,3 @@ def test_a_band_too_large_to_enlarge_is_read_at_its_own_size(
     with_unread_bands_read(image, [READ], read)
 
     assert sizes == [(band.x1 - band.x0, band.bottom - band.top)]
-
-
-def test_the_end_of_a_word_boxed_short_of_its_ink_widens_it_and_is_not_added() -> None:
-    image = page_with_faint_footer()
-    # Tesseract read "0210" but boxed it short; the band after it reads its end, "10".
-    short = Word(text="0210", x0=100, top=401, x1=118, bottom=411, confidence=0.9)
-    read = band_reading(
-        image,
-        [READ, short],
-        Word(text="10", x0=117, top=398, x1=140, bottom=412, confidence=0.9),
-        Word(text="1546", x0=150, top=398, x1=190, bottom=412, confidence=0.9),
-    )
-
-    found = with_unread_bands_read(image, [READ, short], read)
-    assert [(w.text, w.x0, w.x1) for w in found] == [
-        ("Total", 100, 400),
-        ("0210", 100, 140),
-        ("1546", 150, 190),
-    ]
-
-
-def test_the_start_of_a_word_boxed_short_of_its_ink_widens_it_and_is_not_added() -> None:
-    image = page_with_faint_footer()
-    # Tesseract read "2004" but boxed only its end; the band before it reads its start.
-    short = Word(text="2004", x0=122, top=401, x1=140, bottom=411, confidence=0.9)
-    read = band_reading(
-        image,
-        [READ, short],
-        Word(text="20", x0=100, top=398, x1=125, bottom=412, confidence=0.9),
-        Word(text="1566", x0=150, top=398, x1=190, bottom=412, confidence=0.9),
-    )
-
-    found = with_unread_bands_read(image, [READ, short], read)
-    assert [(w.text, w.x0, w.x1) for w in found] == [
-        ("Total", 100, 400),
-        ("2004", 100, 140),
-        ("1566", 150, 190),
-    ]
