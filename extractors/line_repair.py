@@ -91,8 +91,8 @@ def _repair_net_amount(lines: list[Line], total_net: Decimal) -> list[Line]:
             continue
         # The line's own numbers give the missing amount: its quantity times its price, or
         # its price alone where no quantity was read (one, unprinted or lost).
-        product = _product(line) if line.quantity is not None else line.unit_price
-        confirmed = product is not None and abs(product - missing) <= CENT_TOLERANCE
+        own = _product(line) if line.quantity is not None else line.unit_price
+        confirmed = own is not None and abs(own - missing) <= CENT_TOLERANCE
         if confirmed or _misread_as(read, missing):
             fixable.append((index, missing, confirmed))
     if len(fixable) > 1:

@@ -179,11 +179,12 @@ def with_unread_bands_read(
             ):
                 continue
             again = next((i for i, known in enumerate(page) if _same_word(known, placed)), None)
-            part = next((i for i, known in enumerate(page) if _part_of(known, placed)), None)
             if again is not None:
                 if placed.x1 > page[again].x1:
                     page[again] = placed
-            elif part is not None:
+                continue
+            part = next((i for i, known in enumerate(page) if _part_of(known, placed)), None)
+            if part is not None:
                 known = page[part]
                 page[part] = known.model_copy(
                     update={"x0": min(known.x0, placed.x0), "x1": max(known.x1, placed.x1)}

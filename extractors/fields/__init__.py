@@ -284,15 +284,19 @@ def _before_the_totals(lines: list[Line], total_net: Decimal, *, ocr: bool) -> l
         return lines
     for end in range(len(lines) - 1, 0, -1):
         kept, after = lines[:end], lines[end:]
-        if any(line.quantity is not None or line.unit_price is not None for line in after):
+        if any(map(_priced, after)):
             return lines
-        if not any(line.quantity is not None or line.unit_price is not None for line in kept):
+        if not any(map(_priced, kept)):
             continue
         if ocr:
             kept = repair_misread_lines(kept, total_net)
         if sum_of_lines(kept) == total_net:
             return kept
     return lines
+
+
+def _priced(line: Line) -> bool:
+    return line.quantity is not None or line.unit_price is not None
 
 
 def _completed(by_headers: list[Line], by_arithmetic: list[Line]) -> list[Line]:

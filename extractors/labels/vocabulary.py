@@ -345,7 +345,6 @@ TITLE_WORDS: frozenset[str] = frozenset(
 # Words extending a legal form: "GmbH & Co. KG", "& Cie".
 LEGAL_FORM_TAILS: frozenset[str] = frozenset(("&", "co", "cie", "kg", "kgaa", "ohg", "bhd"))
 
-
 # Words that say which language a page is written in; shared words ("total") left out.
 LANGUAGE_HINTS: dict[str, frozenset[str]] = {
     "fr": frozenset(
