@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
+from itertools import pairwise
 
 from stdnum import iban as stdnum_iban
 
+from extractors.base import Word
 from extractors.fields.document import (
     ADDRESS_AFTER_NAME,
     ALIGN_TOLERANCE,
@@ -212,7 +214,10 @@ def address_window(document: Document) -> tuple[Candidate, Block] | None:
     if not first_page:
         return None
     limit = WINDOW_ZONE * document.page_height(first_page[0])
-    for group in _aligned_groups([row for row in first_page if row.top < limit]):
+    top_rows = [row for row in first_page if row.top < limit]
+    for group in _aligned_groups(top_rows):
+        if any(_printed_between(top_rows, upper, lower) for upper, lower in pairwise(group)):
+            continue  # a centred block's lines whose left edges happen to line up
         labelled = [bool(_labels_in(document, row, span)) for row, span in group]
         if 2 * sum(labelled) > len(group) or not any(
             POSTCODE.search(row.text[start:end]) for row, (start, end) in group
@@ -269,11 +274,38 @@ def _aligned_groups(rows: Sequence[TextRow]) -> list[list[tuple[TextRow, tuple[i
     return [group for group in groups if len(group) >= 2]
 
 
+def _printed_between(
+    rows: Sequence[TextRow],
+    upper: tuple[TextRow, tuple[int, int]],
+    lower: tuple[TextRow, tuple[int, int]],
+) -> bool:
+    """Return True when a row segment lies between ``upper`` and ``lower`` and under them:
+    an address block's lines follow one another."""
+    upper_words, lower_words = _segment_words(*upper), _segment_words(*lower)
+    ceiling = max(word.bottom for word in upper_words)
+    floor = min(word.top for word in lower_words)
+    left = max(upper_words[0].x0, lower_words[0].x0)
+    right = min(upper_words[-1].x1, lower_words[-1].x1)
+    return any(
+        min(word.top for word in words) >= ceiling
+        and max(word.bottom for word in words) <= floor
+        and words[0].x0 < right
+        and words[-1].x1 > left
+        for row in rows
+        for words in (_segment_words(row, span) for span in row.segments())
+    )
+
+
 def _segment_extent(row: TextRow, span: tuple[int, int]) -> tuple[float, float]:
     """Return the top and bottom of the words of ``row`` inside the character span ``span``."""
-    first, last = row.word_index(span[0]), row.word_index(max(span[1] - 1, span[0]))
-    words = row.words[first : last + 1]
+    words = _segment_words(row, span)
     return min(word.top for word in words), max(word.bottom for word in words)
+
+
+def _segment_words(row: TextRow, span: tuple[int, int]) -> Sequence[Word]:
+    """Return the words of ``row`` inside the character span ``span``."""
+    first, last = row.word_index(span[0]), row.word_index(max(span[1] - 1, span[0]))
+    return row.words[first : last + 1]
 
 
 def _is_sellers_detail(document: Document, row: TextRow, span: tuple[int, int]) -> bool:

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from extractors.fields import read_invoice
-from tests.unit.extractors.pages import page
+from tests.unit.extractors.pages import CHAR_WIDTH, SPACE, page
 
 
 def test_the_rounded_total_is_the_gross_not_the_total_before_rounding() -> None:
@@ -81,3 +81,30 @@ def test_a_poorly_read_row_on_top_is_not_the_shop_name() -> None:
     name = page((40, 60, "SYARIKAT PERNIAGAAN GIN KEE"), ocr=0.9)
     scribble.words.extend(name.words)
     assert read_invoice([scribble]).fields.seller_name == "SYARIKAT PERNIAGAAN GIN KEE"
+
+
+def centred(y: float, text: str) -> tuple[float, float, str]:
+    """Return the piece of ``text`` centred on x = 300, as a receipt prints its letterhead."""
+    width = CHAR_WIDTH * len(text.replace(" ", "")) + SPACE * text.count(" ")
+    return (300 - width / 2, y, text)
+
+
+def test_a_centred_letterhead_is_the_seller_not_the_recipient_window() -> None:
+    # The name, the GST line and the postcode line start within half a row height of each
+    # other by chance; the lines between them do not: a centred block, not an address window.
+    reading = read_invoice(
+        [
+            page(
+                centred(100, "Timeless Kitchenette Sdn Bhd"),
+                centred(112, "Company no : 1174703-K"),
+                centred(124, "GST Reg no : 0000 6771 0976"),
+                centred(136, "Lot 50, Floor 12, Sky Avenue Resort"),
+                centred(148, "63000 Genting Highlands."),
+                centred(180, "Invoice no: 000039121"),
+                (40, 400, "Total Amount: 42.40"),
+                ocr=0.95,
+            )
+        ]
+    )
+    assert reading.fields.seller_name == "Timeless Kitchenette Sdn Bhd"
+    assert reading.fields.buyer_name is None
