@@ -58,6 +58,8 @@ from extractors.labels import (
     TextRow,
 )
 from extractors.normalize import fold_text, parse_amount, parse_date
+from extractors.reader.candidates import Candidate as NameCandidate
+from extractors.reader.candidates import CandidateKind, continued_name
 
 
 def find_buyer_blocks(document: Document) -> list[Block]:
@@ -142,10 +144,29 @@ def choose_parties(
         chosen["seller_iban"] = iban
     buyer_name = _buyer_name(document)
     if buyer_name is not None:
-        chosen["buyer_name"] = buyer_name
+        chosen["buyer_name"] = _whole_name(document, buyer_name)
     seller_name = _seller_name(document, buyer_name)
     if seller_name is not None:
-        chosen["seller_name"] = seller_name
+        chosen["seller_name"] = _whole_name(document, seller_name)
+
+
+def _whole_name(document: Document, candidate: Candidate) -> Candidate:
+    """Return ``candidate`` with the rest of its name where the name goes on over or under
+    it (``continued_name``: "Noren Bürobedarf" over "GmbH")."""
+    row = candidate.row
+    row_index = next((i for i, each in enumerate(document.rows) if each is row), None)
+    if row_index is None:
+        return candidate
+    read = NameCandidate(
+        CandidateKind.NAME,
+        candidate.value,
+        str(candidate.value),
+        row,
+        row_index,
+        row.word_index(candidate.start),
+        row.word_index(max(candidate.end - 1, candidate.start)),
+    )
+    return replace(candidate, value=continued_name(read, document.rows))
 
 
 def _is_buyer_identifier(document: Document, candidate: Candidate) -> bool:

@@ -348,8 +348,13 @@ def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
     """Return the name of ``candidate`` with the phrase under it appended where the name goes
     on on a row beneath: it ends in a joining word and the phrase beneath could go on a name,
     or the phrase beneath is a legal form alone ("Noren Bürobedarf" over "GmbH", "Solros
-    Consulting GmbH & Co." over "KG"). Rows of other columns between them are passed over."""
+    Consulting GmbH & Co." over "KG"). Rows of other columns between them are passed over.
+    A legal form alone gets the phrase over it instead (``name_over_legal_form``)."""
     text = str(candidate.value)
+    if is_legal_form(text):
+        return (
+            name_over_legal_form(rows, candidate.row_index, candidate.first, candidate.last) or text
+        )
     words = text.split()
     last_word = fold_text(words[-1]).replace(".", "")
     ends_joined = last_word in NAME_JOINERS
@@ -368,6 +373,42 @@ def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
         if beneath:
             return _joined_name(text, below, index, beneath, ends_joined=ends_joined)
     return text
+
+
+def name_over_legal_form(
+    rows: Sequence[TextRow], row_index: int, first: int, last: int
+) -> str | None:
+    """Return the name a legal form alone (words ``first`` to ``last`` of row ``row_index``)
+    ends, with the phrase over it that starts the name ("Marquinlum Logistik" over "GmbH &
+    Co. KG"), or None where no one phrase over it can start a name. Rows of other columns
+    between them are passed over."""
+    row = rows[row_index]
+    form = " ".join(word.text for word in row.words[first : last + 1])
+    x0, x1 = row.words[first].x0, row.words[last].x1
+    for index in range(row_index - 1, -1, -1):
+        above = rows[index]
+        if above.page != row.page or row.top - above.bottom > CONTINUATION_REACH * row.height:
+            return None
+        over = [
+            (start, end)
+            for start, end in phrases(above)
+            if above.words[start].x0 < x1 and above.words[end].x1 > x0
+        ]
+        if not over:
+            continue
+        if len(over) != 1:
+            return None
+        start, end = over[0]
+        words = [word.text for word in above.words[start : end + 1]]
+        if words[-1].endswith(":") or any(
+            fold_text(word).replace(".", "") in LEGAL_FORMS for word in words
+        ):
+            return None  # a label, or a whole name of its own
+        named = list(_name_candidate(" ".join([*words, form]), above, index, start, last))
+        if not named or len(words) + last - first + 1 > MAX_NAME_WORDS:
+            return None
+        return str(named[0].value)
+    return None
 
 
 def _joined_name(

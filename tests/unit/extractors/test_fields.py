@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from extractors.base import PageWords, Word
-from extractors.fields import _before_the_totals, _lines_adding_up, read_invoice
+from extractors.fields import _before_the_totals, _lines_adding_up, find_fields, read_invoice
 from extractors.text_layer import read_text_pages
 from invoicebot.model import FIELD_NAMES, Line
 from tests.unit.extractors.pages import page
@@ -283,6 +283,25 @@ def test_the_window_holds_its_last_line_when_ocr_merges_a_line_with_the_next_col
     )
     assert reading.fields.buyer_vat_id == "DE687718848"
     assert reading.fields.seller_vat_id == "DE941622943"
+
+
+def test_a_name_printed_over_two_rows_is_read_whole_by_the_finder() -> None:
+    found = find_fields(
+        [
+            page(
+                (40, 60, "Noren Bürobedarf"),
+                (300, 60, "Leistungsempfänger"),
+                (300, 72, "Solros Consulting GmbH & Co."),
+                (40, 76, "GmbH"),
+                (300, 84, "KG"),
+                (40, 88, "Lindenallee 123"),
+                (40, 100, "50667 Köln"),
+                ocr=0.95,
+            )
+        ]
+    )
+    assert found.values["seller_name"] == "Noren Bürobedarf GmbH"
+    assert found.values["buyer_name"] == "Solros Consulting GmbH & Co. KG"
 
 
 def test_a_party_name_may_stand_right_of_its_label_across_a_gap() -> None:

@@ -166,6 +166,20 @@ def test_a_name_goes_on_on_a_row_beneath_holding_its_legal_form_alone() -> None:
     assert names["Quux Widgets"] == "Quux Widgets"
 
 
+def test_a_legal_form_alone_takes_the_phrase_over_it_as_the_start_of_its_name() -> None:
+    names = continued_names(
+        (20, 40, "Marquinlum Logistik"),
+        (200, 40, "Rechnungsnr INV26064081"),
+        (200, 48, "Fischer Systeme GmbH"),
+        (20, 56, "GmbH & Co. KG"),
+        (20, 90, "Kundenservice:"),
+        (20, 102, "GmbH"),
+    )
+    # The buyer's row between them is passed over; a label over a legal form starts no name.
+    assert names["GmbH & Co. KG"] == "Marquinlum Logistik GmbH & Co. KG"
+    assert names["GmbH"] == "GmbH"
+
+
 def test_a_label_ending_in_a_preposition_is_no_name() -> None:
     found = kinds_and_values((40, 40, "Livrer à"), (40, 60, "Ship to"), (40, 80, "Quux GmbH"))
     names = {value for kind, value in found if kind is CandidateKind.NAME}
