@@ -334,6 +334,9 @@ NAME_JOINERS = frozenset({"&", "+", "and", "et", "und"})
 LEGAL_FORM_JOINERS = NAME_JOINERS | {"co", "cie"}
 # How far below the name its continuation may start, in row heights.
 CONTINUATION_REACH = 1.0
+# How far after its name's last word a legal form may stand on the row, in row heights: the
+# row's segments are split further apart (``TextRow.segments``).
+SAME_ROW_REACH = 2.0
 
 
 def is_legal_form(text: str) -> bool:
@@ -349,11 +352,12 @@ def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
     on on a row beneath: it ends in a joining word and the phrase beneath could go on a name,
     or the phrase beneath is a legal form alone ("Noren Bürobedarf" over "GmbH", "Solros
     Consulting GmbH & Co." over "KG"). Rows of other columns between them are passed over.
-    A legal form alone gets the phrase over it instead (``name_over_legal_form``)."""
+    A legal form alone gets the phrase before or over it instead (``name_ending_in_legal_form``)."""
     text = str(candidate.value)
     if is_legal_form(text):
         return (
-            name_over_legal_form(rows, candidate.row_index, candidate.first, candidate.last) or text
+            name_ending_in_legal_form(rows, candidate.row_index, candidate.first, candidate.last)
+            or text
         )
     words = text.split()
     last_word = fold_text(words[-1]).replace(".", "")
@@ -375,15 +379,19 @@ def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
     return text
 
 
-def name_over_legal_form(
+def name_ending_in_legal_form(
     rows: Sequence[TextRow], row_index: int, first: int, last: int
 ) -> str | None:
     """Return the name a legal form alone (words ``first`` to ``last`` of row ``row_index``)
-    ends, with the phrase over it that starts the name ("Marquinlum Logistik" over "GmbH &
-    Co. KG"), or None where no one phrase over it can start a name. Rows of other columns
-    between them are passed over."""
+    ends, or None where no phrase can start it. The name starts with the phrase before the
+    form on its row, set a little further off than a phrase's words ("Maison Meuse   SRL"),
+    or else with the one phrase over it ("Marquinlum Logistik" over "GmbH & Co. KG"); rows
+    of other columns between them are passed over."""
     row = rows[row_index]
     form = " ".join(word.text for word in row.words[first : last + 1])
+    before = [(start, end) for start, end in phrases(row) if end == first - 1]
+    if before and row.words[first].x0 - row.words[first - 1].x1 <= SAME_ROW_REACH * row.height:
+        return _name_started(form, row, row_index, *before[0])
     x0, x1 = row.words[first].x0, row.words[last].x1
     for index in range(row_index - 1, -1, -1):
         above = rows[index]
@@ -394,21 +402,23 @@ def name_over_legal_form(
             for start, end in phrases(above)
             if above.words[start].x0 < x1 and above.words[end].x1 > x0
         ]
-        if not over:
-            continue
-        if len(over) != 1:
-            return None
-        start, end = over[0]
-        words = [word.text for word in above.words[start : end + 1]]
-        if words[-1].endswith(":") or any(
-            fold_text(word).replace(".", "") in LEGAL_FORMS for word in words
-        ):
-            return None  # a label, or a whole name of its own
-        named = list(_name_candidate(" ".join([*words, form]), above, index, start, last))
-        if not named or len(words) + last - first + 1 > MAX_NAME_WORDS:
-            return None
-        return str(named[0].value)
+        if over:
+            return _name_started(form, above, index, *over[0]) if len(over) == 1 else None
     return None
+
+
+def _name_started(form: str, row: TextRow, row_index: int, start: int, end: int) -> str | None:
+    """Return the name the words ``start`` to ``end`` of ``row`` start and ``form`` ends, or
+    None where they are a label or a whole name of their own."""
+    words = [word.text for word in row.words[start : end + 1]]
+    if words[-1].endswith(":") or any(
+        fold_text(word).replace(".", "") in LEGAL_FORMS for word in words
+    ):
+        return None
+    named = list(_name_candidate(" ".join([*words, form]), row, row_index, start, end))
+    if not named or len(words) + len(form.split()) > MAX_NAME_WORDS:
+        return None
+    return str(named[0].value)
 
 
 def _joined_name(

@@ -180,6 +180,14 @@ def test_a_legal_form_alone_takes_the_phrase_over_it_as_the_start_of_its_name() 
     assert names["GmbH"] == "GmbH"
 
 
+def test_a_legal_form_alone_set_off_on_its_row_ends_the_phrase_before_it() -> None:
+    # 18 pt apart: more than a phrase's words (12 pt), less than a row's segments (20 pt).
+    names = continued_names(
+        (20, 40, "+32 63 235 2384"), (200, 40, "Maison Meuse"), (276, 40, "SRL")
+    )
+    assert names["SRL"] == "Maison Meuse SRL"
+
+
 def test_a_label_ending_in_a_preposition_is_no_name() -> None:
     found = kinds_and_values((40, 40, "Livrer à"), (40, 60, "Ship to"), (40, 80, "Quux GmbH"))
     names = {value for kind, value in found if kind is CandidateKind.NAME}
