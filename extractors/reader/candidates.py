@@ -351,7 +351,9 @@ def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
     """Return the name of ``candidate`` with the phrase under it appended where the name goes
     on on a row beneath: it ends in a joining word and the phrase beneath could go on a name,
     or the phrase beneath is a legal form alone ("Noren Bürobedarf" over "GmbH", "Solros
-    Consulting GmbH & Co." over "KG"). Rows of other columns between them are passed over.
+    Consulting GmbH & Co." over "KG"); after a legal form, only a legal form's tail goes on
+    ("Orfalpel Handel GmbH" over "& Co. KG"). Rows of other columns between them are passed
+    over.
     A legal form alone gets the phrase before or over it instead (``name_ending_in_legal_form``)."""
     text = str(candidate.value)
     if is_legal_form(text):
@@ -362,8 +364,7 @@ def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
     words = text.split()
     last_word = fold_text(words[-1]).replace(".", "")
     ends_joined = last_word in NAME_JOINERS
-    if last_word in LEGAL_FORMS:
-        return text
+    ends_in_form = last_word in LEGAL_FORMS
     row = candidate.row
     for index in range(candidate.row_index + 1, len(rows)):
         below = rows[index]
@@ -375,7 +376,9 @@ def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
             if below.words[first].x0 < candidate.x1 and below.words[last].x1 > candidate.x0
         ]
         if beneath:
-            return _joined_name(text, below, index, beneath, ends_joined=ends_joined)
+            return _joined_name(
+                text, below, index, beneath, ends_joined=ends_joined, ends_in_form=ends_in_form
+            )
     return text
 
 
@@ -422,14 +425,24 @@ def _name_started(form: str, row: TextRow, row_index: int, start: int, end: int)
 
 
 def _joined_name(
-    text: str, below: TextRow, row_index: int, beneath: list[tuple[int, int]], *, ends_joined: bool
+    text: str,
+    below: TextRow,
+    row_index: int,
+    beneath: list[tuple[int, int]],
+    *,
+    ends_joined: bool,
+    ends_in_form: bool,
 ) -> str:
     """Return ``text`` joined to the one phrase ``beneath`` it where that goes on the name."""
     if len(beneath) != 1:
         return text
     first, last = beneath[0]
     rest = " ".join(word.text for word in below.words[first : last + 1])
-    if not (ends_joined or is_legal_form(rest)):
+    if ends_in_form:
+        goes_on = is_legal_form(rest) and fold_text(below.words[first].text) in NAME_JOINERS
+    else:
+        goes_on = ends_joined or is_legal_form(rest)
+    if not goes_on:
         return text
     joined = list(_name_candidate(f"{text} {rest}", below, row_index, first, last))
     if not joined or len(text.split()) + last - first + 1 > MAX_NAME_WORDS:

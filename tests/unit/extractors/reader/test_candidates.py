@@ -166,6 +166,17 @@ def test_a_name_goes_on_on_a_row_beneath_holding_its_legal_form_alone() -> None:
     assert names["Quux Widgets"] == "Quux Widgets"
 
 
+def test_a_name_ending_in_its_legal_form_goes_on_only_with_a_legal_forms_tail() -> None:
+    names = continued_names(
+        (20, 40, "Orfalpel Handel GmbH"),
+        (20, 52, "& Co. KG"),
+        (20, 90, "Quux Widgets GmbH"),
+        (20, 102, "AG Köln HRB 1234"),
+    )
+    assert names["Orfalpel Handel GmbH"] == "Orfalpel Handel GmbH & Co. KG"
+    assert names["Quux Widgets GmbH"] == "Quux Widgets GmbH"
+
+
 def test_a_legal_form_alone_takes_the_phrase_over_it_as_the_start_of_its_name() -> None:
     names = continued_names(
         (20, 40, "Marquinlum Logistik"),
