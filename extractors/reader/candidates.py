@@ -60,6 +60,10 @@ KIND_OF_FIELD: dict[str, CandidateKind] = {
 }
 
 MAX_DATE_WORDS = 5  # "28 de agosto de 2026"
+# The words of a date may stand further apart than a phrase's, in row heights: OCR boxes a
+# word's ink, whose height ("avr.", "30") is well under the font size that spaces the words.
+# A date's words must still read as one date, and no further apart than a row's segments.
+DATE_GAP = 2.0
 # Month names of these languages are read on every invoice: suppliers write in their own.
 DATE_LANGUAGES = ("fr", "en", "de", "es", "it", "nl")
 # The first letters of the month names of those languages: a wordy span without one is not
@@ -136,11 +140,11 @@ class Candidate:
         return math.prod(word.confidence for word in self.row.words[self.first : self.last + 1])
 
 
-def phrases(row: TextRow) -> list[tuple[int, int]]:
+def phrases(row: TextRow, gap: float = PHRASE_GAP) -> list[tuple[int, int]]:
     """Return the (first, last) word indexes of the row's phrases: runs of words no more
-    than ``PHRASE_GAP`` row heights apart."""
+    than ``gap`` row heights apart."""
     runs: list[tuple[int, int]] = []
-    limit = PHRASE_GAP * row.height
+    limit = gap * row.height
     for index, word in enumerate(row.words):
         if runs and word.x0 - row.words[index - 1].x1 <= limit:
             runs[-1] = (runs[-1][0], index)
@@ -175,9 +179,10 @@ def find_candidates(
     return found
 
 
-def _spans(row: TextRow, size: int) -> Iterator[tuple[int, int]]:
-    """Yield (first, last) spans of up to ``size`` words that do not cross a phrase gap."""
-    for first, last in phrases(row):
+def _spans(row: TextRow, size: int, gap: float = PHRASE_GAP) -> Iterator[tuple[int, int]]:
+    """Yield (first, last) spans of up to ``size`` words that do not cross a gap of ``gap``
+    row heights (``phrases``)."""
+    for first, last in phrases(row, gap):
         for start in range(first, last + 1):
             for end in range(start, min(start + size, last + 1)):
                 yield start, end
@@ -194,7 +199,9 @@ def _dates(
     """Yield the row's dates, longest reading first where spans overlap (``numeric``: which
     of ``texts`` hold a digit)."""
     used: set[int] = set()
-    spans = sorted(_spans(row, MAX_DATE_WORDS), key=lambda span: (span[0] - span[1], span[0]))
+    spans = sorted(
+        _spans(row, MAX_DATE_WORDS, DATE_GAP), key=lambda span: (span[0] - span[1], span[0])
+    )
     for first, last in spans:
         if not any(numeric[first : last + 1]):
             continue

@@ -69,6 +69,13 @@ def test_dates_in_any_of_six_languages_and_compact_dates_are_proposed() -> None:
     assert (CandidateKind.DATE, date(2026, 1, 31)) in found
 
 
+def test_a_date_whose_words_ocr_boxed_further_apart_than_a_phrase_is_one_date() -> None:
+    # "avr." ends at x = 175, "2026" starts 15 pt on: 1.5 row heights, past a phrase's gap.
+    found = kinds_and_values((40, 40, "A11241-26, en date du 30 avr."), (190, 40, "2026"))
+    assert (CandidateKind.DATE, date(2026, 4, 30)) in found
+    assert (CandidateKind.REFERENCE, "2026") not in found
+
+
 def identifier_candidates(words: PageWords, language: str) -> list[Candidate]:
     """Return the identifier candidates of a page, in order."""
     rows = rows_of_page(words, 0)
