@@ -271,17 +271,28 @@ _DECIMAL_READ_AS_GROUPING = re.compile(r"^(\d{1,3}(?:([.,])\d{3})*)\2(\d{2})$")
 _LOOKALIKE_GLYPHS = "§SsOoDlI|BZz"
 _DIGIT_LOOKALIKES = str.maketrans(_LOOKALIKE_GLYPHS, "555000111822")
 _TO_THE_CENT = re.compile(r"^\d[\d.,\s]*[.,]\d{2}$")
+_BRACKETS = "()[]{}|"
+# The cents boxed as a word of their own after the decimal mark ("646, 29").
+_CENTS_SET_APART = re.compile(r"^(\d[\d.,]*[.,])\s(\d{2})$")
+_HAS_CENTS = re.compile(r"\d[.,]\d{2}\b")
 
 
 def parse_cell_amount(text: str) -> Decimal | None:
     """Return the amount of a table cell: ``parse_amount``'s, or else the amount OCR printed
-    with a misreading no amount is printed with: a stray mark after the cents, the decimal
-    mark read as the grouping one, or one digit read as a glyph like it (all seen on scans'
-    line tables)."""
+    with a misreading no amount is printed with: a rule read as underscores or a bracket
+    beside it, the cents boxed apart, a stray mark after the cents, the decimal mark read as
+    the grouping one, or one digit read as a glyph like it (all seen on scans' line tables)."""
     value = parse_amount(text)
     if value is not None:
         return value
-    body = text.strip()
+    body = text.strip().strip("_")  # a table rule read as underscores
+    if body != text.strip():
+        value = parse_amount(body)
+        if value is not None:
+            return value
+    set_apart = _CENTS_SET_APART.match(body)
+    if set_apart:
+        return parse_amount(set_apart.group(1) + set_apart.group(2))
     lookalikes = sum(char in _LOOKALIKE_GLYPHS for char in body)
     if lookalikes == 1 and sum(char.isdigit() for char in body) >= 2:
         read = body.translate(_DIGIT_LOOKALIKES)
@@ -293,6 +304,11 @@ def parse_cell_amount(text: str) -> Decimal | None:
     misread = _DECIMAL_READ_AS_GROUPING.match(body)
     if misread:
         return _to_decimal(misread.group(1).replace(misread.group(2), "") + "." + misread.group(3))
+    if sum(char in _BRACKETS for char in body) == 1 and (body[0] in "([{|" or body[-1] in ")]}|"):
+        # One bracket alone is a cell's rule or a glyph misread, not a negative's brackets.
+        unbracketed = body.strip(_BRACKETS + " ")
+        if _HAS_CENTS.search(unbracketed):
+            return parse_amount(unbracketed)
     return None
 
 

@@ -35,6 +35,10 @@ NARROW_NBSP = "\u202f"
         ("1,234,567,89", "1234567.89"),
         ("§57,19", "557.19"),  # a digit read as a glyph like it
         ("1.S29,70", "1529.70"),
+        ("(4323.52 EUR", "4323.52"),  # one bracket alone: a rule or glyph, not a negative
+        ("|1.234,56 €", "1234.56"),
+        ("(4323.52)", "-4323.52"),  # both brackets: a negative amount
+        ("__646, 29", "646.29"),  # a rule read as underscores, the cents boxed apart
     ],
 )
 def test_parse_cell_amount_reads_ocr_s_misprinted_marks(text: str, expected: str) -> None:
@@ -42,7 +46,21 @@ def test_parse_cell_amount_reads_ocr_s_misprinted_marks(text: str, expected: str
 
 
 @pytest.mark.parametrize(
-    "text", ["1.234.567", "12,5.", "2026.10.01", "1.000.00.", "abc.", "Stk.", "S1", "2O26", "SO,50"]
+    "text",
+    [
+        "1.234.567",
+        "12,5.",
+        "2026.10.01",
+        "1.000.00.",
+        "abc.",
+        "Stk.",
+        "S1",
+        "2O26",
+        "SO,50",
+        "(12",
+        "12, 5",
+        "__",
+    ],
 )
 def test_parse_cell_amount_reads_no_other_shape_as_cents(text: str) -> None:
     assert parse_cell_amount(text) in (None, parse_amount(text))
