@@ -56,7 +56,8 @@ from extractors.fields.document import (
     field_confidence,
 )
 from extractors.fields.labelled import identifier_candidates, labelled_candidates
-from extractors.fields.parties import address_window, choose_parties, find_buyer_blocks
+from extractors.fields.parties import choose_parties, find_buyer_blocks
+from extractors.fields.window import address_window
 from extractors.labels import (
     FIELD_LABEL_SET,
     GROSS_QUALIFIER,

@@ -360,12 +360,12 @@ def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
     or the phrase beneath is a legal form alone ("Noren Bürobedarf" over "GmbH", "Solros
     Consulting GmbH & Co." over "KG"); after a legal form, only a legal form's tail goes on
     ("Orfalpel Handel GmbH" over "& Co. KG"). Rows of other columns between them are passed
-    over.
-    A legal form alone gets the phrase before or over it instead (``name_ending_in_legal_form``)."""
+    over. A legal form alone takes the phrase before or over it instead
+    (``_name_ending_in_legal_form``)."""
     text = str(candidate.value)
     if is_legal_form(text):
         return (
-            name_ending_in_legal_form(rows, candidate.row_index, candidate.first, candidate.last)
+            _name_ending_in_legal_form(rows, candidate.row_index, candidate.first, candidate.last)
             or text
         )
     words = text.split()
@@ -389,7 +389,7 @@ def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
     return text
 
 
-def name_ending_in_legal_form(
+def _name_ending_in_legal_form(
     rows: Sequence[TextRow], row_index: int, first: int, last: int
 ) -> str | None:
     """Return the name a legal form alone (words ``first`` to ``last`` of row ``row_index``)
