@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import product
 
 from stdnum import iban as stdnum_iban
 from stdnum import numdb
@@ -27,6 +28,8 @@ IBAN_START = re.compile(r"^[A-Z]{2}\d{2}")
 # look-alike is set right ("DES3 2005..." is DE53, "NLO9 ABNA..." is NL09).
 _AS_DIGIT = str.maketrans("ODQoIl|iZzSsGBgq", "0000111122556899")
 _AS_LETTER = str.maketrans("015286", "OISZBG")
+# Look-alikes that may stand for more than one digit: "NLS1 INGB..." is NL81, not NL51.
+_OTHER_DIGITS = {"S": "8", "s": "8", "B": "3", "Z": "7", "G": "9"}
 # At most this many characters are set right: each repair is one more chance that check
 # digits hold by accident (1 in 97 for an IBAN, 1 in 10 for a SIRET).
 MAX_OCR_REPAIRS = 2
@@ -88,8 +91,9 @@ def read_identifier(text: str, *, ocr: bool = False) -> tuple[str, IdentifierSha
 
     Read by OCR (``ocr``), a text that is no valid identifier is read again with the
     look-alike characters set right where its format needs a digit or a letter; the
-    repaired text is kept only when its check digits then hold, and it changes at most
-    ``MAX_OCR_REPAIRS`` characters.
+    repaired text is kept only when its check digits then hold, it changes at most
+    ``MAX_OCR_REPAIRS`` characters, and of the digits a look-alike may stand for ("S": 5 or
+    8) exactly one reading holds them.
     """
     shape = identifier_shape(text)
     if ocr and (shape is None or not shape.valid):
@@ -98,13 +102,27 @@ def read_identifier(text: str, *, ocr: bool = False) -> tuple[str, IdentifierSha
                 continue
             if sum(a != b for a, b in zip(repaired, text, strict=True)) > MAX_OCR_REPAIRS:
                 continue
-            fixed = identifier_shape(repaired)
-            if fixed is not None and fixed.valid:
-                return repaired, fixed
+            valid = {
+                reading: fixed
+                for reading in _readings(text, repaired)
+                if (fixed := identifier_shape(reading)) is not None and fixed.valid
+            }
+            if len(valid) == 1:
+                return next(iter(valid.items()))
         restored = _letter_restored(text)
         if restored is not None:
             return restored
     return None if shape is None else (text, shape)
+
+
+def _readings(read: str, repaired: str) -> list[str]:
+    """Return ``repaired`` and its variants with each repaired look-alike read as the other
+    digit it may stand for (``_OTHER_DIGITS``: "S" as 5 or 8)."""
+    choices = [
+        (fixed, _OTHER_DIGITS[seen]) if seen != fixed and seen in _OTHER_DIGITS else (fixed,)
+        for seen, fixed in zip(read, repaired, strict=True)
+    ]
+    return ["".join(reading) for reading in product(*choices)]
 
 
 def _letter_restored(read: str) -> tuple[str, IdentifierShape] | None:

@@ -18,6 +18,8 @@ from extractors.identifiers import IdentifierType, read_identifier
         ("NL326842044896", "NL326842044B96", IdentifierType.VAT),  # the format's B as 8
         ("ES835692383", "ESB35692383", IdentifierType.VAT),
         ("NLSS9018757B99", "NL559018757B99", IdentifierType.VAT),
+        ("NLS1INGB2492045447", "NL81INGB2492045447", IdentifierType.IBAN),  # 8 as S
+        ("NL2SINGB6662076983", "NL28INGB6662076983", IdentifierType.IBAN),
     ],
 )
 def test_ocr_look_alikes_are_set_right_where_the_check_digits_then_hold(
