@@ -225,7 +225,7 @@ def split_extraction(
         # Only the cut is judged here: a number or total the file does not give is the
         # REQUIRED-FIELDS rule's to raise.
         (segment,) = segments
-        if segment.confidence >= BY_SELLER:
+        if segment.confidence >= BY_SELLER or tied_by_arithmetic(extraction, segment):
             return [extraction]
         # One invoice, but the signals do not settle it: the doubt is shown, not hidden.
         return [_with_range(extraction, segment)]
@@ -243,6 +243,24 @@ def split_extraction(
         part = part.model_copy(update={"boxes": boxes}).with_page_words(chosen)
         results.append(_with_range(part, settled(segment, part)))
     return results
+
+
+def tied_by_arithmetic(extraction: Extraction, segment: Segment) -> bool:
+    """Return True when the invoice's own arithmetic holds its pages together: its lines add
+    up to its net total, and every page of ``segment`` holds a line or the net or gross total
+    (the lines of page 1 are summed on page 2). Two invoices' pages add up to one's total
+    only by chance, so a doubt the page signals left (a marker or number one page alone did
+    not show) is settled."""
+    net, boxes = extraction.fields.total_net, extraction.boxes
+    amounts = [line.net_amount for line in extraction.lines]
+    if net is None or boxes is None or not amounts or None in amounts:
+        return False
+    if sum(amount for amount in amounts if amount is not None) != net:
+        return False
+    pages = {box.page for box in boxes.lines if box is not None} | {
+        box.page for name, box in boxes.fields.items() if name in ("total_net", "total_gross")
+    }
+    return set(range(segment.first, segment.last + 1)) <= pages
 
 
 def one_marked_run(pages: Sequence[PageWords]) -> bool:

@@ -17,8 +17,17 @@ from extractors.splitting import (
     page_marker,
     settled,
     split_pages,
+    tied_by_arithmetic,
 )
-from invoicebot.model import Extraction, InvoiceFields, invoice_number_key
+from invoicebot.model import (
+    Box,
+    BoxSource,
+    Extraction,
+    InvoiceFields,
+    Line,
+    ReadBoxes,
+    invoice_number_key,
+)
 from samples.randomised import TUNING_FAMILIES, generate_document
 from tests.inbox import concatenated_pdf
 from tests.unit.extractors.pages import page
@@ -100,6 +109,33 @@ def test_pages_that_give_no_number_or_no_total_together_are_doubted() -> None:
     assert doubted.reasons == ("no total read on these pages",)
     sure = read.model_copy(update={"confidence": {"invoice_number": 0.9, "total_gross": 0.9}})
     assert settled(segment, sure) == segment
+
+
+def box(page_number: int) -> Box:
+    return Box(page=page_number, x0=0.1, top=0.1, x1=0.2, bottom=0.2)
+
+
+def two_pages_read(line_amounts: list[str], net: str, net_page: int) -> Extraction:
+    """Return an extraction of two pages: its lines on page 1, its net total on ``net_page``."""
+    return Extraction(
+        source="x",
+        sha256="0",
+        fields=InvoiceFields(total_net=Decimal(net)),
+        lines=[Line(description="d", net_amount=Decimal(amount)) for amount in line_amounts],
+        boxes=ReadBoxes(
+            source=BoxSource.OCR,
+            fields={"total_net": box(net_page)},
+            lines=[box(1) for _ in line_amounts],
+        ),
+    )
+
+
+def test_lines_summed_on_the_next_page_tie_the_pages_into_one_invoice() -> None:
+    segment = Segment(1, 2, 0.8, ("page 2 states an invoice number the pages before it do not",))
+    assert tied_by_arithmetic(two_pages_read(["10.00", "5.50"], "15.50", net_page=2), segment)
+    # Lines that do not add up, or a page holding neither a line nor a total, tie nothing.
+    assert not tied_by_arithmetic(two_pages_read(["10.00", "5.00"], "15.50", 2), segment)
+    assert not tied_by_arithmetic(two_pages_read(["10.00", "5.50"], "15.50", 1), segment)
 
 
 @pytest.mark.parametrize(
