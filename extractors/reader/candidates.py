@@ -377,11 +377,7 @@ def continued_name(candidate: Candidate, rows: Sequence[TextRow]) -> str:
         below = rows[index]
         if below.page != row.page or below.top - candidate.bottom > CONTINUATION_REACH * row.height:
             return text
-        beneath = [
-            (first, last)
-            for first, last in phrases(below)
-            if below.words[first].x0 < candidate.x1 and below.words[last].x1 > candidate.x0
-        ]
+        beneath = _phrases_across(below, candidate.x0, candidate.x1)
         if beneath:
             return _joined_name(
                 text, below, index, beneath, ends_joined=ends_joined, ends_in_form=ends_in_form
@@ -407,14 +403,19 @@ def _name_ending_in_legal_form(
         above = rows[index]
         if above.page != row.page or row.top - above.bottom > CONTINUATION_REACH * row.height:
             return None
-        over = [
-            (start, end)
-            for start, end in phrases(above)
-            if above.words[start].x0 < x1 and above.words[end].x1 > x0
-        ]
+        over = _phrases_across(above, x0, x1)
         if over:
             return _name_started(form, above, index, *over[0]) if len(over) == 1 else None
     return None
+
+
+def _phrases_across(row: TextRow, x0: float, x1: float) -> list[tuple[int, int]]:
+    """Return the phrases of ``row`` (``phrases``) that overlap ``x0``..``x1``."""
+    return [
+        (first, last)
+        for first, last in phrases(row)
+        if row.words[first].x0 < x1 and row.words[last].x1 > x0
+    ]
 
 
 def _name_started(form: str, row: TextRow, row_index: int, start: int, end: int) -> str | None:
