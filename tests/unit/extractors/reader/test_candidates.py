@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from extractors.base import PageWords
 from extractors.labels import rows_of_page
 from extractors.reader.candidates import (
@@ -146,64 +148,80 @@ def continued_names(*pieces: tuple[float, float, str]) -> dict[str, str]:
     }
 
 
-def test_a_name_ending_in_a_joining_word_goes_on_on_the_row_below() -> None:
-    names = continued_names(
-        (60, 40, "HOME MASTER HARDWARE &"),
-        (90, 52, "ELECTRICAL"),
-        (40, 90, "Quux Widgets GmbH"),
-        (40, 102, "12 Long Street"),
-    )
-    assert names["HOME MASTER HARDWARE &"] == "HOME MASTER HARDWARE & ELECTRICAL"
-    assert names["Quux Widgets GmbH"] == "Quux Widgets GmbH"
-
-
-def test_a_name_goes_on_on_a_row_beneath_holding_its_legal_form_alone() -> None:
-    names = continued_names(
-        (20, 40, "Noren Bürobedarf"),
-        (200, 48, "Solros Consulting GmbH & Co."),
-        (20, 56, "GmbH"),
-        (200, 64, "KG"),
-        (20, 90, "Quux Widgets"),
-        (20, 102, "Customer service"),
-    )
-    # The buyer's row between the seller's two is passed over.
-    assert names["Noren Bürobedarf"] == "Noren Bürobedarf GmbH"
-    assert names["Solros Consulting GmbH & Co."] == "Solros Consulting GmbH & Co. KG"
-    # A phrase beneath that is not a legal form is another line of the address.
-    assert names["Quux Widgets"] == "Quux Widgets"
-
-
-def test_a_name_ending_in_its_legal_form_goes_on_only_with_a_legal_forms_tail() -> None:
-    names = continued_names(
-        (20, 40, "Orfalpel Handel GmbH"),
-        (20, 52, "& Co. KG"),
-        (20, 90, "Quux Widgets GmbH"),
-        (20, 102, "AG Köln HRB 1234"),
-    )
-    assert names["Orfalpel Handel GmbH"] == "Orfalpel Handel GmbH & Co. KG"
-    assert names["Quux Widgets GmbH"] == "Quux Widgets GmbH"
-
-
-def test_a_legal_form_alone_takes_the_phrase_over_it_as_the_start_of_its_name() -> None:
-    names = continued_names(
-        (20, 40, "Marquinlum Logistik"),
-        (200, 40, "Rechnungsnr INV26064081"),
-        (200, 48, "Fischer Systeme GmbH"),
-        (20, 56, "GmbH & Co. KG"),
-        (20, 90, "Kundenservice:"),
-        (20, 102, "GmbH"),
-    )
-    # The buyer's row between them is passed over; a label over a legal form starts no name.
-    assert names["GmbH & Co. KG"] == "Marquinlum Logistik GmbH & Co. KG"
-    assert names["GmbH"] == "GmbH"
-
-
-def test_a_legal_form_alone_set_off_on_its_row_ends_the_phrase_before_it() -> None:
-    # 18 pt apart: more than a phrase's words (12 pt), less than a row's segments (20 pt).
-    names = continued_names(
-        (20, 40, "+32 63 235 2384"), (200, 40, "Maison Meuse"), (276, 40, "SRL")
-    )
-    assert names["SRL"] == "Maison Meuse SRL"
+@pytest.mark.parametrize(
+    ("pieces", "expected"),
+    [
+        pytest.param(
+            [
+                (60, 40, "HOME MASTER HARDWARE &"),
+                (90, 52, "ELECTRICAL"),
+                (40, 90, "Quux Widgets GmbH"),
+                (40, 102, "12 Long Street"),
+            ],
+            {
+                "HOME MASTER HARDWARE &": "HOME MASTER HARDWARE & ELECTRICAL",
+                "Quux Widgets GmbH": "Quux Widgets GmbH",
+            },
+            id="ending-in-a-joining-word",
+        ),
+        pytest.param(
+            # The buyer's row between the seller's two is passed over; a phrase beneath that
+            # is not a legal form is another line of the address.
+            [
+                (20, 40, "Noren Bürobedarf"),
+                (200, 48, "Solros Consulting GmbH & Co."),
+                (20, 56, "GmbH"),
+                (200, 64, "KG"),
+                (20, 90, "Quux Widgets"),
+                (20, 102, "Customer service"),
+            ],
+            {
+                "Noren Bürobedarf": "Noren Bürobedarf GmbH",
+                "Solros Consulting GmbH & Co.": "Solros Consulting GmbH & Co. KG",
+                "Quux Widgets": "Quux Widgets",
+            },
+            id="legal-form-alone-beneath",
+        ),
+        pytest.param(
+            [
+                (20, 40, "Orfalpel Handel GmbH"),
+                (20, 52, "& Co. KG"),
+                (20, 90, "Quux Widgets GmbH"),
+                (20, 102, "AG Köln HRB 1234"),
+            ],
+            {
+                "Orfalpel Handel GmbH": "Orfalpel Handel GmbH & Co. KG",
+                "Quux Widgets GmbH": "Quux Widgets GmbH",
+            },
+            id="a-legal-forms-tail-beneath-a-legal-form",
+        ),
+        pytest.param(
+            # The buyer's row between them is passed over; a label over a legal form starts
+            # no name.
+            [
+                (20, 40, "Marquinlum Logistik"),
+                (200, 40, "Rechnungsnr INV26064081"),
+                (200, 48, "Fischer Systeme GmbH"),
+                (20, 56, "GmbH & Co. KG"),
+                (20, 90, "Kundenservice:"),
+                (20, 102, "GmbH"),
+            ],
+            {"GmbH & Co. KG": "Marquinlum Logistik GmbH & Co. KG", "GmbH": "GmbH"},
+            id="legal-form-alone-under-its-name",
+        ),
+        pytest.param(
+            # 18 pt apart: more than a phrase's words (12 pt), less than a row's segments.
+            [(20, 40, "+32 63 235 2384"), (200, 40, "Maison Meuse"), (276, 40, "SRL")],
+            {"SRL": "Maison Meuse SRL"},
+            id="legal-form-alone-set-off-on-its-row",
+        ),
+    ],
+)
+def test_a_name_printed_over_two_rows_or_set_apart_is_read_whole(
+    pieces: list[tuple[float, float, str]], expected: dict[str, str]
+) -> None:
+    names = continued_names(*pieces)
+    assert {name: names[name] for name in expected} == expected
 
 
 def test_a_label_ending_in_a_preposition_is_no_name() -> None:
