@@ -26,6 +26,7 @@ from typing import Final
 
 from extractors.base import PageWords, SourceDocument
 from extractors.fields import read_invoice
+from extractors.lines import sum_of_lines
 from invoicebot.model import Extraction, Method, invoice_number_key, seller_key
 
 # A page-number marker: a page word, its number, "of" in some language or a slash, the count.
@@ -252,10 +253,7 @@ def tied_by_arithmetic(extraction: Extraction, segment: Segment) -> bool:
     only by chance, so a doubt the page signals left (a marker or number one page alone did
     not show) is settled."""
     net, boxes = extraction.fields.total_net, extraction.boxes
-    amounts = [line.net_amount for line in extraction.lines]
-    if net is None or boxes is None or not amounts or None in amounts:
-        return False
-    if sum(amount for amount in amounts if amount is not None) != net:
+    if net is None or boxes is None or sum_of_lines(extraction.lines) != net:
         return False
     pages = {box.page for box in boxes.lines if box is not None} | {
         box.page for name, box in boxes.fields.items() if name in ("total_net", "total_gross")
