@@ -72,6 +72,8 @@ def draw_meta(page: Page, x: float, y: float, width: float) -> float:
     widest_value = max(page.width(value, bold=True) for _, value in items)
     if style == "left" and max(page.width(label) for label, _ in items) + widest_value > width - 10:
         style = "above"  # the labels leave no room beside them: values go under
+    if style == "inline" and any(page.width(f"{label} {value}") > width for label, value in items):
+        style = "above"  # a label and its value do not fit on one line: the value goes under
     if style == "left":
         value_x = x + max(page.width(label) for label, _ in items) + 10
         if page.family.values_right:
@@ -98,9 +100,10 @@ def draw_meta(page: Page, x: float, y: float, width: float) -> float:
         return y
     if style == "boxes":
         per_row = 2 if width < 300 else 4
-        # Fewer boxes a row where a value would run over into its neighbour's box (a long
-        # date: "dimanche 19 juillet 2026"), as a layout program sizes them.
-        while per_row > 1 and widest_value + 8 > (width - 6 * (per_row - 1)) / per_row:
+        # Fewer boxes a row where a value or its label would run over into its neighbour's
+        # box (a long date: "dimanche 19 juillet 2026"), as a layout program sizes them.
+        widest = max(widest_value, *(page.width(label, size=small) for label, _ in items))
+        while per_row > 1 and widest + 8 > (width - 6 * (per_row - 1)) / per_row:
             per_row -= 1
         box_width = (width - 6 * (per_row - 1)) / per_row
         height = leading * 2 + 6
@@ -239,14 +242,17 @@ def draw_ship_to(page: Page, x: float, y: float) -> float:
     return y - 6
 
 
-def draw_title(page: Page, x: float, y: float, *, align: str = "left") -> float:
-    """Draw the document title; return the y below it."""
+def draw_title(page: Page, x: float, y: float, width: float, *, align: str = "left") -> float:
+    """Draw the document title within ``width``; return the y below it."""
     family = page.family
     size = page.size * (2.2 if family.title_big else 1.4)
     title = family.label("title")
     if family.title_with_number and family.meta_style != "sentence":
         title = f"{title} {page.record('invoice_number', page.invoice.number)}"
         size = min(size, page.size * 1.6)
+    # A title too long for its column is set smaller, as a layout program fits it, rather
+    # than run off the page.
+    size = min(size, size * width / page.width(title, size=size, bold=True))
     page.text(x, y, title, size=size, bold=True, color=page.accent, align=align)
     return y - size - 8
 
@@ -263,7 +269,7 @@ def draw_header(page: Page) -> float:
     half = (right - left) / 2
     if family.seller_place == "top_center":
         y = draw_seller(page, (left + right) / 2, top, right - left, align="center")
-        y = min(y, draw_title(page, left, y - 4))
+        y = min(y, draw_title(page, left, y - 4, right - left))
         seller_bottom, column_top = y, y
     elif family.seller_place in ("top_left", "side"):
         seller_bottom = (
@@ -279,7 +285,9 @@ def draw_header(page: Page) -> float:
         opposite = left
     y = column_top
     if family.seller_place != "top_center":
-        y = draw_title(page, opposite, y)
+        y = draw_title(
+            page, opposite, y, right - left if family.seller_place == "side" else half - 10
+        )
     meta_here = family.meta_place in ("top_right", "top_left") and family.meta_style != "table"
     if meta_here:
         y = draw_meta(page, opposite, y, half - 10 if family.seller_place != "side" else half)

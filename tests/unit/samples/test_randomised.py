@@ -108,6 +108,25 @@ def test_every_family_prints_a_clean_invoice_whose_truth_is_on_the_page(family: 
             assert first_word in text
 
 
+# Nothing is printed this near the page's edge (points): a scan's skew and crop cut it off,
+# so a value there is in a text PDF's text layer but not on its scan.
+EDGE = 12.0
+
+
+@pytest.mark.parametrize("family", [*range(FAMILY_COUNT), *FRESH_FAMILIES])
+def test_nothing_is_printed_at_the_page_s_edge(family: int) -> None:
+    for index in range(DOCUMENTS_PER_FAMILY):
+        document = pdfium.PdfDocument(generate_document(family, index).data)
+        try:
+            for page in document:
+                width, height = page.get_size()
+                text = page.get_textpage()
+                inside = text.get_text_bounded(EDGE, EDGE, width - EDGE, height - EDGE)
+                assert squeezed(inside) == squeezed(text.get_text_range())
+        finally:
+            document.close()
+
+
 def assert_arithmetic_holds(truth: dict[str, Any]) -> None:
     fields = truth["fields"]
     net, tax, gross, due = (
