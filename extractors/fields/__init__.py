@@ -209,6 +209,7 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
             if name not in read.chosen:
                 sure = min(sure, UNCONFIRMED)
             confidence[name] = round(sure, 3)
+    _complete_the_totals(values, confidence)
     total_net, total_tax = values.get("total_net"), values.get("total_tax")
     lines = found.lines
     ocr = any(row.ocr for row in document.rows)
@@ -234,6 +235,29 @@ def apply_reader(found: FinderResult, model: ReaderModel | None = None) -> Field
         boxes=boxes,
         line_boxes=line_boxes(lines, document.rows, document.pages),
     )
+
+
+def _complete_the_totals(values: dict[str, Value], confidence: dict[str, float]) -> None:
+    """Give the one total of net, VAT and gross left unread the value the two read ones
+    make it (net + VAT = gross), no surer than ``UNCONFIRMED`` nor than either of them: OCR
+    lost it, and the invoice's own arithmetic says what it was. A VAT that would be zero stays
+    unread (an invoice without VAT often prints none)."""
+    net, tax, gross = (_decimal_or_none(values.get(name)) for name in _TOTALS)
+    if net is None and tax is not None and gross is not None:
+        name, completed, given = "total_net", gross - tax, ("total_tax", "total_gross")
+    elif tax is None and net is not None and gross is not None:
+        name, completed, given = "total_tax", gross - net, ("total_net", "total_gross")
+    elif gross is None and net is not None and tax is not None:
+        name, completed, given = "total_gross", net + tax, ("total_net", "total_tax")
+    else:
+        return
+    if completed <= 0 or any(value is not None and value < 0 for value in (net, tax, gross)):
+        return
+    values[name] = completed
+    confidence[name] = min(UNCONFIRMED, *(confidence.get(other, 0.0) for other in given))
+
+
+_TOTALS = ("total_net", "total_tax", "total_gross")
 
 
 def _lines_adding_up(

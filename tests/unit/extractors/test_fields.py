@@ -122,6 +122,42 @@ def test_picks_the_totals_that_add_up_among_candidates() -> None:
     assert reading.confidence["total_gross"] > reading.confidence["amount_due"] - 0.5
 
 
+def test_the_one_total_ocr_lost_is_what_the_two_others_make_it_and_unsure() -> None:
+    # The net total's amount was not read: VAT and gross say it, and the lines add up to it.
+    reading = read_invoice(
+        [
+            page(
+                (40, 300, "Description"),
+                (300, 300, "Qty"),
+                (350, 300, "Unit price"),
+                (450, 300, "Amount"),
+                (40, 315, "Consulting day"),
+                (300, 315, "2"),
+                (350, 315, "450.00"),
+                (450, 315, "900.00"),
+                (40, 330, "Support hour"),
+                (300, 330, "2"),
+                (350, 330, "50.00"),
+                (450, 330, "100.00"),
+                (300, 500, "Net amount"),
+                (300, 515, "VAT 20% 200.00 EUR"),
+                (300, 530, "Total 1,200.00 EUR"),
+                ocr=0.95,
+            )
+        ]
+    )
+    assert reading.fields.total_net == Decimal("1000.00")
+    assert reading.confidence["total_net"] <= 0.5
+    assert sum(line.net_amount or 0 for line in reading.lines) == Decimal("1000.00")
+
+
+def test_an_invoice_without_vat_gets_no_vat_of_zero() -> None:
+    reading = read_invoice(
+        [page((300, 500, "Net amount 100.00 EUR"), (300, 530, "Total 100.00 EUR"), ocr=0.95)]
+    )
+    assert reading.fields.total_tax is None
+
+
 def test_amount_due_is_the_gross_total_when_none_is_printed() -> None:
     reading = read_invoice(
         [
