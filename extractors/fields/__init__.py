@@ -78,6 +78,7 @@ from extractors.normalize import (
     parse_currency,
 )
 from extractors.reader import READER_FIELDS, ReaderModel, read_fields, reader_model
+from extractors.reader.decode import TOTALS
 from invoicebot.model import Box, InvoiceFields, Line
 
 logger = logging.getLogger(__name__)
@@ -242,7 +243,7 @@ def _complete_the_totals(values: dict[str, Value], confidence: dict[str, float])
     make it (net + VAT = gross), no surer than ``UNCONFIRMED`` nor than either of them: OCR
     lost it, and the invoice's own arithmetic says what it was. A VAT that would be zero stays
     unread (an invoice without VAT often prints none)."""
-    net, tax, gross = (_decimal_or_none(values.get(name)) for name in _TOTALS)
+    net, tax, gross = (_decimal_or_none(values.get(name)) for name in TOTALS)
     if net is None and tax is not None and gross is not None:
         name, completed, given = "total_net", gross - tax, ("total_tax", "total_gross")
     elif tax is None and net is not None and gross is not None:
@@ -255,9 +256,6 @@ def _complete_the_totals(values: dict[str, Value], confidence: dict[str, float])
         return
     values[name] = completed
     confidence[name] = min(UNCONFIRMED, *(confidence.get(other, 0.0) for other in given))
-
-
-_TOTALS = ("total_net", "total_tax", "total_gross")
 
 
 def _lines_adding_up(
