@@ -19,10 +19,11 @@ and prints the ratio flow/floor and the speed-up from the first entry of ``--cor
 last. Then the CPU seconds per page of each stage of the scanned path, measured in this process
 on the same batch with the options the batch uses (each stage's thread CPU time, so the figure
 holds on a loaded machine): the text-layer probe, render, preprocessing, tesseract on the page,
-tesseract's second look at the ink it passed over (``extractors.unread_ink``), the second engine
-(RapidOCR), reading the fields, and the rest of the cascade; and the flow's CPU seconds per page
-beyond the reading (the store and Prefect), from the whole ``invoicebot run`` process tree,
-counted by a cgroup (``benchmarks/cpu_group.py``: needs root).
+tesseract's second look at the ink it passed over (``extractors.unread_ink``) and at the
+numbers it read unsurely (``extractors.uncertain_words``), both "tesseract bands", the second
+engine (RapidOCR), reading the fields, and the rest of the cascade; and the flow's CPU seconds
+per page beyond the reading (the store and Prefect), from the whole ``invoicebot run`` process
+tree, counted by a cgroup (``benchmarks/cpu_group.py``: needs root).
 """
 
 from __future__ import annotations
@@ -303,7 +304,7 @@ class StageClock:
 
 def tesseract_by_image(clock: StageClock, read: Callable[..., Any]) -> Callable[..., Any]:
     """Return ``read`` timed as tesseract on a page, or on a band of one (a crop a few lines
-    high, ``extractors.unread_ink``)."""
+    high, ``extractors.unread_ink``, or a phrase's line, ``extractors.uncertain_words``)."""
     page, band = clock.wrap("tesseract page", read), clock.wrap("tesseract bands", read)
 
     def timed(image: Any, *args: Any, **kwargs: Any) -> Any:

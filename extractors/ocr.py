@@ -46,6 +46,7 @@ from extractors.ocr_engines import OcrEngine, RapidOcrEngine
 from extractors.page_geometry import even_lighting, flatten_page
 from extractors.pdfium import only_grey_images, open_pdf
 from extractors.tesseract_api import TessdataUnavailableError, TesseractApi
+from extractors.uncertain_words import with_uncertain_words_reread
 from extractors.unread_ink import on_long_run, with_unread_bands_read
 from invoicebot.model import DocumentError, ErrorCode, InvoiceError
 
@@ -54,7 +55,7 @@ logger = logging.getLogger(__name__)
 BoolArray = npt.NDArray[np.bool_]
 
 # Bump when what OCR is given or reads changes: cached page words keyed by it are read again.
-PREPROCESSING_VERSION = 13
+PREPROCESSING_VERSION = 14
 
 # Page segmentation mode 3 (automatic layout). Measured on 39 generated scans (fr/en/de, 200-300
 # dpi, up to 1.5° skew, noise), fields read end to end: psm 3 got 459 of 536 scored fields,
@@ -65,6 +66,8 @@ PAGE_SEGMENTATION_MODE = 3
 # layout analysis finds no text in a crop 70 px wide of right-aligned amounts, mode 6 reads
 # them line by line.
 UNIFORM_BLOCK_MODE = 6
+# Mode 7 (a single line) for a phrase holding a number read unsurely (``uncertain_words``).
+SINGLE_LINE_MODE = 7
 # Renders are capped at this many pixels (A4 at 600 dpi is 35 M): a huge page is drawn at a lower
 # resolution rather than exhausting memory.
 MAX_RENDER_PIXELS = 50_000_000
@@ -177,11 +180,18 @@ def read_page_image(
     words = with_unread_bands_read(
         image,
         words,
-        lambda band, lines: TESSERACT.read_words(
-            band, options.ocr_languages, deadline, mode=UNIFORM_BLOCK_MODE if lines else None
+        lambda band, block: TESSERACT.read_words(
+            band, options.ocr_languages, deadline, mode=UNIFORM_BLOCK_MODE if block else None
         ),
     )
     words = without_rules_read_as_words(words)
+    words = with_uncertain_words_reread(
+        image,
+        words,
+        lambda line: TESSERACT.read_words(
+            line, options.ocr_languages, deadline, mode=SINGLE_LINE_MODE
+        ),
+    )
     return PageWords(
         number=number, width=image.width, height=image.height, method="ocr", words=words
     )

@@ -66,7 +66,8 @@ MAX_CHOSEN_COLUMNS = 0.1
 # A pixel's neighbours within two pixels left and right (``_print``).
 NEIGHBOURS = np.array([[1, 1, 0, 1, 1]], dtype=np.uint8)
 
-# Reads the words on a crop of the page; True: the crop holds several lines (a block).
+# Reads the words on a crop of the page; True: as one uniform block of text (several lines
+# stacked in a column, or a line in which layout analysis found no text).
 ReadWords = Callable[[Image.Image, bool], list[Word]]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -165,7 +166,8 @@ def with_unread_bands_read(
         scale = 2 if small and 4 * crop.width * crop.height <= MAX_ENLARGED_PIXELS else 1
         if scale > 1:
             crop = crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS)
-        for word in read(crop, band.lines):
+        found = read(crop, True) if band.lines else _surer(read(crop, False), read(crop, True))
+        for word in found:
             placed = word.model_copy(
                 update={
                     "x0": word.x0 / scale + band.x0,
@@ -192,6 +194,21 @@ def with_unread_bands_read(
             elif not any(_covers(other, placed) for other in words):
                 page.append(placed)
     return page
+
+
+def _surer(*readings: list[Word]) -> list[Word]:
+    """Return the reading of a band that reads the most print surely (a band of one line is
+    read both by layout analysis and as a block): layout analysis finds no text in some crops
+    of one line (a bold amount right of its label, 96 px wide) that tesseract reads surely as
+    a block, and a block reading of a wide band of sparse print loses words layout analysis
+    reads. Reading it as a block only where layout analysis read a word unsurely, or none,
+    kept half the fields reading both gained on 323-399's photos."""
+    return max(
+        readings,
+        key=lambda words: sum(
+            len(word.text) for word in words if word.confidence >= MIN_WORD_CONFIDENCE
+        ),
+    )
 
 
 def _print(ink: BoolArray) -> BoolArray:

@@ -83,11 +83,32 @@ def test_words_read_in_a_band_are_placed_on_the_page_and_noise_and_repeats_dropp
 
     # The footer's print is small: it is read at twice its size, and placed back.
     assert band.rows < SMALL_PRINT_ROWS
-    assert bands == [(2 * (band.x1 - band.x0), 2 * (band.bottom - band.top))]
+    enlarged = (2 * (band.x1 - band.x0), 2 * (band.bottom - band.top))
+    assert bands == [enlarged, enlarged]  # by layout analysis and as a block
     assert [(w.text, w.x0, w.top) for w in found] == [
         ("Total", 100, 100),
         ("IBAN", 10 + band.x0, 8 + band.top),
     ]
+
+
+@pytest.mark.parametrize("surer_as_block", [True, False])
+def test_a_line_band_keeps_the_reading_that_reads_more_print_surely(surer_as_block: bool) -> None:
+    # Layout analysis may find no text in a short line that reads surely as a block, and a
+    # block reading of a wide band of sparse print may lose a word layout analysis reads.
+    amount = Word(text="5.996,84", x0=20, top=16, x1=120, bottom=40, confidence=0.96)
+    unsure = amount.model_copy(update={"text": "5996", "confidence": 0.3})
+    modes: list[bool] = []
+
+    def read(crop: Image.Image, block: bool) -> list[Word]:
+        modes.append(block)
+        return [amount] if block == surer_as_block else [unsure, unsure]
+
+    image = page_with_faint_footer()
+    assert not unread_bands(image, [READ])[0].lines
+    found = with_unread_bands_read(image, [READ], read)
+
+    assert sorted(modes) == [False, True]
+    assert [w.text for w in found] == ["Total", "5.996,84"]
 
 
 def band_reading(
@@ -224,4 +245,4 @@ def test_a_band_too_large_to_enlarge_is_read_at_its_own_size(
     monkeypatch.setattr(unread_ink, "MAX_ENLARGED_PIXELS", 4 * pixels - 1)
     with_unread_bands_read(image, [READ], read)
 
-    assert sizes == [(band.x1 - band.x0, band.bottom - band.top)]
+    assert sizes == [(band.x1 - band.x0, band.bottom - band.top)] * 2
