@@ -41,6 +41,8 @@ TOTALS = ("total_net", "total_tax", "total_gross", "amount_due")
 _DIGIT_GROUP = re.compile(r"^\d{3}(?:[.,]\d{1,2})?$")
 _LEADING_GROUP = re.compile(r"^[-(]?\d{1,3}$")
 _CURRENCY_ONLY = re.compile(r"^(?:[$€£¥₹]|EUR|USD|GBP|CHF)$", re.IGNORECASE)
+# A whole number of three digits or more, which OCR may have read without its decimal mark.
+_UNMARKED = re.compile(r"^\d{3,}$")
 _PERCENT_GLUED = re.compile(r"^(\d+(?:[.,]\d+)?)\s*%$")
 
 
@@ -94,7 +96,8 @@ class _Found:
 
 def _numbers(row: TextRow) -> list[_Number]:
     """Return the numbers of the row, "5 %" read as a rate; two words that may be one
-    number grouped by a space ("1 234,56") give both readings, the arithmetic decides."""
+    number grouped by a space ("1 234,56") give both readings, and so does a whole number
+    OCR read (as itself and in hundredths): the arithmetic decides."""
     words = [word.text for word in row.words]
     numbers: list[_Number] = []
     for index, text in enumerate(words):
@@ -116,6 +119,9 @@ def _numbers(row: TextRow) -> list[_Number]:
         if value is not None:
             percent = index + 1 < len(words) and words[index + 1] == "%"
             numbers.append(_Number(value, percent, index, index + percent))
+            if row.ocr and not percent and _UNMARKED.match(text):
+                # OCR loses a decimal mark ("474,35" read "47435"): the arithmetic decides.
+                numbers.append(_Number(value.scaleb(-2), False, index, index))
     return numbers
 
 

@@ -9,8 +9,10 @@ from extractors.line_arithmetic import read_lines_by_arithmetic, read_lines_by_s
 from tests.unit.extractors.pages import page
 
 
-def lines_of(*pieces: tuple[float, float, str]) -> list[tuple[str | None, Decimal | None]]:
-    rows = rows_of_page(page(*pieces), 0)
+def lines_of(
+    *pieces: tuple[float, float, str], ocr: float | None = None
+) -> list[tuple[str | None, Decimal | None]]:
+    rows = rows_of_page(page(*pieces, ocr=ocr), 0)
     return [(line.description, line.net_amount) for line in read_lines_by_arithmetic(rows)]
 
 
@@ -67,6 +69,15 @@ def test_text_rows_right_under_a_line_continue_its_description() -> None:
         (40, 200, "Thank you for your order"),
     )
     assert found == [("Snorkel repair Serial 4471", Decimal("20.00"))]
+
+
+def test_a_unit_price_ocr_read_without_its_decimal_mark_still_multiplies_out() -> None:
+    # "474,35" read "47435": in hundredths it makes the line; a text layer prints what it says.
+    row = ((40, 100, "Documentation technique"), (250, 100, "3"), (300, 100, "47435"))
+    amount = (400, 100, "1423,05")
+
+    assert lines_of(*row, amount, ocr=0.9) == [("Documentation technique", Decimal("1423.05"))]
+    assert lines_of(*row, amount) == []
 
 
 def test_rows_whose_numbers_do_not_multiply_out_are_not_lines() -> None:
