@@ -66,8 +66,8 @@ MAX_CHOSEN_COLUMNS = 0.1
 # A pixel's neighbours within two pixels left and right (``_print``).
 NEIGHBOURS = np.array([[1, 1, 0, 1, 1]], dtype=np.uint8)
 
-# Reads the words on a crop of the page; True: as one uniform block of text (several lines
-# stacked in a column, or a line in which layout analysis found no text).
+# Reads the words on a crop of the page; True: as one uniform block of text, not by layout
+# analysis (a band of several lines stacked in a column; a band of one line is read both ways).
 ReadWords = Callable[[Image.Image, bool], list[Word]]
 BoolArray = npt.NDArray[np.bool_]
 
