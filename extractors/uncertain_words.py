@@ -24,9 +24,10 @@ from extractors.base import Word
 REREAD_BELOW = 0.6
 # ...and its re-reading replaces it when every word of it is read at least this surely.
 ACCEPT_FROM = 0.8
-# Words of one phrase are this many text heights apart at most; the phrase is read together,
-# since tesseract reads a line best with its neighbours' print to size it by.
-PHRASE_GAP = 1.0
+# Words of one phrase are this many of the unsure word's heights apart at most (not
+# ``extractors.labels.PHRASE_GAP``, in row heights, as rows are not made yet); the phrase is
+# read together, since tesseract reads a line best with its neighbours' print to size it by.
+WORD_GAP = 1.0
 # Paper kept around the phrase, in text heights.
 MARGIN = 0.5
 # Words read again per page at most: each costs a tesseract call (about 10 ms).
@@ -77,9 +78,9 @@ def _phrase(word: Word, words: Sequence[Word]) -> list[Word]:
         key=lambda other: other.x0,
     )
     first = last = next(index for index, other in enumerate(row) if other is word)
-    while first > 0 and row[first].x0 - row[first - 1].x1 < PHRASE_GAP * text_height:
+    while first > 0 and row[first].x0 - row[first - 1].x1 < WORD_GAP * text_height:
         first -= 1
-    while last + 1 < len(row) and row[last + 1].x0 - row[last].x1 < PHRASE_GAP * text_height:
+    while last + 1 < len(row) and row[last + 1].x0 - row[last].x1 < WORD_GAP * text_height:
         last += 1
     return row[first : last + 1]
 
