@@ -78,11 +78,11 @@ SELLER_PLACES: tuple[SellerPlace, ...] = ("top_left", "top_right", "top_center",
 IdsPlace = Literal["footer", "under_seller", "side", "payment_block"]
 
 
-# Validation-style families numbered past the others (163, 167... 479), drawn the same way:
+# Validation-style families numbered past the others (163, 167... 639), drawn the same way:
 # fresh groups held in reserve. When a decision group has been decided on so long that it
 # no longer tells changes apart, a session takes the next twenty as its decision group and
 # says which; none is ever trained on.
-FRESH_FAMILIES: tuple[int, ...] = tuple(range(FAMILY_COUNT + 3, 3 * FAMILY_COUNT, 4))
+FRESH_FAMILIES: tuple[int, ...] = tuple(range(FAMILY_COUNT + 3, 4 * FAMILY_COUNT, 4))
 
 
 def family_group(family: int) -> Group:
