@@ -34,6 +34,9 @@ COLUMN_ALIGNMENT = 1.0
 # A text-only row continues the line above when closer than this many row heights.
 MAX_CONTINUATION_GAP = 1.8
 MAX_RATE = Decimal(100)
+# No quantity, price or amount of a line reaches this: a longer number is an identifier (a
+# SIRET), and two of them would multiply past the precision of Decimal's context.
+TOO_LARGE = Decimal(10) ** 12
 CENT = Decimal("0.01")
 # A row labelled as one of these prints a total, not a line, though its amount may add up.
 TOTALS = ("total_net", "total_tax", "total_gross", "amount_due")
@@ -41,19 +44,21 @@ TOTALS = ("total_net", "total_tax", "total_gross", "amount_due")
 _DIGIT_GROUP = re.compile(r"^\d{3}(?:[.,]\d{1,2})?$")
 _LEADING_GROUP = re.compile(r"^[-(]?\d{1,3}$")
 _CURRENCY_ONLY = re.compile(r"^(?:[$€£¥₹]|EUR|USD|GBP|CHF)$", re.IGNORECASE)
-# A whole number of three digits or more, which OCR may have read without its decimal mark.
-_UNMARKED = re.compile(r"^\d{3,}$")
+# A whole number of two digits or more, which OCR may have read without its decimal mark.
+_UNMARKED = re.compile(r"^\d{2,}$")
 _PERCENT_GLUED = re.compile(r"^(\d+(?:[.,]\d+)?)\s*%$")
 
 
 @dataclass(frozen=True)
 class _Number:
-    """A number printed on a row: its value, whether it is a rate, and its word span."""
+    """A number printed on a row: its value, whether it is a rate, its word span, and
+    whether it is a whole number read as having lost its decimal mark."""
 
     value: Decimal
     percent: bool
     first: int
     last: int
+    rescaled: bool = False
 
 
 def read_lines_by_arithmetic(rows: Sequence[TextRow]) -> list[Line]:
@@ -97,7 +102,7 @@ class _Found:
 def _numbers(row: TextRow) -> list[_Number]:
     """Return the numbers of the row, "5 %" read as a rate; two words that may be one
     number grouped by a space ("1 234,56") give both readings, and so does a whole number
-    OCR read (as itself and in hundredths): the arithmetic decides."""
+    OCR read (as itself, in tenths and in hundredths): the arithmetic decides."""
     words = [word.text for word in row.words]
     numbers: list[_Number] = []
     for index, text in enumerate(words):
@@ -116,12 +121,17 @@ def _numbers(row: TextRow) -> list[_Number]:
                 numbers.append(_Number(rate, True, index, index))
             continue
         value = None if _CURRENCY_ONLY.match(text) else parse_cell_amount(text)
-        if value is not None:
+        if value is not None and abs(value) < TOO_LARGE:
             percent = index + 1 < len(words) and words[index + 1] == "%"
             numbers.append(_Number(value, percent, index, index + percent))
             if row.ocr and not percent and _UNMARKED.match(text):
-                # OCR loses a decimal mark ("474,35" read "47435"): the arithmetic decides.
-                numbers.append(_Number(value.scaleb(-2), False, index, index))
+                # OCR loses a decimal mark ("474,35" read "47435", a quantity "9,5" read
+                # "95"): the arithmetic decides.
+                numbers.extend(
+                    _Number(value.scaleb(-places), False, index, index, rescaled=True)
+                    for places in (1, 2)
+                    if len(text) > places
+                )
     return numbers
 
 
@@ -134,14 +144,15 @@ def _apart(*numbers: _Number) -> bool:
 def _line_of(row: TextRow, numbers: Sequence[_Number]) -> _Found | None:
     """Return the row's line if three of its numbers multiply out, less a discount rate
     where one makes them; of several readings, the one explaining most words wins, then
-    the one whose net amount stands rightmost."""
+    the one taking fewer numbers as having lost their decimal mark ("80 g" is no quantity
+    8 where the row prints its 8), then the one whose net amount stands rightmost."""
     plain = [number for number in numbers if not number.percent]
     # A rate printed with "%" is tried first as the discount: a bare number may be one too.
     rates = sorted(
         (number for number in numbers if number.value <= MAX_RATE), key=lambda n: not n.percent
     )
     best: tuple[_Number, _Number, _Number, _Number | None] | None = None
-    best_preference = (0, 0)
+    best_preference = (0, 0, 0)
     least_gross = [number.value - TOLERANCE for number in plain]
     widths = [number.last - number.first + 1 for number in plain]
     # Quantity x price is price x quantity, and the discount test is the same for both
@@ -150,9 +161,11 @@ def _line_of(row: TextRow, numbers: Sequence[_Number]) -> _Found | None:
     for (q, quantity), (p, price), (n, net) in permutations(enumerate(plain), 3):
         if quantity.value <= 0 or (net.first < quantity.first and net.first < price.first):
             continue
-        # How many words the reading explains, then how far right its net stands: tested
-        # before the product, as a reading no better than the best cannot replace it.
-        preference = (widths[q] + widths[p] + widths[n], net.last)
+        # How many words the reading explains, how few it rescales, then how far right its
+        # net stands: tested before the product, as a reading no better than the best
+        # cannot replace it.
+        rescaled = quantity.rescaled + price.rescaled + net.rescaled
+        preference = (widths[q] + widths[p] + widths[n], -rescaled, net.last)
         if best is not None and preference <= best_preference:
             continue
         gross = quantity.value * price.value

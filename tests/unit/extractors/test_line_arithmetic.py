@@ -80,6 +80,34 @@ def test_a_unit_price_ocr_read_without_its_decimal_mark_still_multiplies_out() -
     assert lines_of(*row, amount) == []
 
 
+def test_a_quantity_ocr_read_without_its_decimal_mark_still_multiplies_out() -> None:
+    # "7,5" read "75": in tenths it makes the line; a text layer prints what it says.
+    row = ((40, 100, "Consulenza tecnica (giornata)"), (250, 100, "75"), (300, 100, "850,60"))
+    amount = (400, 100, "6.379,50")
+
+    assert lines_of(*row, amount, ocr=0.9) == [
+        ("Consulenza tecnica (giornata)", Decimal("6379.50"))
+    ]
+    assert lines_of(*row, amount) == []
+
+
+def test_a_number_read_as_printed_is_preferred_to_one_rescaled() -> None:
+    # "80" in tenths is 8, the quantity the row prints: the description keeps its "80 g".
+    rows = rows_of_page(
+        page(
+            (40, 100, "Papel A4 80 g (caja)"),
+            (250, 100, "8"),
+            (300, 100, "29,70"),
+            (400, 100, "237,60"),
+            ocr=0.9,
+        ),
+        0,
+    )
+
+    (line,) = read_lines_by_arithmetic(rows)
+    assert (line.description, line.quantity) == ("Papel A4 80 g (caja)", Decimal(8))
+
+
 def test_rows_whose_numbers_do_not_multiply_out_are_not_lines() -> None:
     assert lines_of((40, 100, "Total HT 1 234,56"), (40, 120, "TVA 20 % 246,91")) == []
 
@@ -160,3 +188,11 @@ def test_a_table_read_by_its_sum_goes_on_in_another_column_on_the_next_page() ->
         ("Blarg folders", Decimal("45.00")),
         ("Zorblat widget", Decimal("55.00")),
     ]
+
+
+def test_a_row_of_identifiers_too_long_to_be_amounts_is_no_line_and_no_error() -> None:
+    # Two 14-digit registration numbers multiply past Decimal's 28 digits at cents.
+    row = ((40, 100, "SIRET"), (100, 100, "12345678900012"), (250, 100, "98765432100019"))
+
+    assert lines_of(*row, (400, 100, "1 000,00")) == []
+    assert lines_of(*row, (400, 100, "1 000,00"), ocr=0.9) == []
