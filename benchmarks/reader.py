@@ -2,7 +2,7 @@
 
     uv run python benchmarks/reader.py [--group validation] [--per-family 4]
         [--kinds text-pdf,scanned-pdf,photo] [--seed 2026] [--model DIR] [--plot FILE.png]
-        [--below 80] [--from 80] [--unseen-labels] [--misses]
+        [--below 80] [--from 80] [--unseen-labels] [--misses] [--no-name-marks]
 
 Generates each family's documents (``samples.randomised``), reads their pages as the
 cascade does (text layer, else the real OCR; words cached in ``--cache``), and scores the
@@ -12,7 +12,9 @@ stand for suppliers nobody has seen; ``tuning`` figures are training-set figures
 readings are compared on the same words: the label-based finder alone, and the finder
 with the learned reader (the product). Also printed: per-field accuracy, line-item F1,
 and the reliability of the reader's confidences (how often a field read with a given
-confidence is right), optionally plotted to ``--plot``.
+confidence is right), optionally plotted to ``--plot``. On OCR'd pages the reader's
+names are read again for their accents as the product does (``extractors.name_marks``,
+on the page images rendered again), unless ``--no-name-marks``.
 """
 
 from __future__ import annotations
@@ -22,16 +24,25 @@ import json
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import islice, pairwise
 from pathlib import Path
 from typing import Any
 
 from accuracy import count_matched_lines, find_cases, same_value, scored_fields
+from PIL import Image
 
-from extractors.base import FieldReading, PageWords
+from extractors.base import Deadline, ExtractOptions, FieldReading, PageWords
 from extractors.fields import apply_reader, find_fields
+from extractors.name_marks import with_name_marks
+from extractors.ocr import (
+    KEPT_UPRIGHT_PAGES,
+    load_image_pages,
+    name_line_reader,
+    render_pdf_pages,
+    upright_page,
+)
 from extractors.reader.model import SHIPPED_MODEL_DIR, ReaderModel, load_reader
 from extractors.reader_training import SUFFIXES, page_words, printed_values, with_unseen_labels
 from samples.randomised import (
@@ -42,6 +53,8 @@ from samples.randomised import (
 )
 
 RELIABILITY_BINS = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0001)
+# Time allowed to render a document's pages again, or to read its names again.
+IMAGE_SECONDS = 300.0
 
 
 @dataclass
@@ -122,12 +135,18 @@ def read_and_score(
     truth: dict[str, Any],
     family: int,
     name: str,
+    images: Mapping[int, Image.Image] | None = None,
 ) -> None:
-    """Read ``pages`` with the finder alone and with the reader; time it and score both."""
+    """Read ``pages`` with the finder alone and with the reader; time it and score both.
+    ``images``: the upright page images OCR read, for the names' accents."""
     started = time.process_time()
     found = find_fields(pages)
     with_reader = apply_reader(found, model)
     results.seconds += time.process_time() - started
+    if images:
+        read_line = name_line_reader(Deadline(time.monotonic() + IMAGE_SECONDS, name))
+        if read_line is not None:
+            with_reader = with_name_marks(with_reader, images, read_line)
     results.pages += len(pages)
     score(results, "finder", truth, found.reading(), family, name)
     score(results, "reader", truth, with_reader, family, name)
@@ -141,6 +160,7 @@ def run(
     model: ReaderModel,
     cache: Path,
     unseen_labels: bool = False,
+    name_marks: bool = True,
 ) -> Results:
     results = Results()
     for family in families:
@@ -152,8 +172,28 @@ def run(
                     pages = with_unseen_labels(
                         pages, printed_values(document.truth), document.filename
                     )
-                read_and_score(results, model, pages, document.truth, family, document.filename)
+                ocr = bool(pages) and pages[0].method == "ocr"
+                images = upright_images(document.data, kind) if ocr and name_marks else None
+                read_and_score(
+                    results, model, pages, document.truth, family, document.filename, images
+                )
     return results
+
+
+def upright_images(data: bytes, kind: str) -> dict[int, Image.Image]:
+    """Return the upright images of the first pages of a document, as OCR read them."""
+    options = ExtractOptions()
+    deadline = Deadline(time.monotonic() + IMAGE_SECONDS, "benchmark")
+    if SUFFIXES[kind] == ".pdf":
+        pages = render_pdf_pages(data, None, options.ocr_dpi, deadline)
+    else:
+        pages = load_image_pages(
+            data,
+            "benchmark",
+            max_pixels=options.max_image_pixels,
+            max_frames=options.max_image_frames,
+        )
+    return {number: upright_page(image) for number, image in islice(pages, KEPT_UPRIGHT_PAGES)}
 
 
 def run_folders(folders: Sequence[Path], model: ReaderModel, cache: Path) -> Results:
@@ -301,6 +341,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="rewrite each document's labels into words no document uses (a new wording)",
     )
     parser.add_argument("--misses", action="store_true")
+    parser.add_argument(
+        "--no-name-marks",
+        action="store_true",
+        help="keep the names' accents as the page's OCR read them (no Latin re-reading)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--plot", type=Path)
     parser.add_argument(
@@ -321,6 +366,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model,
             arguments.cache,
             arguments.unseen_labels,
+            name_marks=not arguments.no_name_marks,
         )
         if arguments.unseen_labels:
             group += ", labels rewritten into unseen words"

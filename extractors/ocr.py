@@ -42,6 +42,7 @@ import pytesseract
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from extractors.base import PDFIUM_LOCK, Deadline, ExtractOptions, PageWords, Word
+from extractors.name_marks import MARKS_LANGUAGE, ReadLine
 from extractors.ocr_engines import OcrEngine, RapidOcrEngine
 from extractors.page_geometry import even_lighting, flatten_page
 from extractors.pdfium import only_grey_images, open_pdf
@@ -197,6 +198,36 @@ def read_page_image(
     )
 
 
+def name_line_reader(deadline: Deadline) -> ReadLine | None:
+    """Return a reader of one line of print with ``MARKS_LANGUAGE``'s model
+    (``extractors.name_marks``), None where tesseract has none or runs as a subprocess (the
+    command line would load the model for each name, in more time than the page took)."""
+    api = TESSERACT.api
+    if not (TESSERACT.in_process and MARKS_LANGUAGE in api.installed_languages()):
+        _warn_no_marks_model()
+        return None
+    if not api.available(MARKS_LANGUAGE):
+        return None
+
+    def read_line(line: Image.Image) -> list[Word]:
+        try:
+            return api.read_words(line, MARKS_LANGUAGE, deadline, mode=SINGLE_LINE_MODE)
+        except TessdataUnavailableError as error:
+            logger.warning("%s: the parties' names keep the accents the page was read with", error)
+            return []
+
+    return read_line
+
+
+@functools.cache
+def _warn_no_marks_model() -> None:
+    logger.warning(
+        "tesseract has no in-process %s model: the parties' names keep the accents the OCR "
+        "languages read (install tesserocr and the Debian package tesseract-ocr-script-latn)",
+        MARKS_LANGUAGE,
+    )
+
+
 def prepared_page(image: Image.Image) -> Image.Image:
     """Return the page image tesseract is given: upright, its column rules whitened."""
     return remove_rules(upright_page(image))
@@ -305,7 +336,8 @@ def _run_tesseract(
 @functools.cache
 def _installed_languages() -> frozenset[str]:
     try:
-        return frozenset(pytesseract.get_languages())
+        # pytesseract lists lower-case names only: a script's model ("Latin") is in libtesseract's.
+        return frozenset(pytesseract.get_languages()) | TESSERACT.api.installed_languages()
     except pytesseract.TesseractNotFoundError as error:
         # Without the command line, libtesseract reads the models in place.
         in_process = TESSERACT.api.installed_languages()

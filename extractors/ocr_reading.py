@@ -26,9 +26,11 @@ from extractors.base import (
 from extractors.fields import read_invoice
 from extractors.line_repair import repair_misread_lines
 from extractors.lines import sum_of_lines
+from extractors.name_marks import with_name_marks
 from extractors.ocr import (
     OCR_ENGINES,
     load_image_pages,
+    name_line_reader,
     ocr_images,
     read_with_engine,
     render_pdf_pages,
@@ -93,6 +95,9 @@ class OcrExtractor:
             else:
                 images = _turned_upright(images)
             reading = _with_second_reading(reading, pages, second, images, options, deadline)
+        read_line = name_line_reader(deadline)
+        if read_line is not None:
+            reading = with_name_marks(reading, upright, read_line)
         upright.clear()
         return reading.to_extraction(
             document, method=Method.OCR, pages=len(pages), page_words=pages
