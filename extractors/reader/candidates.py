@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from extractors.base import Word
 from extractors.identifiers import IdentifierShape, IdentifierType, read_identifier
 from extractors.labels import LEGAL_FORMS, PHRASE_GAP, TextRow
 from extractors.normalize import (
@@ -81,6 +82,8 @@ _DIGIT = re.compile(r"\d")
 _COMPACT_DATE = re.compile(r"^(20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$")
 MAX_AMOUNT_WORDS = 3
 MAX_NAME_WORDS = 7
+# A one-character word OCR read less surely than this ends no name.
+SPECK_BELOW = 0.5
 MAX_NAME_CHARS = 70
 MAX_REFERENCE_CHARS = 30
 # Identifiers are printed in groups ("FR76 3000 6000 ...", "464 556 810 00065").
@@ -279,18 +282,30 @@ def _references(
 
 
 def _names(row: TextRow, row_index: int) -> Iterator[Candidate]:
-    """Yield phrases that could be a party's name, and their part after a colon."""
+    """Yield phrases that could be a party's name, and their part after a colon. OCR's
+    specks at a phrase's ends are left out of the name, not of the phrase the model sees."""
     for first, last in phrases(row):
         if last - first + 1 > MAX_NAME_WORDS:
             continue
         words = row.words[first : last + 1]
-        text = " ".join(word.text for word in words)
+        start, end = 0, len(words)
+        while end - start > 1 and _speck(words[end - 1]):
+            end -= 1
+        while end - start > 1 and _speck(words[start]):
+            start += 1
+        text = " ".join(word.text for word in words[start:end])
         yield from _name_candidate(text, row, row_index, first, last)
         for offset, word in enumerate(words[:-1]):
             if word.text.endswith(":"):
-                rest = " ".join(item.text for item in words[offset + 1 :])
+                rest = " ".join(item.text for item in words[offset + 1 : end])
                 yield from _name_candidate(rest, row, row_index, first + offset + 1, last)
                 break
+
+
+def _speck(word: Word) -> bool:
+    """Return True for a word of one character OCR read under ``SPECK_BELOW``: a fleck of
+    the paper beside the print ("Inbel Technik ." at 0.00, "Inbel Technik P" at 0.25)."""
+    return len(word.text) == 1 and word.confidence < SPECK_BELOW
 
 
 def _name_candidate(
