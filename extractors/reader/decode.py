@@ -27,6 +27,8 @@ from extractors.reader.candidates import Candidate, Value, name_key
 from extractors.reader.terms import PaymentTerm
 
 TOP_VALUES = 4
+# Two OCR readings of one printed identifier differ in this many characters at most.
+MAX_MISREAD_CHARACTERS = 2
 # How much a joint reading that breaks a constraint weighs against one that keeps it.
 BROKEN = 0.02
 UNSURE = 0.3
@@ -214,6 +216,52 @@ def _with_other_totals(
         amounts = {name: value, first: one, second: two}
         net, tax, gross = (amounts[total] for total in TOTALS)
         yield (net, tax, gross), p_one * p_two
+
+
+def with_check_digits_deciding(options: Mapping[str, Options]) -> dict[str, Options]:
+    """Return the identifier options with each OCR reading whose check digits fail left out
+    where one other option of its field, OCR'd too and as long, passes them and differs from
+    it in at most ``MAX_MISREAD_CHARACTERS``: two readings of one printed number (a footer
+    repeated on each page, "NL673160740B16" on one, "NL673160749B16" on the next), which
+    its check digits tell apart. The valid one takes the likelier of the two probabilities.
+    A number printed invalid, and read surely, has no valid reading beside it: it stays."""
+    decided: dict[str, Options] = {}
+    for name, field in options.items():
+        probabilities = list(field.probabilities)
+        dropped: set[int] = set()
+        for index, candidate in enumerate(field.candidates):
+            if not _ocr_identifier(candidate, valid=False):
+                continue
+            readings = [
+                other
+                for other, rival in enumerate(field.candidates)
+                if other != index
+                and _ocr_identifier(rival, valid=True)
+                and _misread_of(str(candidate.value), str(rival.value))
+            ]
+            if len(readings) == 1:
+                probabilities[readings[0]] = max(probabilities[readings[0]], probabilities[index])
+                dropped.add(index)
+        kept = [index for index in range(len(field.values)) if index not in dropped]
+        decided[name] = Options(
+            [field.values[index] for index in kept],
+            [probabilities[index] for index in kept],
+            [field.candidates[index] for index in kept],
+        )
+    return decided
+
+
+def _ocr_identifier(candidate: Candidate, *, valid: bool) -> bool:
+    shape = candidate.identifier
+    return shape is not None and shape.valid is valid and candidate.row.ocr
+
+
+def _misread_of(value: str, other: str) -> bool:
+    """Return True when two readings of an identifier are as long and differ in at most
+    ``MAX_MISREAD_CHARACTERS`` places."""
+    return len(value) == len(other) and (
+        sum(a != b for a, b in zip(value, other, strict=True)) <= MAX_MISREAD_CHARACTERS
+    )
 
 
 def with_decimal_marks_restored(options: Mapping[str, Options]) -> dict[str, Options]:

@@ -38,6 +38,7 @@ from extractors.reader.decode import (
     siren_agrees,
     stated,
     totals_add_up,
+    with_check_digits_deciding,
     with_completed_totals,
     with_decimal_marks_restored,
     with_due_by_terms,
@@ -149,7 +150,7 @@ def read_fields(
             name_identity,
         ),
         (
-            options_for(CandidateKind.IDENTIFIER, plain_identity),
+            with_check_digits_deciding(options_for(CandidateKind.IDENTIFIER, plain_identity)),
             [distinct("seller_vat_id", "buyer_vat_id", plain_identity), siren_agrees],
             plain_identity,
         ),

@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal
 from itertools import product
 
-from extractors.labels import rows_of_page
+from extractors.identifiers import IdentifierShape, IdentifierType
+from extractors.labels import TextRow, rows_of_page
 from extractors.reader.candidates import Candidate, CandidateKind, Value
 from extractors.reader.decode import (
     Choice,
@@ -26,6 +27,7 @@ from extractors.reader.decode import (
     settlements,
     siren_agrees,
     totals_add_up,
+    with_check_digits_deciding,
     with_completed_totals,
     with_decimal_marks_restored,
     with_due_by_terms,
@@ -252,6 +254,42 @@ def test_a_french_vat_number_carrying_the_siret_s_siren_wins() -> None:
     )
     assert chosen["seller_vat_id"].value == "FR44732829320"
     assert chosen["seller_vat_id"].confidence < 0.9
+
+
+def vat_read(value: str, *, valid: bool, row: TextRow = OCR_ROW) -> Candidate:
+    shape = IdentifierShape(IdentifierType.VAT, valid)
+    return Candidate(CandidateKind.IDENTIFIER, value, value, row, 0, 0, 0, shape)
+
+
+def test_of_two_ocr_readings_of_one_vat_number_its_check_digits_choose() -> None:
+    misread = vat_read("NL673160740B16", valid=False)  # page 1's footer, a digit misread
+    read = vat_read("NL673160749B16", valid=True)  # page 2's
+    other = vat_read("DE123456788", valid=True)
+
+    decided = with_check_digits_deciding(
+        {"seller_vat_id": options_at((misread, 0.9), (read, 0.1), (other, 0.05))}
+    )
+
+    assert decided["seller_vat_id"].values == ["NL673160749B16", "DE123456788"]
+    assert decided["seller_vat_id"].probabilities == [0.9, 0.05]
+
+
+def test_a_vat_number_printed_invalid_stays_where_no_reading_is_near_or_the_page_is_text() -> None:
+    far = {
+        "seller_vat_id": options_at(
+            (vat_read("NL673160740B16", valid=False), 0.9),
+            (vat_read("NL111111119B01", valid=True), 0.1),
+        )
+    }
+    printed = {
+        "seller_vat_id": options_at(
+            (vat_read("NL673160740B16", valid=False, row=ROW), 0.9),
+            (vat_read("NL673160749B16", valid=True, row=ROW), 0.1),
+        )
+    }
+
+    assert with_check_digits_deciding(far) == far
+    assert with_check_digits_deciding(printed) == printed
 
 
 def test_a_payment_printed_below_the_gross_shows_the_amount_due() -> None:
