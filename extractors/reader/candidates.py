@@ -489,6 +489,7 @@ OCR_CONFUSIONS: dict[str, str] = {
 # A label has no digit: "AT80:3200" is an IBAN's groups, OCR reading their space as a colon.
 _GLUED_LABEL = re.compile(r"^[^\W\d_](?:[-.]|[^\W\d])*:(?=\w)")
 _IDENTIFIER_START = re.compile(r"^(?:[A-Z]{2}|\d)")
+_SYMBOL_AS_LETTER = str.maketrans("[|$€", "IISE")
 
 
 def _identifiers(row: TextRow, row_index: int, texts: list[str]) -> Iterator[Candidate]:
@@ -499,7 +500,12 @@ def _identifiers(row: TextRow, row_index: int, texts: list[str]) -> Iterator[Can
         for start in range(first, last + 1):
             if start <= covered:
                 continue
-            head = _GLUED_LABEL.sub("", texts[start].strip(_EDGE_PUNCTUATION))
+            printed = texts[start]
+            # OCR reads a country code's letter as a symbol ("[T21B0200...", "E$6400...").
+            restored = (
+                printed[:2].translate(_SYMBOL_AS_LETTER) + printed[2:] if row.ocr else printed
+            )
+            head = _GLUED_LABEL.sub("", restored.strip(_EDGE_PUNCTUATION))
             if not _IDENTIFIER_START.match(head):
                 continue
             longest: Candidate | None = None
@@ -512,7 +518,8 @@ def _identifiers(row: TextRow, row_index: int, texts: list[str]) -> Iterator[Can
                     # OCR reads the space between groups as a colon too ("AT80:3200.0245").
                     text = text.replace(":", "")
                 read = read_identifier(text, ocr=row.ocr) if text.isalnum() else None
-                if read is not None:
+                # A symbol taken for a letter stands where the check digits confirm it.
+                if read is not None and (restored == printed or read[1].valid):
                     value, shape = read
                     longest = Candidate(
                         CandidateKind.IDENTIFIER, value, text, row, row_index, start, end, shape

@@ -118,6 +118,19 @@ def test_an_ocr_colon_between_an_iban_s_groups_is_read_as_their_space() -> None:
     assert ibans(None) == set()  # a text layer prints what the supplier wrote
 
 
+def test_a_country_code_letter_ocr_read_as_a_symbol_is_restored_where_check_digits_hold() -> None:
+    def identifiers(text: str, ocr: float | None) -> set[object]:
+        return {c.value for c in identifier_candidates(page((40, 40, text), ocr=ocr), "de")}
+
+    assert identifiers("IBAN [T21B0200856459975995088786", 0.6) == {"IT21B0200856459975995088786"}
+    assert identifiers("IBAN E$640049848505496 1986770", 0.6) == {"ES6400498485054961986770"}
+    assert (
+        identifiers("IBAN [T21B0200856459975995088786", None) == set()
+    )  # a text layer: as printed
+    assert identifiers("USt-IdNr. D€123456788", 0.6) == {"DE123456788"}
+    assert identifiers("USt-IdNr. D€123456789", 0.6) == set()  # its check digit fails
+
+
 def test_an_identifier_field_takes_only_its_own_kind_of_identifier() -> None:
     words = page((40, 40, "FR76 3000 6000 0112 3456 7890 189 FR44732829320"))
     iban, vat = identifier_candidates(words, "fr")
