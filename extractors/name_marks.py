@@ -11,11 +11,12 @@ before, marks aside, every word read surely: it can add or change an accent, not
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from PIL import Image
 
-from extractors.base import FieldReading, Word
+from extractors.base import FieldReading
+from extractors.uncertain_words import ReadLine
 
 # The tesseract model the names are read again with (Debian: tesseract-ocr-script-latn).
 MARKS_LANGUAGE = "Latin"
@@ -24,9 +25,6 @@ NAME_FIELDS = ("seller_name", "buyer_name")
 ACCEPT_FROM = 0.8
 # Paper kept around the name, in its height: tesseract sizes a line by its surroundings.
 MARGIN = 0.5
-
-# Reads the words of a crop of a page holding one line of print.
-ReadLine = Callable[[Image.Image], list[Word]]
 
 
 def with_name_marks(

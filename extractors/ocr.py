@@ -42,12 +42,12 @@ import pytesseract
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from extractors.base import PDFIUM_LOCK, Deadline, ExtractOptions, PageWords, Word
-from extractors.name_marks import MARKS_LANGUAGE, ReadLine
+from extractors.name_marks import MARKS_LANGUAGE
 from extractors.ocr_engines import OcrEngine, RapidOcrEngine
 from extractors.page_geometry import even_lighting, flatten_page
 from extractors.pdfium import only_grey_images, open_pdf
 from extractors.tesseract_api import TessdataUnavailableError, TesseractApi
-from extractors.uncertain_words import with_uncertain_words_reread
+from extractors.uncertain_words import ReadLine, with_uncertain_words_reread
 from extractors.unread_ink import on_long_run, with_unread_bands_read
 from invoicebot.model import DocumentError, ErrorCode, InvoiceError
 
@@ -203,7 +203,7 @@ def name_line_reader(deadline: Deadline) -> ReadLine | None:
     (``extractors.name_marks``), None where tesseract has none or runs as a subprocess (the
     command line would load the model for each name, in more time than the page took)."""
     api = TESSERACT.api
-    if not (TESSERACT.in_process and MARKS_LANGUAGE in api.installed_languages()):
+    if not (TESSERACT.in_process and MARKS_LANGUAGE in _installed_languages()):
         _warn_no_marks_model()
         return None
     if not api.available(MARKS_LANGUAGE):
