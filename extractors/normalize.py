@@ -425,6 +425,10 @@ def _day_month_year(tokens: Sequence[str], words: _DateWords) -> _Decided | None
     """Return the date of a day, a month's name and a four-digit year ("14 nov. 2026",
     "Nov 14th, 2026", "lundi 1er mars 2026") without dateparser, or None to leave an
     unusual form to it (a two-digit year, a word it may know and this does not)."""
+    tokens = [
+        "1" if token in _FIRST_MISREAD and _beside_month(tokens, index, words) else token
+        for index, token in enumerate(tokens)
+    ]
     numbers = [token for token in tokens if token.isdigit()]
     months = [words.months[token] for token in tokens if token in words.months]
     known = all(
@@ -440,6 +444,18 @@ def _day_month_year(tokens: Sequence[str], words: _DateWords) -> _Decided | None
         return _Decided(date(int(years[0]), months[0], int(days[0])))
     except ValueError:
         return _Decided(None)
+
+
+# The first of the month as OCR often reads it: "1er" as "ler" or "Ier", "1st" as "lst",
+# "1." as "l.": a one misread as a letter. Only beside a month's name is it the day.
+_FIRST_MISREAD = frozenset({"l", "i", "ler", "ier", "lst", "ist"})
+
+
+def _beside_month(tokens: Sequence[str], index: int, words: _DateWords) -> bool:
+    return any(
+        0 <= other < len(tokens) and tokens[other] in words.months
+        for other in (index - 1, index + 1)
+    )
 
 
 _DOTTED_DATE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\.?$")

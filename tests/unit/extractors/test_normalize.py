@@ -155,6 +155,26 @@ def test_parse_date_reads_french_english_and_german_forms(text: str, expected: d
     assert parse_date(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mardi ler septembre 2026", date(2026, 9, 1)),
+        ("Ier octobre 2026", date(2026, 10, 1)),
+        ("September lst, 2026", date(2026, 9, 1)),
+        ("l. Mai 2026", date(2026, 5, 1)),
+    ],
+)
+def test_parse_date_reads_the_first_of_the_month_ocr_read_with_a_letter(
+    text: str, expected: date
+) -> None:
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Rue de l'Eglise 12 2026", "ler 2026"])
+def test_parse_date_reads_no_first_of_the_month_without_a_month_beside_it(text: str) -> None:
+    assert parse_date(text) is None
+
+
 def test_parse_date_reads_numeric_dates_month_first_when_told() -> None:
     assert parse_date("03/04/2026", day_first=False) == date(2026, 3, 4)
     assert parse_date("11/17/2017", day_first=False) == date(2017, 11, 17)
