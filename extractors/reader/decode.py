@@ -470,10 +470,12 @@ def with_due_by_terms(
 
 @reads("invoice_date", "due_date")
 def due_not_before_issue(reading: Reading) -> float:
-    """The due date is not before the issue date (on it: payable on receipt)."""
+    """The due date is not before the issue date (on it: payable on receipt). Unsure, not
+    broken: an invoice printing its due date before its date is the fault DUE-DATE-ORDER
+    reports, and a sure reading of it must stand."""
     issue, due = reading.get("invoice_date"), reading.get("due_date")
     if isinstance(issue, date) and isinstance(due, date):
-        return 1.0 if due >= issue else BROKEN
+        return 1.0 if due >= issue else UNSURE
     return 1.0
 
 

@@ -193,6 +193,19 @@ def test_the_due_date_is_not_before_the_issue_date() -> None:
     assert chosen["due_date"].value == date(2026, 3, 31)
 
 
+def test_a_due_date_printed_before_the_issue_date_is_read_where_the_model_is_sure() -> None:
+    # The fault DUE-DATE-ORDER reports: a decoder that read the issue date as the due date
+    # instead (the model rated it 0.66 beside the printed 0.97) would hide it.
+    chosen = decode_group(
+        {
+            "invoice_date": options((date(2026, 2, 11), 0.99)),
+            "due_date": options((date(2026, 1, 12), 0.97), (date(2026, 2, 11), 0.66)),
+        },
+        [due_not_before_issue],
+    )
+    assert chosen["due_date"].value == date(2026, 1, 12)
+
+
 def test_a_due_date_on_the_issue_date_is_read_with_it() -> None:
     # Payable on receipt: the rules accept it (DUE-DATE-ORDER), so does the decoder.
     chosen = decode_group(
