@@ -2,7 +2,8 @@
 
     uv run python scripts/train_reader.py [--seed 2026] [--per-family 15] [--scans-per-family 2]
 
-Trains on the generator's TUNING families only (text PDFs, and scans read by the real OCR),
+Trains on the generator's TUNING families only, the first ones and the extra ones (text PDFs,
+and scans and photos read by the real OCR),
 invoices of the six fixed layouts of ``samples.invoices.generate`` drawn with another seed
 than the committed samples, and half of each real development set of ``../shared/datasets``
 (``in_training_half``: the versions of one invoice fall in the same half). The VALIDATION
@@ -46,9 +47,15 @@ from extractors.reader_training import (
     with_unseen_labels,
 )
 from samples.invoices.generate import generate as generate_fixed_layouts
-from samples.randomised import TUNING_FAMILIES, VALIDATION_FAMILIES, generate_document
+from samples.randomised import (
+    EXTRA_TUNING_FAMILIES,
+    TUNING_FAMILIES,
+    VALIDATION_FAMILIES,
+    generate_document,
+)
 
 logger = logging.getLogger("train_reader")
+TRAINING_FAMILIES = (*TUNING_FAMILIES, *EXTRA_TUNING_FAMILIES)
 
 SHARED_DATASETS = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets"
 FIXED_LAYOUT_SEED = 7
@@ -163,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     documents = label_all(
         generated(
-            TUNING_FAMILIES,
+            TRAINING_FAMILIES,
             arguments.per_family,
             arguments.scans_per_family,
             arguments.photos_per_family,
@@ -182,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         versions=library_versions(),
         seed=arguments.seed,
         training={
-            "tuning_families": list(TUNING_FAMILIES),
+            "tuning_families": list(TRAINING_FAMILIES),
             "validation_families_held_out": list(VALIDATION_FAMILIES),
             "per_family": arguments.per_family,
             "scans_per_family": arguments.scans_per_family,

@@ -28,6 +28,9 @@ reader looks for, plus held-out sentences) and the two held-out date formats
 (``2026/03/13`` and ``13.03.26``, ``formats.HELD_OUT_DATE_FORMATS``). ``FRESH_FAMILIES``
 (163, 167... past the others) are validation families held in reserve: a worn decision
 group is replaced by the next twenty of them (``benchmarks/reader.py --group fresh``).
+``EXTRA_TUNING_FAMILIES`` (160, 161, 162, 164... up to 319, the numbers the fresh families
+leave between them) are tuning families too: the model is fitted on more layouts than the
+first ``FAMILY_COUNT`` hold.
 
 Every invoice is clean and its arithmetic holds; ``truth`` is the contract extraction shape
 holding only what the page prints (a photo shows the first page only, and its truth keeps
@@ -40,6 +43,7 @@ bytes.
 
 from samples.randomised.document import KINDS, GeneratedDocument, generate_document
 from samples.randomised.family import (
+    EXTRA_TUNING_FAMILIES,
     FAMILY_COUNT,
     FRESH_FAMILIES,
     TUNING_FAMILIES,
@@ -48,6 +52,7 @@ from samples.randomised.family import (
 )
 
 __all__ = [
+    "EXTRA_TUNING_FAMILIES",
     "FAMILY_COUNT",
     "FRESH_FAMILIES",
     "KINDS",

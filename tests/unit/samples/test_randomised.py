@@ -19,6 +19,7 @@ from stdnum.util import get_cc_module
 
 from invoicebot.model import FIELD_NAMES, Extraction
 from samples.randomised import (
+    EXTRA_TUNING_FAMILIES,
     FAMILY_COUNT,
     FRESH_FAMILIES,
     KINDS,
@@ -62,7 +63,17 @@ def test_families_split_into_two_disjoint_groups() -> None:
     languages = {make_family(family).language for family in VALIDATION_FAMILIES}
     assert languages == {"fr", "en", "de", "es", "it", "nl"}
     with pytest.raises(ValueError):
-        family_group(FAMILY_COUNT)
+        family_group(2 * FAMILY_COUNT)
+
+
+def test_extra_tuning_families_lie_between_the_fresh_ones() -> None:
+    assert len(EXTRA_TUNING_FAMILIES) == 120
+    assert min(EXTRA_TUNING_FAMILIES) == FAMILY_COUNT
+    assert set(EXTRA_TUNING_FAMILIES).isdisjoint(
+        {*FRESH_FAMILIES, *TUNING_FAMILIES, *VALIDATION_FAMILIES}
+    )
+    assert all(family_group(family) == "tuning" for family in EXTRA_TUNING_FAMILIES)
+    assert generate_document(EXTRA_TUNING_FAMILIES[0], 0).truth["group"] == "tuning"
 
 
 def test_fresh_families_are_validation_families_held_in_reserve() -> None:

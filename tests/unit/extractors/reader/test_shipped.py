@@ -8,7 +8,12 @@ from typing import Any
 from extractors.fields import read_invoice
 from extractors.reader.model import SHIPPED_MODEL_DIR, load_reader, shipped_reader
 from extractors.text_layer import read_text_pages
-from samples.randomised import VALIDATION_FAMILIES, generate_document
+from samples.randomised import (
+    EXTRA_TUNING_FAMILIES,
+    FRESH_FAMILIES,
+    VALIDATION_FAMILIES,
+    generate_document,
+)
 
 # Measured 0.96-0.98 on the validation families (benchmarks/reader.py): a floor well
 # under it catches a broken model or feature code, not noise.
@@ -20,7 +25,8 @@ def test_the_shipped_model_loads_and_says_what_it_was_trained_on() -> None:
     assert load_reader(SHIPPED_MODEL_DIR).metadata.model_sha256 == model.metadata.model_sha256
     training = model.metadata.training
     assert set(training["validation_families_held_out"]) == set(VALIDATION_FAMILIES)
-    assert not set(training["tuning_families"]) & set(VALIDATION_FAMILIES)
+    assert not set(training["tuning_families"]) & {*VALIDATION_FAMILIES, *FRESH_FAMILIES}
+    assert set(EXTRA_TUNING_FAMILIES) <= set(training["tuning_families"])
 
 
 def same(expected: Any, got: Any) -> bool:
