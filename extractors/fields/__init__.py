@@ -302,9 +302,14 @@ def _before_the_totals(lines: list[Line], total_net: Decimal, *, ocr: bool) -> l
     amount among them is repaired) where the ones after them print neither a quantity nor
     a unit price, as the table's lines do: rows of the totals block that no dictionary
     names ("Aliquota Imponibile Imposta"). A last line the totals leave out, priced like
-    the others, stays: that is a fault to report."""
+    the others, stays: that is a fault to report. Priced or not (a table of descriptions and
+    amounts), the lines end at a row printing the net total that the lines before it add up
+    to ("Riepilogo IVA Imponibile 7'671.79"): the totals block begins there."""
     if sum_of_lines(lines) == total_net:
         return lines
+    for end in range(1, len(lines)):
+        if lines[end].net_amount == total_net and sum_of_lines(lines[:end]) == total_net:
+            return lines[:end]
     for end in range(len(lines) - 1, 0, -1):
         kept, after = lines[:end], lines[end:]
         if any(map(_priced, after)):

@@ -533,6 +533,24 @@ def test_rows_after_the_lines_that_add_up_are_no_lines_unless_priced_like_them()
     assert _before_the_totals([*misread, breakdown], Decimal("40.00"), ocr=True) == priced
 
 
+def test_unpriced_lines_end_at_the_row_printing_the_net_they_add_up_to() -> None:
+    lines = [
+        Line(description="Consulenza tecnica", net_amount=Decimal("7192.89")),
+        Line(description="Manuale", net_amount=Decimal("478.90")),
+    ]
+    net_row = Line(description="Riepilogo IVA Imponibile", net_amount=Decimal("7671.79"))
+    after = [
+        Line(description="Imponibile IVA Imposta", net_amount=Decimal("1601.60")),
+        Line(description="Totale", net_amount=Decimal("9273.39")),
+    ]
+    net = Decimal("7671.79")
+    assert _before_the_totals([*lines, net_row, *after], net, ocr=False) == lines
+    # A line the net leaves out, and no row printing the net after the lines: all stay.
+    assert _before_the_totals([*lines, after[0]], net, ocr=False) == [*lines, after[0]]
+    one = [Line(description="Forfait", net_amount=net)]
+    assert _before_the_totals([*one, net_row, *after], net, ocr=False) == one
+
+
 def test_header_lines_without_amounts_give_way_to_the_lines_the_arithmetic_found() -> None:
     # OCR garbled the amount column's header: the lines read under the headers hold none.
     unpriced = [Line(description=name, quantity=Decimal(2)) for name in ("A", "B", "C")]
