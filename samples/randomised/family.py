@@ -102,7 +102,10 @@ def family_group(family: int) -> Group:
     if family in EXTRA_TUNING_FAMILIES:
         return "tuning"
     if not 0 <= family < FAMILY_COUNT:
-        raise ValueError(f"family must be in 0..{FAMILY_COUNT - 1} or a fresh one, got {family}")
+        raise ValueError(
+            f"family must be in 0..{FAMILY_COUNT - 1}, an extra tuning one or a fresh one,"
+            f" got {family}"
+        )
     return "validation" if family % 4 == 3 else "tuning"
 
 
