@@ -30,6 +30,7 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 
 from extractors.base import Deadline, PageWords, Word
+from extractors.letter_spacing import join_letter_spaced
 from extractors.pdfium import open_pdf
 from invoicebot.model import DocumentError, ErrorCode
 
@@ -122,11 +123,13 @@ def _page_words(page: pypdfium2.PdfPage, number: int) -> PageWords | None:
         textpage.close()
     # Made without validation: the text is a str and the edges are floats, PDFium's read
     # into Python; validating the few hundred words of a page cost a twentieth of it.
-    words = [
-        Word.model_construct(text=text, x0=x0, top=top, x1=x1, bottom=bottom)
-        for text, x0, top, x1, bottom in _words(chars)
-        if text.strip()
-    ]
+    words = join_letter_spaced(
+        [
+            Word.model_construct(text=text, x0=x0, top=top, x1=x1, bottom=bottom)
+            for text, x0, top, x1, bottom in _words(chars)
+            if text.strip()
+        ]
+    )
     if not is_usable_text(words):
         return None
     return PageWords(

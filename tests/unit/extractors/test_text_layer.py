@@ -223,6 +223,30 @@ def test_words_are_split_at_spaces_and_lines_but_not_inside_a_word() -> None:
     ]
 
 
+def test_letter_spaced_labels_read_as_words() -> None:
+    def draw(canvas: Canvas) -> None:
+        canvas.setFont("Helvetica", 10)
+        # Spaced with spaces, and spread by character spacing with none.
+        canvas.drawString(72, 760, "R e c h n u n g s - N r .:   RE-2026/0042")
+        text = canvas.beginText(72, 730)
+        text.setFont("Helvetica-Bold", 14)
+        text.setCharSpace(6)
+        text.textOut("RECHNUNG")
+        canvas.drawText(text)
+        canvas.drawString(72, 700, "Seite 1 / 1 mit Rechnungssumme und Datum und mehr")
+
+    (page,) = read_text_pages(draw_pdf(draw))
+
+    assert page is not None
+    assert [word.text for word in page.words][:5] == [
+        "Rechnungs-Nr.:",
+        "RE-2026/0042",
+        "RECHNUNG",
+        "Seite",
+        "1",
+    ]
+
+
 def test_text_drawn_twice_for_a_bold_look_is_read_once() -> None:
     def draw(canvas: Canvas) -> None:
         canvas.setFont("Helvetica", 12)
