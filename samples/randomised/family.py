@@ -67,6 +67,11 @@ FONTS: tuple[tuple[str, str], ...] = (
 COLOURS = ("#1d4e89", "#6a2c70", "#b5452b", "#2f5d50", "#8a5a00", "#374151", "#c62828", "#000000")
 LINE_COLUMNS = ("code", "description", "quantity", "unit", "unit_price", "discount", "rate", "net")
 
+# A family in this many sets its title, and some of its labels, letter-spaced (German
+# *Sperrsatz*, a title spread across its box), as some real invoices do.
+SPACED_FAMILY_SHARE = 0.15
+SPACED_CONCEPTS = ("number", "date", "due", "po", "customer_no", "buyer", "gross")
+
 SellerPlace = Literal["top_left", "top_right", "top_center", "side"]
 MetaPlace = Literal["top_right", "top_left", "below_parties", "beside_buyer"]
 MetaStyle = Literal["left", "inline", "above", "below", "boxes", "table", "sentence"]
@@ -78,11 +83,11 @@ SELLER_PLACES: tuple[SellerPlace, ...] = ("top_left", "top_right", "top_center",
 IdsPlace = Literal["footer", "under_seller", "side", "payment_block"]
 
 
-# Validation-style families numbered past the others (163, 167... 639), drawn the same way:
+# Validation-style families numbered past the others (163, 167... 799), drawn the same way:
 # fresh groups held in reserve. When a decision group has been decided on so long that it
 # no longer tells changes apart, a session takes the next twenty as its decision group and
 # says which; none is ever trained on.
-FRESH_FAMILIES: tuple[int, ...] = tuple(range(FAMILY_COUNT + 3, 4 * FAMILY_COUNT, 4))
+FRESH_FAMILIES: tuple[int, ...] = tuple(range(FAMILY_COUNT + 3, 5 * FAMILY_COUNT, 4))
 
 
 # More tuning families past the first ``FAMILY_COUNT``: the numbers the fresh families leave
@@ -366,4 +371,14 @@ def make_family(number: int) -> Family:
     if numbers.amount_format == "space_comma" and extra.random() < 0.5:
         # What word processors print: a no-break space between thousands.
         family = replace(family, numbers=replace(numbers, amount_format="nbsp_comma"))
+    spacing = random.Random(f"randomised-family/{number}/spacing")
+    if spacing.random() < SPACED_FAMILY_SHARE:
+        spaced = ("title", *(c for c in SPACED_CONCEPTS if spacing.random() < 0.5))
+        words = {**family.words, **{c: letter_spaced(family.words[c]) for c in spaced}}
+        family = replace(family, words=words)
     return family
+
+
+def letter_spaced(label: str) -> str:
+    """Return ``label`` set letter-spaced: a space between letters, three between words."""
+    return "   ".join(" ".join(word) for word in label.split())

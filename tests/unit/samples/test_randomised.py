@@ -17,6 +17,7 @@ import pytest
 from stdnum import iban
 from stdnum.util import get_cc_module
 
+from extractors.text_layer import read_text_pages
 from invoicebot.model import FIELD_NAMES, Extraction
 from samples.randomised import (
     EXTRA_TUNING_FAMILIES,
@@ -30,7 +31,7 @@ from samples.randomised import (
 )
 from samples.randomised.__main__ import main
 from samples.randomised.content import draw_invoice
-from samples.randomised.family import make_family
+from samples.randomised.family import SPACED_FAMILY_SHARE, letter_spaced, make_family
 from samples.randomised.formats import HELD_OUT_DATE_FORMATS
 from samples.randomised.render import render_invoice
 from samples.randomised.vocabulary import held_out_labels
@@ -84,6 +85,27 @@ def test_fresh_families_are_validation_families_held_in_reserve() -> None:
     document = generate_document(FRESH_FAMILIES[0], 0)
     assert document.truth["group"] == "validation"
     assert document.truth["family"] == FRESH_FAMILIES[0]
+
+
+def test_a_label_is_set_letter_spaced_with_wider_gaps_between_its_words() -> None:
+    assert letter_spaced("Invoice no.:") == "I n v o i c e   n o . :"
+
+
+def test_some_families_of_both_groups_set_their_title_letter_spaced() -> None:
+    def spaced(family: int) -> bool:
+        return make_family(family).words["title"][1:2] == " "
+
+    families = [*range(FAMILY_COUNT), *EXTRA_TUNING_FAMILIES, *FRESH_FAMILIES]
+    share = sum(map(spaced, families)) / len(families)
+    assert SPACED_FAMILY_SHARE / 2 <= share <= 2 * SPACED_FAMILY_SHARE
+    assert any(map(spaced, TUNING_FAMILIES)) and any(map(spaced, VALIDATION_FAMILIES))
+    # Its text layer gives the title's letters back as words (extractors.letter_spacing).
+    family = next(family for family in VALIDATION_FAMILIES if spaced(family))
+    title = make_family(family).words["title"]
+    (page, *_) = read_text_pages(generate_document(family, 0).data)
+    assert page is not None
+    read = " ".join(word.text for word in page.words)
+    assert " ".join(word.replace(" ", "") for word in title.split("   ")) in read
 
 
 @pytest.mark.parametrize("kind", KINDS)
