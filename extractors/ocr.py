@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 BoolArray = npt.NDArray[np.bool_]
 
 # Bump when what OCR is given or reads changes: cached page words keyed by it are read again.
-PREPROCESSING_VERSION = 14
+PREPROCESSING_VERSION = 15
 
 # Page segmentation mode 3 (automatic layout). Measured on 39 generated scans (fr/en/de, 200-300
 # dpi, up to 1.5° skew, noise), fields read end to end: psm 3 got 459 of 536 scored fields,

@@ -34,6 +34,9 @@ MARGIN = 0.5
 MAX_REREADS = 40
 # Words overlapping by this share of their height are on one row.
 ROW_OVERLAP = 0.5
+# A word of the row standing over an unsure word by more than this share of its width is a
+# piece of it that tesseract split off.
+SPLIT_OFF_SHARE = 0.5
 
 _DIGIT = re.compile(r"\d")
 
@@ -49,21 +52,33 @@ def with_uncertain_words_reread(
     unsure.sort(key=lambda word: word.confidence)
     replaced: dict[int, list[Word]] = {}
     for word in unsure[:MAX_REREADS]:
+        if id(word) in replaced:  # split off a word already read again
+            continue
         phrase = _phrase(word, words)
         box = _box(phrase, word.bottom - word.top, image.width, image.height)
         found = [_placed(read, box[0], word) for read in read_line(image.crop(box))]
         mine = [read for read in found if word.x0 <= (read.x0 + read.x1) / 2 <= word.x1]
+        # A letter tesseract split off the word, its box over the word's (a line's first
+        # letter taken for a drop capital: "F" over "2026-22728,"), is the word's own print.
+        split_off = [other for other in phrase if other is not word and _inside(other, word)]
         # A word read across a neighbour's middle merged the two: its text is not this word's.
         merged = any(
             read.x0 < (other.x0 + other.x1) / 2 < read.x1
             for read in mine
             for other in phrase
-            if other is not word
+            if other is not word and other not in split_off
         )
         surest = min((read.confidence for read in mine), default=0.0)
         if mine and not merged and surest >= ACCEPT_FROM and surest > word.confidence:
             replaced[id(word)] = mine
+            replaced.update((id(other), []) for other in split_off)
     return [new for word in words for new in replaced.get(id(word), [word])]
+
+
+def _inside(other: Word, word: Word) -> bool:
+    """Whether ``other`` stands mostly over ``word``: more than half its width within it."""
+    overlap = min(other.x1, word.x1) - max(other.x0, word.x0)
+    return overlap > SPLIT_OFF_SHARE * (other.x1 - other.x0)
 
 
 def _phrase(word: Word, words: Sequence[Word]) -> list[Word]:

@@ -84,6 +84,22 @@ def test_a_rereading_merging_the_word_with_its_neighbour_is_refused() -> None:
     assert with_uncertain_words_reread(PAGE, [first, second], read) == [first, second]
 
 
+def test_a_letter_split_off_the_word_over_it_goes_with_its_rereading() -> None:
+    # Tesseract took the line's first letter for a drop capital: "F" over "2026-22728,".
+    capital = Word(text="F", x0=512, top=240, x1=530, bottom=275, confidence=0.0)
+    number = Word(text="2026-22728,", x0=516, top=244, x1=681, bottom=269, confidence=0.0)
+    after = Word(text="en", x0=688, top=251, x1=717, bottom=265, confidence=0.97)
+    left = int(capital.x0 - MARGIN * (number.bottom - number.top))
+    read = FakeLine(
+        on_crop("F2026-22728,", capital.x0 - left + 4, number.x1 - left, 0.92),
+        on_crop("en", after.x0 - left, after.x1 - left, 0.96),
+    )
+
+    words = with_uncertain_words_reread(PAGE, [capital, number, after], read)
+
+    assert [word.text for word in words] == ["F2026-22728,", "en"]
+
+
 def test_no_more_than_the_cap_of_words_is_read_again_on_a_page() -> None:
     words = [
         Word(text=f"{index}", x0=20, top=10 * index, x1=40, bottom=10 * index + 8, confidence=0.1)
