@@ -9,7 +9,8 @@ give the one the document's own arithmetic implies:
    or its amount is that amount with the decimal separator read as a digit or lost), that
    line's amount becomes the difference;
    Where several lines lost their decimal mark ("51420" among amounts printed to the
-   cent), the amounts of those whose hundredths make the lines add up are those;
+   cent), the amounts of those whose hundredths make the lines add up are those; where
+   every line lost it, all are hundredths when they add up to a hundred times the total;
 2. once the amounts add up, a line's quantity times its unit price gives its amount: when
    it does not, the unit price (or the quantity) that does replaces the read one, provided
    the read one looks like a misreading of it (one digit off, or the separator lost) or
@@ -111,7 +112,15 @@ def _restore_decimal_marks(lines: list[Line], total_net: Decimal) -> list[Line]:
     printed to the cent, read as hundredths, where exactly one choice of them adds up."""
     amounts = [line.net_amount or Decimal(0) for line in lines]
     if all(_without_mark(amount) for amount in amounts):
-        return lines
+        # Every amount lost its mark (a photo's faint commas): they are hundredths where
+        # they add up to a hundred times the net total, to the cent, and not otherwise (an
+        # invoice may print whole amounts).
+        if sum(amounts) != total_net.scaleb(2):
+            return lines
+        return [
+            line.model_copy(update={"net_amount": amount.scaleb(-2)})
+            for line, amount in zip(lines, amounts, strict=True)
+        ]
     unmarked = [i for i, amount in enumerate(amounts) if amount >= 100 and _without_mark(amount)]
     if not unmarked or len(unmarked) > MAX_UNMARKED_LINES:
         return lines

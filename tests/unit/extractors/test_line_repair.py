@@ -122,7 +122,19 @@ def test_amounts_that_lost_their_decimal_mark_are_read_as_hundredths_where_they_
 
 def test_amounts_without_a_mark_are_left_alone_where_no_line_prints_cents() -> None:
     lines = [line("3", "100", "300"), line("1", "250", "250")]
-    assert repair_misread_lines(lines, Decimal("5.50")) == lines
+    assert repair_misread_lines(lines, Decimal("5.60")) == lines
+
+
+def test_every_amount_that_lost_its_mark_is_read_as_hundredths_where_they_add_up() -> None:
+    # A photo's "612,96" read "61296" and "170,81" read "17081": a hundred times the net.
+    lines = [line("12", "5108", "61296"), line("1", "17081", "17081")]
+
+    repaired = repair_misread_lines(lines, Decimal("783.77"))
+
+    assert amounts(repaired) == [
+        (Decimal(12), Decimal("51.08"), Decimal("612.96")),
+        (Decimal(1), Decimal("170.81"), Decimal("170.81")),
+    ]
 
 
 def with_rates(lines: list[Line], *rates: str) -> list[Line]:
