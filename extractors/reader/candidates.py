@@ -27,6 +27,7 @@ from extractors.normalize import (
     parse_amount,
     parse_date,
 )
+from extractors.reader.terms import counts_days
 
 Value = str | date | Decimal
 
@@ -273,6 +274,8 @@ def _references(
         if not (2 <= len(cleaned) <= MAX_REFERENCE_CHARS) or not _REFERENCE.match(cleaned):
             continue
         if not any(char.isdigit() for char in cleaned):
+            continue
+        if counts_days(text, texts[index + 1] if index + 1 < len(texts) else ""):
             continue
         yield Candidate(CandidateKind.REFERENCE, cleaned, cleaned, row, row_index, index, index)
         # "#BLR_WF123" may be a reference whose "#" belongs to it: both readings are offered.

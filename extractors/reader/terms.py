@@ -16,15 +16,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from extractors.labels import TextRow
+from extractors.normalize import fold_text
 
 # Longer terms are rare and a bigger number beside "days" is seldom a term ("365 days").
 MAX_TERM_DAYS = 180
 # On folded text (lower case, no accents): "30 jours", "30 days", "14 Tagen", "45 dagen",
 # "60 giorni", "60 gg" (giorni), "30 días", "30j"; and "net 30", "netto 14".
+_DAY_WORDS = r"(?:jours?|j|days?|tagen?|dagen?|giorni|gg|dias?)"
 _DAYS = re.compile(
-    r"(?<![\d.,/])(\d{1,3})\s*(?:jours?|j|days?|tagen?|dagen?|giorni|gg|dias?)\b"
+    rf"(?<![\d.,/])(\d{{1,3}})\s*{_DAY_WORDS}\b"
     r"|\bnet(?:to)?\s+(\d{1,3})\b(?![.,/]\d)"
 )
+_DAY_COUNT = re.compile(rf"\d{{1,3}}\s*{_DAY_WORDS}\b")
 # Terms counted to the end of a month: "30 jours fin de mois", "end of month".
 _END_OF_MONTH = re.compile(
     r"fin de mois|end of (?:the )?month|monatsende|ende des monats|fine mese"
@@ -59,6 +62,12 @@ def printed_terms(rows: Iterable[TextRow]) -> frozenset[PaymentTerm]:
             if 0 < days <= MAX_TERM_DAYS:
                 terms.add(PaymentTerm(days, end_of_month))
     return frozenset(terms)
+
+
+def counts_days(word: str, following: str) -> bool:
+    """Whether ``word``, before ``following`` on its row, is a number of days ("30 jours",
+    "14 Tagen", "30j"): a payment term, not a reference."""
+    return _DAY_COUNT.match(fold_text(f"{word} {following}")) is not None
 
 
 def _month_end(day: date) -> date:

@@ -46,6 +46,16 @@ def test_a_rate_is_not_an_amount_and_a_date_is_not_a_reference() -> None:
     assert not any(kind is CandidateKind.REFERENCE and "2026" in str(v) for kind, v in found)
 
 
+def test_a_number_of_days_is_not_a_reference() -> None:
+    found = kinds_and_values(
+        (40, 40, "Facture à régler sous 30 jours"),
+        (40, 80, "Zahlbar innerhalb von 14 Tagen, 30j fin de mois"),
+        (40, 120, "Order 42 within 2 weeks"),
+    )
+    references = {value for kind, value in found if kind is CandidateKind.REFERENCE}
+    assert references == {"42"}
+
+
 def test_reference_marks_glued_before_a_number_are_not_part_of_it() -> None:
     found = kinds_and_values((40, 40, "Invoice #INV-77"), (40, 80, "Facture N°F2026-9"))
     assert (CandidateKind.REFERENCE, "INV-77") in found
