@@ -6,11 +6,11 @@ and a label spelled that way is no label at all to the field reader: a number be
 looks unlabelled.
 
 A run of one-letter words on one line (a letter, maybe with a stop or colon after it, which
-ends the run; letters and digits never mixed), the
-closest two of them at most ``MAX_LETTER_GAP_EM`` of their height apart and none more than
-``MAX_WORD_GAP_EM``, holding at least ``MIN_RUN`` words of which ``MIN_LETTERS`` are letters,
-is such a word. Within the run, a gap wider than ``WORD_GAP_FACTOR`` times its narrowest one
-is a space between two spaced words ("I n v o i c e   n o ." reads "Invoice no.").
+ends the run; letters and digits never mixed), the closest two of them at most
+``MAX_LETTER_GAP_EM`` of their height apart and none more than ``MAX_WORD_GAP_EM``, holding
+at least ``MIN_RUN`` words of which ``MIN_LETTERS`` are letters, is such a word. Within the
+run, a gap wider than ``WORD_GAP_FACTOR`` times its narrowest one is a space between two
+spaced words ("I n v o i c e   n o ." reads "Invoice no.").
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ MAX_WORD_GAP_EM = 2.0
 MIN_RUN = 3
 MIN_LETTERS = 2
 WORD_GAP_FACTOR = 1.6
+# Letters set touching (no gap) would make any gap a word's end: the narrowest gap counts as
+# this share of an em at least.
+MIN_LETTER_GAP_EM = 0.05
 # Two words are on one line when their vertical extents overlap by this share of the taller.
 SAME_LINE_OVERLAP = 0.5
 # What may follow a spaced letter in the same word, two at most ("N r .:" gives "r.:").
@@ -89,7 +92,8 @@ def _gaps(run: Sequence[Word]) -> list[float]:
 
 def _spaced_words(run: Sequence[Word]) -> Iterator[Word]:
     gaps = _gaps(run)
-    word_gap = WORD_GAP_FACTOR * max(min(gaps), 0.05 * (run[0].bottom - run[0].top))
+    height = max(word.bottom - word.top for word in run)
+    word_gap = WORD_GAP_FACTOR * max(min(gaps), MIN_LETTER_GAP_EM * height)
     piece = [run[0]]
     for gap, word in zip(gaps, run[1:], strict=True):
         if gap > word_gap:
